@@ -1,0 +1,212 @@
+"""Load and validate the runbook catalog (data/<AlertName>.yaml), frozen after load."""
+
+from __future__ import annotations
+
+import difflib
+import re
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+from typing import Any
+
+import yaml
+
+from virt_doctor.errors import CatalogError, UnknownAlertError
+
+SEVERITIES = ("critical", "warning", "info")
+RISKS = ("read-only", "safe", "disruptive", "destructive")
+KEBAB = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+PLACEHOLDER = re.compile(r"<([a-z][a-z0-9-]*)>")
+REQUIRED = ("name", "severity", "for", "component", "summary", "meaning", "impact", "causes",
+            "diagnosis", "mitigation", "escalation", "related")
+
+
+@dataclass(frozen=True)
+class CauseEntry:
+    """A cause the runbook lists: stable id, title, how to recognise it, which mitigations fix it."""
+
+    id: str
+    title: str
+    recognise: str
+    fixes: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class StepEntry:
+    """A diagnosis or mitigation step: a title and the kubectl/oc command with <placeholders>."""
+
+    id: str
+    title: str
+    command: str
+    risk: str
+
+
+@dataclass(frozen=True)
+class CatalogEntry:
+    """One alert's runbook, in the project's own words."""
+
+    name: str
+    severity: str
+    for_: str
+    component: str
+    health_impact: str
+    source: str  # objects | metrics | both
+    summary: str
+    meaning: str
+    impact: str
+    causes: tuple[CauseEntry, ...]
+    diagnosis: tuple[StepEntry, ...]
+    mitigation: tuple[StepEntry, ...]
+    escalation: str
+    related: tuple[str, ...]
+
+    def cause(self, cause_id: str) -> CauseEntry:
+        """The cause with this id (a rule emitting an unknown id is a bug)."""
+        for cause in self.causes:
+            if cause.id == cause_id:
+                return cause
+        raise KeyError(f"{self.name}: no cause {cause_id!r} in the catalog")
+
+    def mitigation_step(self, step_id: str) -> StepEntry:
+        """The mitigation step with this id."""
+        for step in self.mitigation:
+            if step.id == step_id:
+                return step
+        raise KeyError(f"{self.name}: no mitigation {step_id!r} in the catalog")
+
+    def to_dict(self) -> dict[str, Any]:
+        """The `explain -o json` contract."""
+        return {
+            "name": self.name,
+            "severity": self.severity,
+            "for": self.for_,
+            "component": self.component,
+            "health_impact": self.health_impact,
+            "source": self.source,
+            "summary": self.summary,
+            "meaning": self.meaning,
+            "impact": self.impact,
+            "causes": [{"id": c.id, "title": c.title, "recognise": c.recognise, "fixes": list(c.fixes)}
+                       for c in self.causes],
+            "diagnosis": [{"title": s.title, "command": s.command} for s in self.diagnosis],
+            "mitigation": [{"id": s.id, "title": s.title, "command": s.command, "risk": s.risk}
+                           for s in self.mitigation],
+            "escalation": self.escalation,
+            "related": list(self.related),
+            "runbook_url": f"https://kubevirt.io/monitoring/runbooks/{self.name}",
+        }
+
+
+def fill(template: str, params: dict[str, str]) -> str:
+    """Replace <placeholders> whose value is known; leave the others for the reader to fill."""
+    return PLACEHOLDER.sub(lambda m: params.get(m.group(1), m.group(0)), template)
+
+
+class Catalog:
+    """Every alert's runbook, by name."""
+
+    def __init__(self, entries: dict[str, CatalogEntry]) -> None:
+        self._entries = dict(sorted(entries.items()))
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._entries
+
+    def __iter__(self):  # type: ignore[no-untyped-def]
+        return iter(self._entries.values())
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def names(self) -> list[str]:
+        return list(self._entries)
+
+    def get(self, name: str) -> CatalogEntry:
+        """The entry for an alert; UnknownAlertError with close names when there is none."""
+        if name in self._entries:
+            return self._entries[name]
+        by_lower = {n.lower(): n for n in self._entries}
+        if name.lower() in by_lower:
+            return self._entries[by_lower[name.lower()]]
+        close = difflib.get_close_matches(name, self._entries, n=3, cutoff=0.5)
+        if not close:
+            close = [n for n in self._entries if name.lower() in n.lower()][:3]
+        raise UnknownAlertError(name, close)
+
+
+@cache
+def load_catalog() -> Catalog:
+    """Read and validate every data file once."""
+    entries: dict[str, CatalogEntry] = {}
+    data_dir = resources.files("virt_doctor.catalog") / "data"
+    for item in sorted(data_dir.iterdir(), key=lambda p: p.name):
+        if not item.name.endswith(".yaml"):
+            continue
+        stem = item.name[: -len(".yaml")]
+        raw = yaml.load(item.read_text(encoding="utf-8"), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+        entries[stem] = parse_entry(stem, raw)
+    return Catalog(entries)
+
+
+def parse_entry(stem: str, raw: Any) -> CatalogEntry:
+    """Validate one data file against the schema and freeze it."""
+    def fail(message: str) -> CatalogError:
+        return CatalogError(f"catalog/data/{stem}.yaml: {message}")
+
+    if not isinstance(raw, dict):
+        raise fail("not a mapping")
+    missing = [key for key in REQUIRED if raw.get(key) in (None, "", [])]
+    if missing:
+        raise fail(f"missing {', '.join(missing)}")
+    if raw["name"] != stem:
+        raise fail(f"name {raw['name']!r} differs from the file name")
+    if raw["severity"] not in SEVERITIES:
+        raise fail(f"severity {raw['severity']!r} not one of {SEVERITIES}")
+    mitigation = tuple(_step(fail, s, i, "mitigation") for i, s in enumerate(raw["mitigation"]))
+    mitigation_ids = [s.id for s in mitigation]
+    if len(set(mitigation_ids)) != len(mitigation_ids):
+        raise fail("duplicate mitigation ids")
+    causes = []
+    for cause in raw["causes"]:
+        cid = str(cause.get("id", ""))
+        if not KEBAB.match(cid):
+            raise fail(f"cause id {cid!r} is not kebab-case")
+        if not cause.get("title") or not cause.get("recognise"):
+            raise fail(f"cause {cid}: needs title and recognise")
+        fixes = tuple(cause.get("fixes") or ())
+        for fix in fixes:
+            if fix not in mitigation_ids:
+                raise fail(f"cause {cid}: fix {fix!r} is not a mitigation id")
+        causes.append(CauseEntry(cid, str(cause["title"]).strip(), str(cause["recognise"]).strip(), fixes))
+    cause_ids = [c.id for c in causes]
+    if len(set(cause_ids)) != len(cause_ids):
+        raise fail("duplicate cause ids")
+    if "unknown" not in cause_ids:
+        raise fail("every entry needs an 'unknown' cause for when the evidence names none")
+    return CatalogEntry(
+        name=stem,
+        severity=raw["severity"],
+        for_=str(raw["for"]),
+        component=str(raw["component"]),
+        health_impact=str(raw.get("health_impact", "none")),
+        source=str(raw.get("source", "objects")),
+        summary=str(raw["summary"]).strip(),
+        meaning=str(raw["meaning"]).strip(),
+        impact=str(raw["impact"]).strip(),
+        causes=tuple(causes),
+        diagnosis=tuple(_step(fail, s, i, "diagnosis") for i, s in enumerate(raw["diagnosis"])),
+        mitigation=mitigation,
+        escalation=str(raw["escalation"]).strip(),
+        related=tuple(raw["related"]),
+    )
+
+
+def _step(fail: Any, raw: Any, index: int, section: str) -> StepEntry:
+    if not isinstance(raw, dict) or not raw.get("title") or not raw.get("command"):
+        raise fail(f"{section}[{index}]: needs title and command")
+    risk = str(raw.get("risk", "read-only"))
+    if risk not in RISKS:
+        raise fail(f"{section}[{index}]: risk {risk!r} not one of {RISKS}")
+    step_id = str(raw.get("id") or f"{section}-{index + 1}")
+    if not KEBAB.match(step_id):
+        raise fail(f"{section}[{index}]: id {step_id!r} is not kebab-case")
+    return StepEntry(step_id, str(raw["title"]).strip(), str(raw["command"]).strip(), risk)

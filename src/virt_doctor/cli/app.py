@@ -1,0 +1,40 @@
+"""The `virt-doctor` command."""
+
+from __future__ import annotations
+
+import typer
+
+from virt_doctor import __version__
+from virt_doctor.cli.catalog_cmds import explain, list_alerts
+from virt_doctor.cli.scan import scan
+from virt_doctor.cli.simulate import simulate
+
+app = typer.Typer(
+    name="virt-doctor",
+    help="Detect, diagnose and remedy OpenShift Virtualization / KubeVirt alerts, from a must-gather "
+         "dump or a simulated cluster. Every alert of the runbooks is in the catalog: see 'list' and 'explain'.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+app.command("scan")(scan)
+app.command("list")(list_alerts)
+app.command("explain")(explain)
+app.command("simulate")(simulate)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"virt-doctor {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(version: bool = typer.Option(False, "--version", callback=_version, is_eager=True,
+                                       help="Print the version and exit.")) -> None:
+    """virt-doctor: the KubeVirt alert runbooks as software."""
+
+
+def main() -> None:
+    app()

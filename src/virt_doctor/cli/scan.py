@@ -1,0 +1,90 @@
+"""`virt-doctor scan`: detect and diagnose every alert over a dump."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from virt_doctor.cli.errors import fail, handles_input_errors
+from virt_doctor.cli.options import (
+    AllNamespaces,
+    Namespace,
+    Output,
+    ReportFormat,
+    stderr_console,
+    stdout_console,
+)
+from virt_doctor.report.model import Report
+from virt_doctor.report.render import report_json, report_yaml, write_atomic
+from virt_doctor.report.text import render_markdown, render_table
+from virt_doctor.rules.engine import evaluate
+from virt_doctor.sources.load import load_dump
+from virt_doctor.timeutil import parse_user_time
+
+EXIT_OK, EXIT_FIRING = 0, 1
+
+
+@handles_input_errors
+def scan(
+    source: Annotated[Path | None, typer.Option("--from", "-f", help="A dump: directory, .tar, .tar.gz/.tgz or "
+                                                "a .zip of Kubernetes objects (a must-gather works as is).",
+                                                show_default=False)] = None,
+    at: Annotated[str | None, typer.Option("--at", help="Evaluation time (RFC 3339). Default: the dump's "
+                                           "collection time, else its newest timestamp.")] = None,
+    output: Output = ReportFormat.table,
+    namespace: Namespace = None,
+    all_namespaces: AllNamespaces = False,
+    alert: Annotated[list[str] | None, typer.Option("--alert", help="Only these alerts (repeatable).")] = None,
+    out_file: Annotated[Path | None, typer.Option("--out", help="Write the report to this file instead of stdout "
+                                                  "(written atomically).")] = None,
+) -> None:
+    """Detect and diagnose every alert condition in a cluster dump.
+
+    Exit status: 0 nothing firing, 1 something firing, 2 bad input.
+    """
+    if source is None:
+        raise fail("give a dump with --from PATH (live clusters are not supported yet)")
+    if namespace and all_namespaces:
+        raise fail("-n/--namespace and -A/--all-namespaces exclude each other")
+    moment = parse_user_time(at) if at else None
+    err = stderr_console()
+    if sys.stderr.isatty():
+        with err.status(f"reading {source} …"):
+            snap = load_dump(source, at=moment)
+    else:
+        snap = load_dump(source, at=moment)
+    only = None
+    if alert:
+        from virt_doctor.catalog import load_catalog
+
+        only = [load_catalog().get(name).name for name in alert]
+    report = evaluate(snap, only=only)
+    if namespace:
+        report = _in_namespace(report, namespace)
+    text = _render(report, output)
+    if out_file is not None:
+        write_atomic(out_file, text if text is not None else _render(report, ReportFormat.markdown) or "")
+    elif text is not None:
+        sys.stdout.write(text)
+    else:
+        render_table(report, stdout_console(), wide=output is ReportFormat.wide)
+    raise typer.Exit(EXIT_FIRING if report.firing else EXIT_OK)
+
+
+def _render(report: Report, output: ReportFormat) -> str | None:
+    if output is ReportFormat.json:
+        return report_json(report)
+    if output is ReportFormat.yaml:
+        return report_yaml(report)
+    if output is ReportFormat.markdown:
+        return render_markdown(report)
+    return None
+
+
+def _in_namespace(report: Report, namespace: str) -> Report:
+    from dataclasses import replace
+
+    return replace(report, findings=tuple(f for f in report.findings if f.subject.namespace == namespace))

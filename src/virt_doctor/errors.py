@@ -1,0 +1,44 @@
+"""The exception tree, caught once at the CLI edge.
+
+    VirtDoctorError                 anything virt-doctor raises on purpose
+    ├── InputError                  bad user input: exit 2, one line on stderr
+    │   ├── SourceError             a dump or URL that cannot be read at all
+    │   ├── TimeFormatError         an --at value or timestamp that is not a time
+    │   └── UnknownAlertError       an alert name not in the catalog
+    └── CatalogError                a catalog data file that breaks the schema (a bug, not user input)
+
+A kind missing from a dump, or forbidden in a live cluster, is not an error: it
+becomes a `coverage` entry in the report.
+"""
+
+from __future__ import annotations
+
+
+class VirtDoctorError(Exception):
+    """Base of every deliberate virt-doctor error."""
+
+
+class InputError(VirtDoctorError):
+    """The user gave something we cannot work with; the message names it."""
+
+
+class SourceError(InputError):
+    """A dump path, archive or URL that cannot be read at all."""
+
+
+class TimeFormatError(InputError):
+    """A value that should be a time and is not."""
+
+
+class UnknownAlertError(InputError):
+    """An alert name that is not in the catalog."""
+
+    def __init__(self, name: str, suggestions: list[str]) -> None:
+        hint = f"; did you mean {', '.join(suggestions)}?" if suggestions else ""
+        super().__init__(f"unknown alert {name!r}{hint} (see 'virt-doctor list')")
+        self.name = name
+        self.suggestions = suggestions
+
+
+class CatalogError(VirtDoctorError):
+    """A catalog entry that breaks the schema."""

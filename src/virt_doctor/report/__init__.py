@@ -1,0 +1,1 @@
+"""Findings and the report, one to one with the JSON contract, and their renderers."""

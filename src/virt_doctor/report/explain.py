@@ -1,0 +1,72 @@
+"""The catalog as people read it: `list` and `explain` in a terminal (Rich) or as Markdown."""
+
+from __future__ import annotations
+
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+from virt_doctor.catalog.catalog import Catalog, CatalogEntry
+
+SEVERITY_STYLE = {"critical": "bold red", "warning": "yellow", "info": "cyan"}
+
+
+def list_rows(catalog: Catalog) -> list[dict[str, str]]:
+    """The `list -o json` contract: name, severity, component, summary."""
+    return [{"name": e.name, "severity": e.severity, "component": e.component, "summary": e.summary} for e in catalog]
+
+
+def render_list(catalog: Catalog, console: Console, wide: bool = False) -> None:
+    table = Table(box=None, show_edge=False, pad_edge=False, header_style="bold")
+    for column in ("NAME", "SEVERITY", "FOR", "COMPONENT", *(("SOURCE",) if wide else ()), "SUMMARY"):
+        table.add_column(column, overflow="fold")
+    for e in catalog:
+        table.add_row(e.name, f"[{SEVERITY_STYLE[e.severity]}]{e.severity}[/]", e.for_, e.component,
+                      *((e.source,) if wide else ()), escape(e.summary))
+    console.print(table)
+
+
+def list_markdown(catalog: Catalog) -> str:
+    rows = ["| alert | severity | for | component | summary |", "|---|---|---|---|---|"]
+    rows += [f"| {e.name} | {e.severity} | {e.for_} | {e.component} | {e.summary} |" for e in catalog]
+    return "\n".join(rows) + "\n"
+
+
+def render_entry(entry: CatalogEntry, console: Console) -> None:
+    style = SEVERITY_STYLE[entry.severity]
+    console.print(f"[bold]{entry.name}[/bold]  [{style}]{entry.severity}[/]  for {entry.for_}  · {entry.component}")
+    console.print(escape(entry.summary))
+    for title, body in (("Meaning", entry.meaning), ("Impact", entry.impact)):
+        console.print(f"\n[bold]{title}[/bold]")
+        console.print(escape(body))
+    console.print("\n[bold]Causes[/bold]")
+    for cause in entry.causes:
+        console.print(f"  • [bold]{cause.id}[/bold] — {escape(cause.title)}")
+        console.print(f"    {escape(cause.recognise)}", style="dim")
+    console.print("\n[bold]Diagnosis[/bold]")
+    for i, step in enumerate(entry.diagnosis, 1):
+        console.print(f"  {i}. {escape(step.title)}")
+        console.print(f"     $ {escape(step.command)}", style="cyan", soft_wrap=True)
+    console.print("\n[bold]Mitigation[/bold]")
+    for step in entry.mitigation:
+        console.print(f"  • [{step.risk}] {escape(step.title)}")
+        console.print(f"     $ {escape(step.command)}", style="cyan", soft_wrap=True)
+    console.print("\n[bold]Escalation[/bold]")
+    console.print(escape(entry.escalation))
+    console.print(f"\n[bold]Related[/bold]: {', '.join(entry.related)}")
+
+
+def entry_markdown(entry: CatalogEntry) -> str:
+    out = [f"# {entry.name}", "", f"**Severity:** {entry.severity} · **For:** {entry.for_} · "
+           f"**Component:** {entry.component}", "", entry.summary, "", "## Meaning", "", entry.meaning, "",
+           "## Impact", "", entry.impact, "", "## Causes", ""]
+    out += [f"- **`{c.id}`** — {c.title}. {c.recognise}" for c in entry.causes]
+    out += ["", "## Diagnosis", ""]
+    for i, step in enumerate(entry.diagnosis, 1):
+        out += [f"{i}. {step.title}", "", "   ```bash", f"   {step.command}", "   ```", ""]
+    out += ["## Mitigation", ""]
+    for step in entry.mitigation:
+        out += [f"- *{step.risk}* — {step.title}", "", "  ```bash", f"  {step.command}", "  ```", ""]
+    out += ["## Escalation", "", entry.escalation, "", "## Related alerts", ""]
+    out += [f"- {name}" for name in entry.related]
+    return "\n".join(out) + "\n"

@@ -1,0 +1,1 @@
+"""Rules: one module per alert, in family packages; each a pure function of the Snapshot."""

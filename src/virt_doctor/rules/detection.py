@@ -1,0 +1,29 @@
+"""What a rule yields: an alert instance with its cause id and evidence; the engine adds the catalog's words."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from virt_doctor.report.model import Evidence, Subject
+
+
+@dataclass(frozen=True)
+class Detection:
+    """One alert instance as a rule sees it.
+
+    `since` is when the condition started (None when the objects do not say);
+    `params` fill the <placeholders> of the catalog's commands; `checked` lists
+    what the diagnosis looked at, so an `unknown` cause still says what it ruled out.
+    """
+
+    subject: Subject
+    cause: str
+    summary: str
+    since: datetime | None = None
+    confidence: str = "high"
+    evidence: tuple[Evidence, ...] = ()
+    params: Mapping[str, str] = field(default_factory=dict)
+    labels: Mapping[str, str] = field(default_factory=dict)
+    checked: tuple[str, ...] = ()

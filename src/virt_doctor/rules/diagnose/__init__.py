@@ -1,0 +1,1 @@
+"""Diagnoses shared by many rules, written once and called with parameters."""

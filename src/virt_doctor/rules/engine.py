@@ -1,0 +1,108 @@
+"""Run every rule over a snapshot: coverage, crash isolation, pending vs firing, catalog text joined in."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable
+
+from virt_doctor.catalog.catalog import Catalog, CatalogEntry, StepEntry, fill, load_catalog
+from virt_doctor.report.model import Cause, Coverage, Evidence, Finding, Report, Step
+from virt_doctor.rules.detection import Detection
+from virt_doctor.rules.registry import REGISTRY, Registry, RuleSpec
+from virt_doctor.snapshot import Snapshot
+from virt_doctor.snapshot.discover import kubevirt_namespace
+from virt_doctor.timeutil import parse_duration, rfc3339
+
+
+def evaluate(snap: Snapshot, registry: Registry | None = None, catalog: Catalog | None = None,
+             only: Iterable[str] | None = None) -> Report:
+    """Evaluate every catalog alert: run its rule, or record in coverage why it could not run."""
+    registry = registry or _default_registry()
+    catalog = catalog or load_catalog()
+    wanted = set(only) if only else None
+    coverage: list[Coverage] = []
+    findings: list[Finding] = []
+    for entry in catalog:
+        if wanted is not None and entry.name not in wanted:
+            continue
+        spec = registry.get(entry.name)
+        if spec is None:
+            reason = ("needs Prometheus (--prometheus)" if entry.source == "metrics"
+                      else "no rule for this alert yet")
+            coverage.append(Coverage(entry.name, "skipped", reason))
+            continue
+        missing = [kind for kind in spec.needs if not snap.has_kind(kind)]
+        if missing:
+            coverage.append(Coverage(entry.name, "skipped", f"no {', '.join(missing)} objects in the source"))
+            continue
+        try:
+            detections = list(spec.fn(snap))
+            produced = [to_finding(snap, entry, spec, d) for d in detections]
+        except Exception as exc:  # one broken rule never costs the others
+            coverage.append(Coverage(entry.name, "skipped", f"internal error in rule: {type(exc).__name__}: {exc}"))
+            continue
+        coverage.append(Coverage(entry.name, "evaluated"))
+        findings.extend(produced)
+    findings.sort(key=lambda f: (_SEVERITY_ORDER.get(f.severity, 9), f.state != "firing", f.alert, f.subject.ref()))
+    return Report(
+        evaluated_at=rfc3339(snap.at) or "",
+        source={"type": snap.source.type, "location": snap.source.location,
+                "collected_at": rfc3339(snap.collected_at), "files_read": snap.source.files_read,
+                "skipped_files": list(snap.source.skipped_files)},
+        coverage=tuple(coverage),
+        findings=tuple(findings),
+        warnings=snap.source.warnings,
+    )
+
+
+_SEVERITY_ORDER = {"critical": 0, "warning": 1, "info": 2}
+
+
+def _default_registry() -> Registry:
+    import virt_doctor.rules.all  # noqa: F401  (importing registers)
+
+    return REGISTRY
+
+
+def to_finding(snap: Snapshot, entry: CatalogEntry, spec: RuleSpec, det: Detection) -> Finding:
+    """Join a rule's detection with the catalog: severity, state by `for`, cause title, filled commands."""
+    if spec.causes and det.cause not in spec.causes:
+        raise ValueError(f"{entry.name}: rule emitted undeclared cause {det.cause!r}")
+    cause = entry.cause(det.cause)
+    params = {"kubevirt-namespace": kubevirt_namespace(snap) or "<kubevirt-namespace>", **det.params}
+    hold = parse_duration(entry.for_)
+    state = "firing"
+    if det.since is not None and (snap.at - det.since) < hold:
+        state = "pending"
+    evidence = det.evidence
+    if det.cause == "unknown" and det.checked:
+        evidence = evidence + tuple(Evidence(object="(diagnosis)", note=f"checked: {c}") for c in det.checked)
+    steps = cause.fixes or tuple(s.id for s in entry.mitigation)
+    remediation = tuple(_filled(entry.mitigation_step(sid), params) for sid in steps)
+    diagnosis = tuple(_filled(s, params) for s in entry.diagnosis)
+    return Finding(
+        id=finding_id(entry.name, det),
+        alert=entry.name,
+        severity=entry.severity,
+        state=state,
+        since=rfc3339(det.since),
+        subject=det.subject,
+        labels=dict(det.labels),
+        summary=det.summary,
+        cause=Cause(cause.id, cause.title, det.confidence if det.cause != "unknown" else "low"),
+        evidence=evidence,
+        remediation=remediation,
+        runbook=entry.name,
+        diagnosis=diagnosis,
+    )
+
+
+def _filled(step: StepEntry, params: dict[str, str]) -> Step:
+    return Step(step.id, step.title, fill(step.command, params), step.risk)
+
+
+def finding_id(alert: str, det: Detection) -> str:
+    """Stable across runs for the same alert instance: alert, subject and identifying labels."""
+    labels = ",".join(f"{k}={v}" for k, v in sorted(det.labels.items()))
+    digest = hashlib.sha256(f"{alert}|{det.subject.ref()}|{labels}".encode()).hexdigest()
+    return digest[:16]

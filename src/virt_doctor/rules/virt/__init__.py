@@ -1,0 +1,1 @@
+"""KubeVirt core: virt-handler, virt-controller, virt-api, virt-operator, VMs and VMIs."""

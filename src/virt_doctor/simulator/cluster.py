@@ -1,0 +1,188 @@
+"""A healthy simulated cluster: nodes, KubeVirt and its components, storage, and VMs, consistent with each other."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from virt_doctor.simulator import objects as o
+from virt_doctor.simulator.vms import VMSet, build_vm
+
+Obj = dict[str, Any]
+
+COMPONENTS = (("virt-operator", 2), ("virt-api", 2), ("virt-controller", 2))
+OS_MIX = ("fedora", "rhel9", "centos-stream9", "rhel9", "fedora")
+DEFAULT_AT = datetime.fromisoformat("2026-11-20T09:14:03+00:00")
+
+
+@dataclass(frozen=True)
+class Injected:
+    """What a fault did and which alert and cause it should raise, for the person and the tests."""
+
+    fault: str
+    alert: str
+    cause: str
+    kind: str
+    namespace: str
+    name: str
+    detail: str
+
+
+@dataclass
+class Cluster:
+    """Every object of the simulated cluster, grouped so faults can find what they change."""
+
+    at: datetime
+    install_ns: str
+    ids: o.Ids
+    workers: list[Obj] = field(default_factory=list)
+    masters: list[Obj] = field(default_factory=list)
+    infra: list[Obj] = field(default_factory=list)
+    handler_pods: dict[str, Obj] = field(default_factory=dict)
+    component_pods: dict[str, list[Obj]] = field(default_factory=dict)
+    vms: list[VMSet] = field(default_factory=list)
+    extra: list[Obj] = field(default_factory=list)
+    logs: dict[tuple[str, str, str], dict[str, list[str]]] = field(default_factory=dict)
+    injected: list[Injected] = field(default_factory=list)
+    vms_details: bool = True
+    hidden_pods: set[str] = field(default_factory=set)
+
+    @property
+    def rng(self) -> random.Random:
+        return self.ids.rng
+
+    def objects(self) -> Iterator[Obj]:
+        """Every object, infrastructure first."""
+        yield from self.masters
+        yield from self.workers
+        yield from self.infra
+        for pods in self.component_pods.values():
+            yield from pods
+        yield from self.handler_pods.values()
+        for vmset in self.vms:
+            yield vmset.vm
+            for obj in (vmset.vmi, vmset.pod, vmset.dv, vmset.pvc):
+                if obj is not None:
+                    yield obj
+        yield from self.extra
+
+    def find(self, kind: str, name: str) -> Obj:
+        """An infrastructure object by kind and name."""
+        for obj in self.infra:
+            if obj["kind"] == kind and obj["metadata"]["name"] == name:
+                return obj
+        raise KeyError(f"{kind}/{name}")
+
+    def node(self, name: str) -> Obj:
+        return next(n for n in self.workers + self.masters if n["metadata"]["name"] == name)
+
+    def vms_on(self, node: str) -> list[VMSet]:
+        return [v for v in self.vms if v.node == node and v.vmi is not None]
+
+    def log(self, pod: Obj, container: str, which: str, lines: list[str]) -> None:
+        key = (pod["metadata"]["namespace"], pod["metadata"]["name"], container)
+        self.logs.setdefault(key, {})[which] = lines
+
+    def note(self, fault: str, alert: str, cause: str, obj_or_kind: Obj | str, detail: str,
+             namespace: str = "", name: str = "") -> None:
+        if isinstance(obj_or_kind, dict):
+            kind, namespace, name = (obj_or_kind["kind"], obj_or_kind["metadata"].get("namespace", ""),
+                                     obj_or_kind["metadata"]["name"])
+        else:
+            kind = obj_or_kind
+        self.injected.append(Injected(fault, alert, cause, kind, namespace, name, detail))
+
+
+def component_log(component: str, at: datetime, lines: list[tuple[str, str]]) -> list[str]:
+    """KubeVirt-style JSON log lines."""
+    out = []
+    for offset, (level, msg) in enumerate(lines):
+        when = (at - timedelta(minutes=len(lines) - offset)).strftime("%Y-%m-%dT%H:%M:%S.000000Z")
+        out.append(f'{{"component":"{component}","level":"{level}","msg":"{msg}","pos":"{component}.go:{200 + offset}",'
+                   f'"timestamp":"{when}"}}')
+    return out
+
+
+def build_cluster(nodes: int, vms: int, seed: int = 1, at: datetime = DEFAULT_AT,
+                  install_ns: str = "openshift-cnv", masters: int = 3, stopped_ratio: float = 0.05) -> Cluster:
+    """A healthy cluster of `nodes` workers (plus control-plane nodes) running `vms` VMs."""
+    if nodes < 1:
+        raise ValueError("a cluster needs at least one worker node")
+    ids = o.Ids(random.Random(seed))
+    born = at - timedelta(days=40)
+    cluster = Cluster(at=at, install_ns=install_ns, ids=ids)
+    cluster.masters = [o.node(ids, f"master-{i}", at, born, worker=False) for i in range(masters)]
+    cluster.workers = [o.node(ids, f"worker-{i:03d}", at, born + timedelta(minutes=5)) for i in range(nodes)]
+    worker_names = [w["metadata"]["name"] for w in cluster.workers]
+    installed = born + timedelta(days=1)
+    kv_name = "kubevirt-kubevirt-hyperconverged" if install_ns != "kubevirt" else "kubevirt"
+    cluster.infra.append(o.kubevirt_cr(ids, install_ns, kv_name, installed, at))
+    if install_ns != "kubevirt":
+        cluster.infra.append(o.hyperconverged(ids, install_ns, installed))
+    for index, (component, replicas) in enumerate(COMPONENTS):
+        image = f"{o.REGISTRY}/{component}:{o.KUBEVIRT_VERSION}"
+        dep = o.deployment(ids, install_ns, component, replicas, installed, image)
+        hash_ = ids.suffix(10)
+        rs = o.replicaset(ids, dep, hash_, installed)
+        cluster.infra += [dep, rs]
+        pods = []
+        for replica in range(replicas):
+            node = worker_names[(index + replica) % len(worker_names)]
+            pod = o.running_pod(ids, f"{component}-{hash_}-{ids.suffix()}", install_ns, node,
+                                installed + timedelta(minutes=2), {"kubevirt.io": component,
+                                                                   "prometheus.kubevirt.io": "true",
+                                                                   "pod-template-hash": hash_},
+                                [{"name": component, "image": image,
+                                  "resources": {"requests": {"cpu": "10m", "memory": "250Mi"}}}], owner=rs)
+            pods.append(pod)
+            cluster.log(pod, component, "current", component_log(component, at, [
+                ("info", f"{component} started"), ("info", "Starting informers"), ("info", "certificate rotated")]))
+        cluster.component_pods[component] = pods
+    ds = o.virt_handler_daemonset(ids, install_ns, installed, len(worker_names))
+    cluster.infra.append(ds)
+    handler_image = f"{o.REGISTRY}/virt-handler:{o.KUBEVIRT_VERSION}"
+    for node in worker_names:
+        pod = o.running_pod(ids, f"virt-handler-{ids.suffix()}", install_ns, node, installed + timedelta(minutes=3),
+                            {"kubevirt.io": "virt-handler", "prometheus.kubevirt.io": "true",
+                             "controller-revision-hash": "7c9f8d6b5"},
+                            [{"name": "virt-handler", "image": handler_image,
+                              "resources": {"requests": {"cpu": "10m", "memory": "325Mi"}}}], owner=ds,
+                            extra_spec={"hostPID": True, "serviceAccountName": "kubevirt-handler",
+                                        "tolerations": ds["spec"]["template"]["spec"]["tolerations"]})
+        cluster.handler_pods[node] = pod
+        cluster.log(pod, "virt-handler", "current", component_log("virt-handler", at, [
+            ("info", "Starting virt-handler"), ("info", "set verbosity to 2"),
+            ("info", "Processing event default/vm-ping"), ("info", "heartbeat: node labelled schedulable")]))
+    rbd = o.storage_class(ids, "ocs-storagecluster-ceph-rbd-virtualization", "openshift-storage.rbd.csi.ceph.com",
+                          installed, default=False, virt_default=True,
+                          parameters={"clusterID": "openshift-storage", "pool": "ocs-storagecluster-cephblockpool",
+                                      "mounter": "rbd", "mapOptions": "krbd:rxbounce"})
+    plain = o.storage_class(ids, "ocs-storagecluster-ceph-rbd", "openshift-storage.rbd.csi.ceph.com", installed,
+                            default=True, parameters={"clusterID": "openshift-storage",
+                                                      "pool": "ocs-storagecluster-cephblockpool"})
+    cluster.infra += [rbd, plain, o.storage_profile(ids, rbd, installed), o.storage_profile(ids, plain, installed)]
+    namespaces = max(1, vms // 100)
+    for i in range(vms):
+        namespace = f"vms-{i % namespaces:03d}"
+        os_name = OS_MIX[i % len(OS_MIX)]
+        node = worker_names[i % len(worker_names)]
+        created = at - timedelta(days=10, minutes=i % 1440)
+        vmset = build_vm(ids, namespace, f"{os_name}-{i:05d}", os_name, node, created,
+                         rbd["metadata"]["name"])
+        if cluster.rng.random() < stopped_ratio:
+            stop(vmset, at - timedelta(days=2))
+        cluster.vms.append(vmset)
+    return cluster
+
+
+def stop(vmset: VMSet, when: datetime) -> None:
+    """A VM the user stopped: runStrategy Halted, no VMI, no launcher pod."""
+    vm = vmset.vm
+    vm["spec"]["runStrategy"] = "Halted"
+    vm["status"].update({"printableStatus": "Stopped", "ready": False, "runStrategy": "Halted"})
+    vm["status"]["conditions"] = [{**o.condition("Ready", "False", when, "VMINotExists", "VMI does not exist"),
+                                   "lastProbeTime": None}]
+    vmset.vmi = vmset.pod = None

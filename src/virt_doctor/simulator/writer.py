@@ -1,0 +1,134 @@
+"""Write a simulated cluster in the KubeVirt must-gather layout (YAML like a real one, or JSON)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tarfile
+from collections import defaultdict
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import orjson
+import yaml
+
+from virt_doctor.simulator.cluster import Cluster
+
+Obj = dict[str, Any]
+IMAGE_DIR = "quay-io-kubevirt-must-gather-sha256-5b1f0e8c2d"
+_Dumper: Any = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+
+# kind -> (API group directory, resource plural) as `oc adm inspect` names them
+INSPECT = {
+    "Pod": ("core", "pods"), "Event": ("core", "events"), "PersistentVolumeClaim": ("core", "persistentvolumeclaims"),
+    "Secret": ("core", "secrets"), "DaemonSet": ("apps", "daemonsets"), "Deployment": ("apps", "deployments"),
+    "ReplicaSet": ("apps", "replicasets"), "Lease": ("coordination.k8s.io", "leases"),
+    "Node": ("core", "nodes"), "StorageClass": ("storage.k8s.io", "storageclasses"),
+    "VolumeAttachment": ("storage.k8s.io", "volumeattachments"),
+}
+# kind -> CRD name, for the kubevirt must-gather's `crs` collector
+CRDS = {
+    "VirtualMachineInstance": "virtualmachineinstances.kubevirt.io", "KubeVirt": "kubevirts.kubevirt.io",
+    "HyperConverged": "hyperconvergeds.hco.kubevirt.io", "DataVolume": "datavolumes.cdi.kubevirt.io",
+    "StorageProfile": "storageprofiles.cdi.kubevirt.io", "CDI": "cdis.cdi.kubevirt.io",
+    "VirtualMachineInstanceMigration": "virtualmachineinstancemigrations.kubevirt.io",
+    "DataImportCron": "dataimportcrons.cdi.kubevirt.io", "SSP": "ssps.ssp.kubevirt.io",
+    "NetworkAddonsConfig": "networkaddonsconfigs.networkaddonsoperator.network.kubevirt.io",
+    "HostPathProvisioner": "hostpathprovisioners.hostpathprovisioner.kubevirt.io",
+}
+
+
+def write_dump(cluster: Cluster, out: str | os.PathLike[str], fmt: str = "yaml", archive: bool = False,
+               progress: Callable[[int], None] | None = None) -> Path:
+    """Write the must-gather tree under `out` (or `out` as a .tar.gz when `archive`); return what was written."""
+    target = Path(out)
+    root = target.with_suffix("").with_suffix("") if archive else target
+    if root.is_file() or (root.is_dir() and any(root.iterdir())):
+        raise FileExistsError(f"{root} exists and is not empty")
+    writer = _Writer(root / IMAGE_DIR, fmt, progress)
+    (root).mkdir(parents=True, exist_ok=True)
+    (root / "timestamp").write_text(
+        f"{cluster.at:%Y-%m-%d %H:%M:%S}.118 +0000 UTC m=+0.061\n"
+        f"{cluster.at:%Y-%m-%d %H:%M:%S}.902 +0000 UTC m=+95.332\n")
+    writer.write_text("version", "kubevirt/must-gather\nv1.5.2\n")
+    lists: dict[str, list[Obj]] = defaultdict(list)
+    for obj in cluster.objects():
+        _place(writer, lists, cluster, obj)
+    for path, items in sorted(lists.items()):
+        writer.write_list(path, items)
+    for (namespace, pod, container), logs in sorted(cluster.logs.items()):
+        if pod in cluster.hidden_pods or (not cluster.vms_details and namespace != cluster.install_ns):
+            continue
+        for which, lines in sorted(logs.items()):
+            writer.write_text(f"namespaces/{namespace}/pods/{pod}/{container}/{container}/logs/{which}.log",
+                              "\n".join(lines) + "\n")
+    if archive:
+        tar_path = target if str(target).endswith((".tar.gz", ".tgz")) else target.with_suffix(".tar.gz")
+        with tarfile.open(tar_path, "w:gz") as tar:
+            tar.add(root, arcname=root.name)
+        shutil.rmtree(root)
+        return tar_path
+    return root
+
+
+def _place(writer: _Writer, lists: dict[str, list[Obj]], cluster: Cluster, obj: Obj) -> None:
+    """Where the kubevirt must-gather puts each kind, including the places that duplicate objects."""
+    kind = obj["kind"]
+    md = obj["metadata"]
+    namespace, name = md.get("namespace", ""), md["name"]
+    vm_namespace = bool(namespace) and namespace != cluster.install_ns
+    if kind == "VirtualMachine":
+        flavour = "template-based" if any(k.startswith("vm.kubevirt.io/template") for k in md.get("labels", {})) \
+            else "custom"
+        writer.write_obj(f"namespaces/{namespace}/kubevirt.io/virtualmachines/{flavour}/{name}", obj)
+        return
+    if kind in CRDS:
+        base = f"namespaces/{namespace}/crs/{CRDS[kind]}" if namespace else f"cluster-scoped-resources/{CRDS[kind]}"
+        writer.write_obj(f"{base}/{name}", obj)
+        if kind == "KubeVirt":  # also in the inspect list of the install namespace: a duplicate to de-duplicate
+            lists[f"namespaces/{namespace}/kubevirt.io/kubevirts"].append(obj)
+        return
+    group, plural = INSPECT.get(kind, ("core", kind.lower() + "s"))
+    if not namespace:
+        writer.write_obj(f"cluster-scoped-resources/{group}/{plural}/{name}", obj)
+        return
+    if kind == "PersistentVolumeClaim":
+        writer.write_obj(f"namespaces/{namespace}/core/persistentvolumeclaims/{name}", obj)
+        return
+    if vm_namespace and not cluster.vms_details:
+        return  # without --vms_details VM namespaces are not inspected
+    if kind == "Pod" and name in cluster.hidden_pods:
+        return
+    lists[f"namespaces/{namespace}/{group}/{plural}"].append(obj)
+    if kind == "Pod" and (not vm_namespace or (namespace, name) in {(k[0], k[1]) for k in cluster.logs}):
+        writer.write_obj(f"namespaces/{namespace}/pods/{name}/{name}", obj)
+
+
+class _Writer:
+    def __init__(self, root: Path, fmt: str, progress: Callable[[int], None] | None) -> None:
+        self.root, self.fmt, self.progress, self.count = root, fmt, progress, 0
+        self.made: set[Path] = set()
+
+    def _path(self, rel: str) -> Path:
+        path = self.root / rel
+        if path.parent not in self.made:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            self.made.add(path.parent)
+        self.count += 1
+        if self.progress and self.count % 5000 == 0:
+            self.progress(self.count)
+        return path
+
+    def write_text(self, rel: str, text: str) -> None:
+        self._path(rel).write_text(text)
+
+    def write_obj(self, rel: str, obj: Obj) -> None:
+        if self.fmt == "json":
+            self._path(rel + ".json").write_bytes(orjson.dumps(obj, option=orjson.OPT_INDENT_2))
+        else:
+            self._path(rel + ".yaml").write_text(yaml.dump(obj, Dumper=_Dumper, sort_keys=False, width=1000))
+
+    def write_list(self, rel: str, items: list[Obj]) -> None:
+        self.write_obj(rel, {"apiVersion": "v1", "kind": "List", "items": items,
+                             "metadata": {"resourceVersion": ""}})

@@ -1,0 +1,66 @@
+"""The indexes a snapshot builds, declared once: (name, kind, key function), built in one pass.
+
+A key function returns the key an object is filed under, or None to leave it out.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Hashable
+from typing import Any
+
+from virt_doctor.snapshot import access as a
+
+Obj = dict[str, Any]
+KeyFn = Callable[[Obj], Hashable | None]
+
+
+def _pod_node(pod: Obj) -> str | None:
+    return a.pod_node(pod) or None
+
+
+def _owner_uid(obj: Obj) -> str | None:
+    owner = a.controller_owner(obj)
+    return str(owner.get("uid")) if owner and owner.get("uid") else None
+
+
+def _component(pod: Obj) -> str | None:
+    """The kubevirt.io label (virt-handler, virt-launcher, virt-api, ...) or the app label."""
+    labels = a.labels(pod)
+    return labels.get("kubevirt.io") or labels.get("app.kubernetes.io/component") or labels.get("app") or None
+
+
+def _handler_node(pod: Obj) -> str | None:
+    return a.pod_node(pod) or None if a.labels(pod).get("kubevirt.io") == "virt-handler" else None
+
+
+def _vmi_node(vmi: Obj) -> str | None:
+    return a.vmi_node(vmi) or None
+
+
+def _created_by(pod: Obj) -> str | None:
+    return a.labels(pod).get("kubevirt.io/created-by") or None
+
+
+def _event_subject(event: Obj) -> tuple[str, str, str] | None:
+    involved = event.get("involvedObject") or event.get("regarding") or {}
+    if not involved.get("name"):
+        return None
+    return str(involved.get("kind") or ""), str(involved.get("namespace") or ""), str(involved["name"])
+
+
+def _migration_vmi(vmim: Obj) -> tuple[str, str] | None:
+    vmi = a.spec(vmim).get("vmiName")
+    return (a.namespace(vmim), str(vmi)) if vmi else None
+
+
+INDEXES: tuple[tuple[str, str, KeyFn], ...] = (
+    ("pods_by_node", "Pod", _pod_node),
+    ("pods_by_owner", "Pod", _owner_uid),
+    ("pods_by_component", "Pod", _component),
+    ("pods_by_created_by", "Pod", _created_by),
+    ("handler_pods_by_node", "Pod", _handler_node),
+    ("vmis_by_node", "VirtualMachineInstance", _vmi_node),
+    ("events_by_object", "Event", _event_subject),
+    ("migrations_by_vmi", "VirtualMachineInstanceMigration", _migration_vmi),
+    ("replicasets_by_owner", "ReplicaSet", _owner_uid),
+)

@@ -1,0 +1,159 @@
+"""The Snapshot: every object of a cluster as a plain dict, indexed once, at a fixed evaluation time."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Hashable, Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Protocol
+
+from virt_doctor.snapshot import access as a
+from virt_doctor.snapshot.indexes import INDEXES
+from virt_doctor.timeutil import parse_time
+
+Obj = dict[str, Any]
+
+
+class LogLike(Protocol):
+    """What rules read of a pod log: its path and the tails of the current and previous logs."""
+
+    path: str
+    current: list[str]
+    previous: list[str]
+    paths: dict[str, str]
+
+
+@dataclass(frozen=True)
+class SourceInfo:
+    """Where the snapshot came from, as the report contract names it."""
+
+    type: str  # dump | live | simulated
+    location: str
+    warnings: tuple[str, ...] = ()
+    skipped_files: tuple[str, ...] = ()
+    files_read: int = 0
+
+
+def _resource_version(obj: Obj) -> tuple[int, str]:
+    text = str((obj.get("metadata") or {}).get("resourceVersion") or "")
+    return (int(text), text) if text.isdigit() else (-1, text)
+
+
+def _group(obj: Obj) -> str:
+    api_version = str(obj.get("apiVersion") or "")
+    return api_version.rsplit("/", 1)[0] if "/" in api_version else ""
+
+
+@dataclass
+class Snapshot:
+    """Cluster objects, de-duplicated and indexed once; `at` is the evaluation time rules use."""
+
+    objects: list[Obj]
+    at: datetime
+    source: SourceInfo
+    logs: Mapping[tuple[str, str, str], LogLike] = field(default_factory=dict)
+    listed_kinds: frozenset[str] = frozenset()
+    collected_at: datetime | None = None
+
+    def __post_init__(self) -> None:
+        self.memo: dict[str, Any] = {}
+        self.objects = _dedupe(self.objects)
+        self.by_kind: dict[str, list[Obj]] = defaultdict(list)
+        self.by_key: dict[tuple[str, str, str], Obj] = {}
+        self.by_uid: dict[str, Obj] = {}
+        indexed: dict[str, list[tuple[str, Any]]] = defaultdict(list)
+        for index_name, kind, key_fn in INDEXES:
+            indexed[kind].append((index_name, key_fn))
+        self.indexes: dict[str, dict[Hashable, list[Obj]]] = {n: defaultdict(list) for n, _, _ in INDEXES}
+        for obj in self.objects:
+            kind = obj["kind"]
+            self.by_kind[kind].append(obj)
+            metadata = obj.get("metadata") or {}
+            self.by_key[(kind, str(metadata.get("namespace") or ""), str(metadata.get("name") or ""))] = obj
+            if metadata.get("uid"):
+                self.by_uid[str(metadata["uid"])] = obj
+            for index_name, key_fn in indexed.get(kind, ()):
+                key = key_fn(obj)
+                if key is not None:
+                    self.indexes[index_name][key].append(obj)
+
+    # --- lookups ---------------------------------------------------------------------------
+
+    def kind(self, kind: str, group: str | None = None) -> list[Obj]:
+        """Every object of a kind (optionally of one API group)."""
+        objs = self.by_kind.get(kind, [])
+        return objs if group is None else [o for o in objs if _group(o) == group]
+
+    def get(self, kind: str, namespace: str, name: str) -> Obj | None:
+        """One object by kind, namespace ('' if cluster-scoped) and name."""
+        return self.by_key.get((kind, namespace, name))
+
+    def index(self, index_name: str, key: Hashable) -> list[Obj]:
+        """The objects filed under `key` in a declared index (see indexes.py)."""
+        return self.indexes[index_name].get(key, [])
+
+    def has_kind(self, kind: str) -> bool:
+        """Whether the source holds this kind at all (objects, or an empty list of it)."""
+        return kind in self.by_kind or kind in self.listed_kinds
+
+    def events_for(self, obj: Obj) -> list[Obj]:
+        """Events about an object, newest last."""
+        events = self.index("events_by_object", (obj.get("kind"), a.namespace(obj), a.name(obj)))
+        return sorted(events, key=event_time_key)
+
+    def log(self, namespace: str, pod: str, container: str) -> LogLike | None:
+        """A container's log from the dump, if it was collected."""
+        return self.logs.get((namespace, pod, container))
+
+    def age(self, moment: datetime | None) -> float | None:
+        """Seconds from `moment` to the evaluation time."""
+        return (self.at - moment).total_seconds() if moment else None
+
+
+def event_time(event: Obj) -> datetime | None:
+    """When an event last happened (lastTimestamp, series, eventTime, creation)."""
+    series = event.get("series") or {}
+    for value in (event.get("lastTimestamp"), series.get("lastObservedTime"), event.get("eventTime"),
+                  event.get("firstTimestamp"), (event.get("metadata") or {}).get("creationTimestamp")):
+        moment = parse_time(value)
+        if moment:
+            return moment
+    return None
+
+
+def event_time_key(event: Obj) -> str:
+    moment = event_time(event)
+    return moment.isoformat() if moment else ""
+
+
+def _dedupe(objects: Iterable[Obj]) -> list[Obj]:
+    """One object per (group, kind, namespace, name): the one with the newest resourceVersion."""
+    chosen: dict[tuple[str, str, str, str], Obj] = {}
+    for obj in objects:
+        metadata = obj.get("metadata") or {}
+        key = (_group(obj), obj["kind"], str(metadata.get("namespace") or ""), str(metadata.get("name") or ""))
+        current = chosen.get(key)
+        if current is None or _resource_version(obj) >= _resource_version(current):
+            chosen[key] = obj
+    return list(chosen.values())
+
+
+def newest_timestamp(objects: Iterable[Obj]) -> datetime | None:
+    """The latest time written anywhere obvious in the objects: the fallback evaluation time."""
+    best = ""
+    others: list[object] = []
+    for obj in objects:
+        metadata = obj.get("metadata") or {}
+        candidates = [metadata.get("creationTimestamp"), obj.get("lastTimestamp")]
+        for cond in (obj.get("status") or {}).get("conditions") or []:
+            if isinstance(cond, dict):
+                candidates.append(cond.get("lastTransitionTime"))
+                candidates.append(cond.get("lastHeartbeatTime"))
+        for value in candidates:
+            if isinstance(value, str) and len(value) == 20 and value.endswith("Z"):
+                best = max(best, value)
+            elif value:
+                others.append(value)
+    moments = [m for m in (parse_time(v) for v in [best, *others]) if m]
+    return max(moments) if moments else None

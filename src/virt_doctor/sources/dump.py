@@ -1,0 +1,227 @@
+"""Read a dump — a directory, .tar, .tar.gz/.tgz or .zip of Kubernetes objects — into raw parts.
+
+Everything in the tree is looked at once: YAML/JSON files become objects (single
+objects, multi-document YAML, `List` and `*List` kinds), must-gather pod logs
+become log evidence, the must-gather `timestamp` file gives the collection time.
+A bad file is a warning naming it; only an unreadable source is an error.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import tarfile
+import zipfile
+import zlib
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from virt_doctor.errors import SourceError
+from virt_doctor.sources import mustgather
+from virt_doctor.sources.yamlparse import YAMLParseError, parse_yaml
+
+OBJECT_SUFFIXES = (".yaml", ".yml", ".json")
+MAX_OBJECT_FILE = 512 * 1024 * 1024
+
+Reader = Callable[[], bytes]
+
+
+@dataclass
+class RawDump:
+    """What a dump holds before indexing: objects, logs, collection time, and what went wrong."""
+
+    location: str
+    objects: list[dict[str, Any]] = field(default_factory=list)
+    logs: dict[tuple[str, str, str], mustgather.PodLog] = field(default_factory=dict)
+    collected_at: datetime | None = None
+    warnings: list[str] = field(default_factory=list)
+    skipped_files: list[str] = field(default_factory=list)
+    listed_kinds: set[str] = field(default_factory=set)
+    files_read: int = 0
+
+
+def read_dump(path: str | os.PathLike[str]) -> RawDump:
+    """Walk a dump once and return its objects, logs and collection time."""
+    root = Path(path)
+    if not root.exists():
+        raise SourceError(f"{root}: no such file or directory")
+    raw = RawDump(location=str(root))
+    timestamp_depth = 10**6
+    for rel, read in _walk(root):
+        name = rel.rsplit("/", 1)[-1]
+        try:
+            if name == "timestamp":
+                depth = rel.count("/")
+                if depth < timestamp_depth:
+                    moment = mustgather.parse_timestamp_file(read())
+                    if moment is not None:
+                        raw.collected_at, timestamp_depth = moment, depth
+                continue
+            if name.endswith(".log"):
+                key = mustgather.log_key(rel)
+                if key is not None:
+                    _add_log(raw, rel, key, read())
+                continue
+            if name.endswith(OBJECT_SUFFIXES):
+                raw.files_read += 1
+                _add_objects(raw, rel, read())
+        except (OSError, tarfile.TarError, zipfile.BadZipFile, zlib.error, EOFError) as exc:
+            raw.warnings.append(f"{rel}: unreadable ({exc})")
+            raw.skipped_files.append(rel)
+    if not raw.objects:
+        raise SourceError(f"{root}: no Kubernetes objects found (looked for .yaml, .yml and .json files)")
+    return raw
+
+
+def _walk(root: Path) -> Iterator[tuple[str, Reader]]:
+    """Every regular file under root (a directory or an archive), as (relative path, reader)."""
+    if root.is_dir():
+        yield from _walk_dir(root)
+    elif zipfile.is_zipfile(root):
+        yield from _walk_zip(root)
+    elif root.is_file():
+        yield from _walk_tar(root)
+    else:
+        raise SourceError(f"{root}: not a directory, .tar, .tar.gz or .zip")
+
+
+def _walk_dir(root: Path) -> Iterator[tuple[str, Reader]]:
+    for dirpath, dirnames, filenames in os.walk(root):
+        dirnames.sort()
+        rel_dir = os.path.relpath(dirpath, root)
+        prefix = "" if rel_dir == "." else rel_dir.replace(os.sep, "/") + "/"
+        for filename in sorted(filenames):
+            full = os.path.join(dirpath, filename)
+            yield prefix + filename, functools.partial(_read_file, full)
+
+
+def _walk_tar(root: Path) -> Iterator[tuple[str, Reader]]:
+    try:
+        archive = tarfile.open(root, "r:*")  # noqa: SIM115 - closed below, streamed
+    except (tarfile.TarError, OSError, EOFError, zlib.error) as exc:
+        raise SourceError(f"{root}: not a readable archive ({exc or 'unknown format'})") from exc
+    try:
+        while True:
+            try:
+                member = archive.next()
+            except (tarfile.TarError, OSError, EOFError, zlib.error) as exc:
+                raise SourceError(f"{root}: corrupt archive ({exc})") from exc
+            if member is None:
+                break
+            if member.isfile():
+                yield member.name.lstrip("./"), functools.partial(_tar_read, archive, member)
+    finally:
+        archive.close()
+
+
+def _read_file(path: str) -> bytes:
+    with open(path, "rb") as handle:
+        return handle.read()
+
+
+def _tar_read(archive: tarfile.TarFile, member: tarfile.TarInfo) -> bytes:
+    handle = archive.extractfile(member)
+    if handle is None:
+        return b""
+    with handle:
+        return handle.read()
+
+
+def _walk_zip(root: Path) -> Iterator[tuple[str, Reader]]:
+    try:
+        archive = zipfile.ZipFile(root)
+    except (zipfile.BadZipFile, OSError) as exc:
+        raise SourceError(f"{root}: corrupt zip archive ({exc})") from exc
+    with archive:
+        for info in archive.infolist():
+            if not info.is_dir():
+                yield info.filename, functools.partial(archive.read, info)
+
+
+def _add_log(raw: RawDump, rel: str, key: tuple[str, str, str, str], data: bytes) -> None:
+    namespace, pod, container, which = key
+    log = raw.logs.setdefault((namespace, pod, container), mustgather.PodLog(path=rel))
+    setattr(log, which, mustgather.tail_lines(data))
+    log.paths[which] = rel
+
+
+def _add_objects(raw: RawDump, rel: str, data: bytes) -> None:
+    """Parse one object file and add every Kubernetes object in it."""
+    if len(data) > MAX_OBJECT_FILE:
+        raw.warnings.append(f"{rel}: skipped, larger than {MAX_OBJECT_FILE // 2**20} MiB")
+        raw.skipped_files.append(rel)
+        return
+    try:
+        documents = [orjson.loads(data)] if rel.endswith(".json") else parse_yaml(data.decode("utf-8"))
+    except YAMLParseError as exc:
+        where = f"{rel}:{exc.line}" if exc.line else rel
+        raw.warnings.append(f"{where}: invalid YAML ({exc})")
+        raw.skipped_files.append(rel)
+        return
+    except orjson.JSONDecodeError as exc:
+        raw.warnings.append(f"{rel}: invalid JSON ({exc})")
+        raw.skipped_files.append(rel)
+        return
+    except UnicodeDecodeError as exc:
+        raw.warnings.append(f"{rel}: not UTF-8 text ({exc.reason} at byte {exc.start})")
+        raw.skipped_files.append(rel)
+        return
+    found = 0
+    for index, document in enumerate(documents, start=1):
+        found += _add_document(raw, rel, index, document, len(documents) > 1)
+    if found == 0 and documents and rel not in raw.skipped_files and not _is_empty_list(documents):
+        raw.skipped_files.append(rel)
+
+
+def _is_empty_list(documents: list[Any]) -> bool:
+    return all(isinstance(d, dict) and d.get("items") in ([], None) and "List" in str(d.get("kind")) for d in documents)
+
+
+def _add_document(raw: RawDump, rel: str, index: int, document: Any, multi: bool) -> int:
+    """Add one parsed document (an object or a list of them); return how many objects it held."""
+    where = f"{rel} (document {index})" if multi else rel
+    if isinstance(document, list):
+        return sum(_add_document(raw, rel, index, item, True) for item in document)
+    if not isinstance(document, dict):
+        raw.warnings.append(f"{where}: not a Kubernetes object (a {type(document).__name__})")
+        return 0
+    kind = document.get("kind")
+    items = document.get("items")
+    if isinstance(items, list) and (not kind or str(kind).endswith("List")):
+        item_kind = str(kind)[: -len("List")] if kind and kind != "List" else None
+        if not items:
+            listed = item_kind or mustgather.kind_of_resource_path(rel)
+            if listed:
+                raw.listed_kinds.add(listed)
+        added = 0
+        for position, item in enumerate(items):
+            if isinstance(item, dict) and not item.get("kind") and item_kind:
+                item["kind"] = item_kind
+                item.setdefault("apiVersion", document.get("apiVersion", "v1"))
+            if isinstance(item, dict) and item.get("kind"):
+                raw.objects.append(_clean(item))
+                added += 1
+            else:
+                raw.warnings.append(f"{where}: item {position} has no kind; skipped")
+        return added
+    if not kind or not isinstance(kind, str):
+        raw.warnings.append(f"{where}: object without kind; skipped")
+        return 0
+    raw.objects.append(_clean(document))
+    return 1
+
+
+def _clean(obj: dict[str, Any]) -> dict[str, Any]:
+    """Drop what no rule reads and nobody should keep: managed fields, secret payloads."""
+    metadata = obj.get("metadata")
+    if isinstance(metadata, dict):
+        metadata.pop("managedFields", None)
+    if obj.get("kind") == "Secret":
+        obj.pop("data", None)
+        obj.pop("stringData", None)
+    return obj

@@ -1,0 +1,27 @@
+"""Turn a source into a Snapshot with its evaluation time fixed."""
+
+from __future__ import annotations
+
+import os
+from datetime import datetime
+
+from virt_doctor.errors import SourceError
+from virt_doctor.snapshot import Snapshot, SourceInfo
+from virt_doctor.snapshot.snapshot import newest_timestamp
+from virt_doctor.sources.dump import read_dump
+
+
+def load_dump(path: str | os.PathLike[str], at: datetime | None = None, source_type: str = "dump") -> Snapshot:
+    """A dump as a Snapshot, evaluated at `at`, else its collection time, else its newest timestamp."""
+    raw = read_dump(path)
+    moment = at or raw.collected_at or newest_timestamp(raw.objects)
+    if moment is None:
+        raise SourceError(f"{path}: no collection time and no timestamps in the objects; give --at")
+    return Snapshot(
+        objects=raw.objects,
+        at=moment,
+        source=SourceInfo(source_type, raw.location, tuple(raw.warnings), tuple(raw.skipped_files), raw.files_read),
+        logs=raw.logs,
+        listed_kinds=frozenset(raw.listed_kinds),
+        collected_at=raw.collected_at,
+    )
