@@ -49,7 +49,7 @@ def render_entry(entry: CatalogEntry, console: Console) -> None:
         console.print(f"     $ {escape(step.command)}", style="cyan", soft_wrap=True)
     console.print("\n[bold]Mitigation[/bold]")
     for step in entry.mitigation:
-        console.print(f"  • [{step.risk}] {escape(step.title)}")
+        console.print(f"  • {escape('[' + step.risk + ']')} {escape(step.title)}")
         console.print(f"     $ {escape(step.command)}", style="cyan", soft_wrap=True)
     console.print("\n[bold]Escalation[/bold]")
     console.print(escape(entry.escalation))

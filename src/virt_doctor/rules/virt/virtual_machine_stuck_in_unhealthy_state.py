@@ -58,10 +58,10 @@ def diagnose(snap: Snapshot, vm: Obj, vmi: Obj | None) -> Detection:
     head = f"VM {ns}/{name} is {state} with {'no VMI' if vmi is None else 'a VMI on no node'}"
 
     def found(cause: str, why: str, evidence: list[Evidence], checked: tuple[str, ...] = (),
-              **extra: str) -> Detection:
+              extra: dict[str, str] | None = None) -> Detection:
         return Detection(Subject("VirtualMachine", ns, name), cause, f"{head}: {why}",
                          since=unhealthy_since(vm, vmi), evidence=tuple(base + evidence),
-                         params={**params, **extra}, checked=checked,
+                         params={**params, **(extra or {})}, checked=checked,
                          confidence="high" if cause != "unknown" else "low")
 
     invalid = _invalid_spec(vm)
@@ -78,7 +78,8 @@ def diagnose(snap: Snapshot, vm: Obj, vmi: Obj | None) -> Detection:
                                    value=f"{len(controllers)} pods, 0 ready", note="nothing creates VMIs")])
     storage = _storage_problem(snap, vm)
     if storage is not None:
-        return storage_detection(found, *storage)
+        cause, why, evidence, claim = storage
+        return found(cause, why, evidence, extra={"dv": claim, "pvc": claim})
     missing = _missing_references(snap, vm)
     if missing:
         return found("missing-secret-or-configmap", str(missing[0].note), missing)
@@ -86,11 +87,16 @@ def diagnose(snap: Snapshot, vm: Obj, vmi: Obj | None) -> Detection:
         synced = a.condition(vmi, "Synchronized")
         if state in ("ErrImagePull", "ImagePullBackOff") or (synced and synced.get("reason") in a.IMAGE_PULL_REASONS):
             images = container_disk_images(vm)
+            hosts = vm_host_candidates(snap) or snap.kind("Node")
+            extra = {"image": images[0]} if images else {}
+            if hosts:
+                extra["node"] = a.name(hosts[0])
             return found("image-pull-failure", f"containerDisk image {', '.join(images) or '(unknown)'} "
-                         "cannot be pulled", [], image=images[0] if images else "<vm-disk-image>")
+                         "cannot be pulled", [], extra=extra)
     scheduling = _scheduling_problem(snap, vm, vmi)
     if scheduling is not None:
-        return found(*scheduling)
+        cause, why, evidence, extra = scheduling
+        return found(cause, why, evidence, extra=extra)
     checked = ["VM spec (disks vs volumes, running vs runStrategy)", "virt-controller readiness",
                "DataVolumes and PVCs", "default storage class", "referenced Secrets and ConfigMaps",
                "image pull state", "node schedulability, selectors, taints and free memory"]
@@ -170,11 +176,6 @@ def _dv_storage_class(dv: Obj) -> str:
         "storageClassName") or "")
 
 
-def storage_detection(found: Any, cause: str, why: str, evidence: list[Evidence], claim: str) -> Detection:
-    detection: Detection = found(cause, why, evidence, dv=claim, pvc=claim)
-    return detection
-
-
 def _missing_references(snap: Snapshot, vm: Obj) -> list[Evidence]:
     """Secrets and ConfigMaps the VM mounts that are not in the source (only checked when those kinds are)."""
     ns = a.namespace(vm)
@@ -198,7 +199,8 @@ def _missing_references(snap: Snapshot, vm: Obj) -> list[Evidence]:
     return evidence
 
 
-def _scheduling_problem(snap: Snapshot, vm: Obj, vmi: Obj | None) -> tuple[str, str, list[Evidence]] | None:
+def _scheduling_problem(snap: Snapshot, vm: Obj, vmi: Obj | None
+                        ) -> tuple[str, str, list[Evidence], dict[str, str]] | None:
     """Why the launcher pod has no node: the scheduler's message, checked against the nodes."""
     scheduled = a.condition(vmi, "PodScheduled") if vmi is not None else None
     message_cause = None
@@ -214,25 +216,27 @@ def _scheduling_problem(snap: Snapshot, vm: Obj, vmi: Obj | None) -> tuple[str, 
                 message_cause = message_cause or scheduler_message_cause(str(events[-1].get("message", "")))
     if not snap.has_kind("Node"):
         if message_cause:
-            return message_cause, "the scheduler cannot place its launcher pod", evidence
+            return message_cause, "the scheduler cannot place its launcher pod", evidence, {}
         return None
     candidates = vm_host_candidates(snap)
     if not candidates:
         nodes = snap.kind("Node")
+        cordoned = [a.name(n) for n in nodes if a.node_is_cordoned(n)]
         return ("no-schedulable-nodes", f"none of {len(nodes)} nodes can host VMs (Ready, uncordoned, "
-                "kubevirt.io/schedulable=true, KVM allocatable)", evidence + _node_summary(nodes))
+                "kubevirt.io/schedulable=true, KVM allocatable)", evidence + _node_summary(nodes),
+                {"node": " ".join(cordoned)} if cordoned else {})
     admitted, misses = constraint_misses(vm, candidates)
     if not admitted:
         return ("scheduling-constraints-unsatisfiable", "its nodeSelector, affinity or tolerations admit no node",
-                evidence + misses)
+                evidence + misses, {})
     need = memory_request(vm)
     if need and all(free_memory(snap, n) < need for n in admitted):
         best = max(admitted, key=lambda n: free_memory(snap, n))
         return ("insufficient-resources", f"no node has {need / 2**30:.1f} GiB of memory free",
                 evidence + [field(best, "status.allocatable.memory", (a.status(best).get("allocatable") or {}).get(
-                    "memory"), f"most free: {free_memory(snap, best) / 2**30:.1f} GiB after pod requests")])
+                    "memory"), f"most free: {free_memory(snap, best) / 2**30:.1f} GiB after pod requests")], {})
     if message_cause:
-        return message_cause, "the scheduler cannot place its launcher pod", evidence
+        return message_cause, "the scheduler cannot place its launcher pod", evidence, {}
     return None
 
 

@@ -1,0 +1,43 @@
+"""Shared fixtures: build simulated dumps on disk and scan them the way the CLI does."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from virt_doctor.report.model import Finding, Report
+from virt_doctor.rules.engine import evaluate
+from virt_doctor.simulator.cluster import Cluster
+from virt_doctor.simulator.simulate import simulate
+from virt_doctor.simulator.writer import write_dump
+from virt_doctor.sources.load import load_dump
+
+SimulateFn = Callable[..., tuple[Path, Cluster]]
+
+
+@pytest.fixture
+def simulated(tmp_path: Path) -> SimulateFn:
+    """Write a simulated dump under tmp_path; returns (dump path, cluster with its injected faults)."""
+    counter = iter(range(1000))
+
+    def make(faults: Iterable[str] = (), nodes: int = 3, vms: int = 12, seed: int = 7, fmt: str = "yaml",
+             age: timedelta = timedelta(minutes=30), vms_details: bool = True, install_ns: str = "openshift-cnv",
+             archive: bool = False) -> tuple[Path, Cluster]:
+        cluster = simulate(nodes=nodes, vms=vms, faults=list(faults), seed=seed, fault_age=age,
+                           vms_details=vms_details, install_ns=install_ns)
+        out = tmp_path / (f"dump-{next(counter)}" + (".tar.gz" if archive else ""))
+        return write_dump(cluster, out, fmt, archive=archive), cluster
+
+    return make
+
+
+def scan(path: Path, at: datetime | None = None) -> Report:
+    """Load a dump and evaluate every rule, as `virt-doctor scan` does."""
+    return evaluate(load_dump(path, at=at))
+
+
+def findings_for(report: Report, alert: str) -> list[Finding]:
+    return [f for f in report.findings if f.alert == alert]

@@ -1,0 +1,43 @@
+"""Every cause of every rule, on a dump the simulator built for it (tests/cases/<Alert>/<case>.yaml)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from tests.conftest import SimulateFn, findings_for, scan
+
+CASES = sorted(Path(__file__).parent.glob("cases/*/*.yaml"))
+
+
+@pytest.mark.parametrize("case_file", CASES, ids=[f"{p.parent.name}/{p.stem}" for p in CASES])
+def test_cause_is_diagnosed(case_file: Path, simulated: SimulateFn) -> None:
+    case = yaml.safe_load(case_file.read_text())
+    expect = case["expect"]
+    assert case_file.parent.name == expect["alert"]
+    path, cluster = simulated([case["fault"]], vms_details=case.get("vms_details", True))
+    injected = [i for i in cluster.injected if i.alert == expect["alert"]]
+    assert len(injected) == 1, "the fault should target exactly one subject"
+    target = injected[0]
+    report = scan(path)
+
+    matching = [f for f in findings_for(report, expect["alert"])
+                if (f.subject.kind, f.subject.namespace, f.subject.name) ==
+                (expect["subject_kind"], target.namespace, target.name)]
+    assert matching, f"no {expect['alert']} finding on {target.kind}/{target.namespace}/{target.name}; " \
+                     f"got {[(f.alert, f.subject.ref(), f.cause.id) for f in report.findings]}"
+    finding = matching[0]
+    assert finding.cause.id == expect["cause"], [e.note or e.value for e in finding.evidence]
+    assert finding.state == expect["state"]
+    assert finding.evidence, "a diagnosis names its evidence"
+    assert finding.remediation, "a diagnosis proposes remediation"
+    # commands are filled with the real names, never left as placeholders the rule knows
+    for step in finding.remediation:
+        for placeholder in ("<namespace>", "<vm>", "<node>", "<kubevirt-namespace>"):
+            assert placeholder not in step.command, step.command
+    # the alert fires only for the injected subject
+    others = [f for f in findings_for(report, expect["alert"]) if f is not finding]
+    assert not [f for f in others if f.subject.kind == "VirtualMachine"], \
+        f"unexpected extra findings: {[(f.subject.ref(), f.cause.id) for f in others]}"
