@@ -74,7 +74,7 @@ def to_finding(snap: Snapshot, entry: CatalogEntry, spec: RuleSpec, det: Detecti
     state = "firing"
     if det.since is not None and (snap.at - det.since) < hold:
         state = "pending"
-    evidence = det.evidence
+    evidence = _unique(det.evidence)
     if det.cause == "unknown" and det.checked:
         evidence = evidence + tuple(Evidence(object="(diagnosis)", note=f"checked: {c}") for c in det.checked)
     steps = cause.fixes or tuple(s.id for s in entry.mitigation)
@@ -95,6 +95,18 @@ def to_finding(snap: Snapshot, entry: CatalogEntry, spec: RuleSpec, det: Detecti
         runbook=entry.name,
         diagnosis=diagnosis,
     )
+
+
+def _unique(evidence: tuple[Evidence, ...]) -> tuple[Evidence, ...]:
+    """The same fact found by two checks is shown once (the first note wins)."""
+    seen: set[tuple[str, str | None, str]] = set()
+    kept = []
+    for item in evidence:
+        key = (item.object, item.path, str(item.value))
+        if key not in seen:
+            seen.add(key)
+            kept.append(item)
+    return tuple(kept)
 
 
 def _filled(step: StepEntry, params: dict[str, str]) -> Step:

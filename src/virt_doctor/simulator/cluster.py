@@ -164,7 +164,7 @@ def build_cluster(nodes: int, vms: int, seed: int = 1, at: datetime = DEFAULT_AT
                             default=True, parameters={"clusterID": "openshift-storage",
                                                       "pool": "ocs-storagecluster-cephblockpool"})
     cluster.infra += [rbd, plain, o.storage_profile(ids, rbd, installed), o.storage_profile(ids, plain, installed)]
-    namespaces = max(1, vms // 100)
+    namespaces = max(1, min(500, vms // 10))
     for i in range(vms):
         namespace = f"vms-{i % namespaces:03d}"
         os_name = OS_MIX[i % len(OS_MIX)]

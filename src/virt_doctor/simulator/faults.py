@@ -65,7 +65,11 @@ def _used(cluster: Cluster) -> set[tuple[str, str]]:
 def pick_vm(cluster: Cluster, node: str | None = None) -> VMSet:
     """A running, not yet faulted VM (on `node` if given), chosen by the seed."""
     used = _used(cluster)
-    candidates = [v for v in cluster.vms if v.vmi is not None and v.key not in used and (node is None or v.node == node)]
+    faulty_nodes = {i.name for i in cluster.injected if i.kind == "Node"} | {
+        n for n, pod in cluster.handler_pods.items() if pod["status"]["phase"] != "Running"
+        or any(c["type"] == "Ready" and c["status"] != "True" for c in pod["status"]["conditions"])}
+    candidates = [v for v in cluster.vms if v.vmi is not None and v.key not in used
+                  and (v.node == node if node is not None else v.node not in faulty_nodes)]
     if not candidates:
         raise ValueError("no running VM left to inject this fault into; simulate more VMs")
     return cluster.rng.choice(candidates)

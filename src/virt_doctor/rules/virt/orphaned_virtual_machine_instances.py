@@ -94,6 +94,7 @@ def diagnose(snap: Snapshot, ds: Obj | None, node_name: str, hosted: list[Obj]) 
         if taints:
             added = [parse_time(t.get("timeAdded")) for t in a.spec(node).get("taints") or []]
             since = max((t for t in added if t), default=None)
+            params["taint"] = f"{taints[0].value}-"
             return found("node-taint-not-tolerated", f"the node has a taint virt-handler does not tolerate "
                          f"({taints[0].value})", taints, since)
     healthy, ds_evidence = daemonset_health(ds)

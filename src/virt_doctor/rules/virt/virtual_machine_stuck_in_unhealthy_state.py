@@ -144,8 +144,10 @@ def _storage_problem(snap: Snapshot, vm: Obj) -> tuple[str, str, list[Evidence],
                 if a.status(dv).get("restartCount"):
                     evidence.append(field(dv, "status.restartCount", a.status(dv)["restartCount"]))
                 evidence += [event_evidence(e) for e in snap.events_for(dv)[-2:] if e.get("type") == "Warning"]
-                return ("datavolume-import-failure", f"DataVolume {claim} failed ({phase or 'no phase'})",
-                        evidence, claim)
+                restarts = int(a.status(dv).get("restartCount") or 0)
+                why = (f"DataVolume {claim} failed" if phase == "Failed" else
+                       f"the import into DataVolume {claim} keeps failing ({restarts} restarts, phase {phase or 'unset'})")
+                return "datavolume-import-failure", why, evidence, claim
         if pvc is None:
             if source == "dataVolume" and (dv is not None or claim in templates):
                 if dv is not None and not _dv_storage_class(dv) and snap.has_kind("StorageClass") \

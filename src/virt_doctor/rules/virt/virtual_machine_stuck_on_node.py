@@ -13,6 +13,7 @@ from virt_doctor.rules.diagnose.pods import pod_problem
 from virt_doctor.rules.diagnose.vms import (
     STUCK_ON_NODE_STATUSES,
     active_launcher,
+    container_disk_images,
     launcher_pods,
     node_of,
     status_evidence,
@@ -78,6 +79,11 @@ def diagnose(snap: Snapshot, vm: Obj, vmi: Obj, pod: Obj | None, node_name: str)
         return found("stuck-termination", "deletion was requested long ago and finalizers still hold it", stuck)
     image = _image_problem(vm, vmi, problem)
     if image:
+        if problem is not None and problem.kind == "image-pull" and pod is not None:
+            status = a.container_status(pod, problem.container) or {}
+            params["image"] = str(status.get("image") or "")
+        elif container_disk_images(vm):
+            params["image"] = container_disk_images(vm)[0]
         return found("image-pull-failure", "the VM's image cannot be pulled on this node", image)
     if problem is not None and problem.kind == "mount-failure":
         return found("volume-mount-failure", problem.detail, list(problem.evidence))

@@ -1,0 +1,138 @@
+"""The CLI: exit codes 0/1/2, the JSON contracts, one-line errors."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from tests.conftest import SimulateFn
+from virt_doctor.cli.app import app
+
+runner = CliRunner()
+
+
+def run(*args: str) -> tuple[int, str, str]:
+    result = runner.invoke(app, list(args))
+    return result.exit_code, result.stdout, result.stderr
+
+
+def test_scan_exit_codes_and_json_contract(simulated: SimulateFn) -> None:
+    healthy, _ = simulated()
+    code, out, _ = run("scan", "--from", str(healthy), "-o", "json")
+    assert code == 0
+    report = json.loads(out)
+    assert report["schema"] == "virt-doctor/report/v1"
+    assert report["findings"] == []
+    assert len(report["coverage"]) == 58
+    assert report["source"]["type"] == "dump" and report["evaluated_at"] == "2026-11-20T09:14:03Z"
+
+    broken, cluster = simulated(["handler-crashloop", "vm-invalid-spec"])
+    code, out, _ = run("scan", "--from", str(broken), "-o", "json")
+    assert code == 1
+    report = json.loads(out)
+    alerts = {(f["alert"], f["cause"]["id"]) for f in report["findings"]}
+    assert ("OrphanedVirtualMachineInstances", "virt-handler-daemonset-unhealthy") in alerts
+    assert ("VirtualMachineStuckInUnhealthyState", "invalid-spec") in alerts
+    finding = report["findings"][0]
+    assert set(finding) >= {"id", "alert", "severity", "state", "since", "subject", "labels", "summary", "cause",
+                            "evidence", "remediation", "runbook"}
+    assert set(finding["subject"]) == {"kind", "namespace", "name"}
+    assert set(finding["cause"]) == {"id", "title", "confidence"}
+    assert {"object", "path", "value", "note"} == set(finding["evidence"][0])
+    assert {"id", "title", "command", "risk"} == set(finding["remediation"][0])
+    assert all(c["status"] in ("evaluated", "skipped") for c in report["coverage"])
+
+
+def test_scan_human_formats(simulated: SimulateFn) -> None:
+    path, _ = simulated(["handler-crashloop"])
+    code, out, _ = run("scan", "--from", str(path))
+    assert code == 1
+    assert "OrphanedVirtualMachineInstances" in out and "CrashLoopBackOff" in out and "kubectl" in out
+    code, out, _ = run("scan", "--from", str(path), "-o", "markdown")
+    assert out.startswith("# virt-doctor scan") and "| warning | firing" in out
+    code, out, _ = run("scan", "--from", str(path), "-o", "yaml")
+    assert "schema: virt-doctor/report/v1" in out
+    code, out, _ = run("scan", "--from", str(path), "-o", "wide")
+    assert "to confirm:" in out and "Not evaluated" in out
+
+
+def test_scan_filters(simulated: SimulateFn, tmp_path: Path) -> None:
+    path, cluster = simulated(["handler-crashloop", "vm-invalid-spec"])
+    vm_ns = next(i.namespace for i in cluster.injected if i.kind == "VirtualMachine")
+    code, out, _ = run("scan", "--from", str(path), "-o", "json", "-n", vm_ns)
+    assert {f["subject"]["namespace"] for f in json.loads(out)["findings"]} == {vm_ns}
+    code, out, _ = run("scan", "--from", str(path), "-o", "json", "--alert", "virthandlerdown")
+    assert [c["alert"] for c in json.loads(out)["coverage"]] == ["VirtHandlerDown"]
+    target = tmp_path / "reports" / "r.json"
+    code, out, _ = run("scan", "--from", str(path), "-o", "json", "--out", str(target))
+    assert code == 1 and out == "" and json.loads(target.read_text())["findings"]
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["scan", "--from", "/nonexistent/dump"], "/nonexistent/dump: no such file or directory"),
+    (["scan"], "give a dump with --from PATH"),
+    (["scan", "--from", ".", "--at", "yesterday"], "--at 'yesterday' is not an RFC 3339 time"),
+    (["scan", "--from", ".", "-n", "x", "-A"], "exclude each other"),
+    (["scan", "--from", ".", "--alert", "NoSuchAlert"], "unknown alert 'NoSuchAlert'"),
+    (["explain", "VirtHandlerDwn"], "did you mean VirtHandlerDown"),
+    (["simulate", "--out", "x", "--fault", "no-such-fault"], "unknown fault 'no-such-fault'"),
+    (["simulate", "--out", "x", "--fault-age", "soon"], "--fault-age 'soon' is not a duration"),
+])
+def test_bad_input_is_one_line_and_exit_2(args: list[str], message: str) -> None:
+    code, out, err = run(*args)
+    assert code == 2
+    assert message in err
+    assert "Traceback" not in err + out
+    assert len(err.strip().splitlines()) == 1
+
+
+def test_scan_of_a_tree_without_objects_is_exit_2(tmp_path: Path) -> None:
+    (tmp_path / "notes.txt").write_text("hello")
+    code, _, err = run("scan", "--from", str(tmp_path))
+    assert code == 2 and "no Kubernetes objects found" in err
+
+
+def test_list_and_explain_contracts() -> None:
+    code, out, _ = run("list", "-o", "json")
+    rows = json.loads(out)
+    assert code == 0 and len(rows) == 58
+    assert all(set(r) == {"name", "severity", "component", "summary"} for r in rows)
+    code, out, _ = run("explain", "VirtualMachineStuckOnNode", "-o", "json")
+    entry = json.loads(out)
+    assert entry["name"] == "VirtualMachineStuckOnNode" and entry["for"] == "5m"
+    assert {c["id"] for c in entry["causes"]} >= {"node-not-ready", "node-resource-pressure", "image-pull-failure",
+                                                 "volume-mount-failure", "virt-launcher-not-ready",
+                                                 "virt-handler-missing", "stuck-termination", "kvm-unavailable"}
+    code, out, _ = run("explain", "VirtualMachineStuckOnNode", "-o", "markdown")
+    assert out.startswith("# VirtualMachineStuckOnNode") and "```bash" in out
+    code, out, _ = run("explain", "VirtualMachineStuckOnNode")
+    assert "Mitigation" in out and "[destructive]" in out
+    code, out, _ = run("list")
+    assert "VMStorageClassWarning" in out
+
+
+def test_simulate_writes_a_must_gather_and_refuses_to_overwrite(tmp_path: Path) -> None:
+    out_dir = tmp_path / "cluster-1"
+    code, _, err = run("simulate", "--nodes", "2", "--vms", "4", "--fault", "orphaned-vmi", "--out", str(out_dir))
+    assert code == 0 and "OrphanedVirtualMachineInstances" in err
+    assert (out_dir / "timestamp").read_text().startswith("2026-11-20 09:14:03")
+    assert list(out_dir.glob("*/namespaces/*/kubevirt.io/virtualmachines/*/*.yaml"))
+    code, _, err = run("simulate", "--out", str(out_dir))
+    assert code == 2 and "exists and is not empty" in err
+    code, out, _ = run("simulate", "--list-faults")
+    assert code == 0 and "handler-crashloop (alias orphaned-vmi)" in out
+    archive = tmp_path / "c.tar.gz"
+    code, _, _ = run("simulate", "--vms", "2", "--out", str(archive), "--format", "json")
+    assert code == 0 and archive.is_file()
+    code, out, _ = run("scan", "--from", str(archive), "-o", "json")
+    assert code == 0 and json.loads(out)["source"]["location"] == str(archive)
+
+
+def test_version_and_help() -> None:
+    code, out, _ = run("--version")
+    assert code == 0 and out.startswith("virt-doctor ")
+    code, out, _ = run("scan", "--help")
+    assert "--from" in out and "Exit status" in out

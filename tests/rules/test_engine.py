@@ -1,0 +1,129 @@
+"""The engine: coverage, crash isolation, pending vs firing, stable ids, catalog text joined in."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import SimulateFn, findings_for, scan
+from virt_doctor.report.model import Subject
+from virt_doctor.rules.detection import Detection
+from virt_doctor.rules.engine import evaluate
+from virt_doctor.rules.registry import REGISTRY, Registry, rule
+from virt_doctor.snapshot import Snapshot, SourceInfo
+from virt_doctor.sources.load import load_dump
+
+AT = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def registry() -> Registry:
+    """A fresh registry, so tests can register rules without touching the real one."""
+    return Registry()
+
+
+def snap_of(*objects: dict) -> Snapshot:
+    return Snapshot(objects=list(objects), at=AT, source=SourceInfo("simulated", "test"))
+
+
+def test_a_crashing_rule_is_isolated_and_reported(registry: Registry) -> None:
+    @rule("VirtHandlerDown", needs=("Node",), causes=("unknown",), registry=registry)
+    def broken(snap: Snapshot) -> Iterator[Detection]:
+        raise RuntimeError("boom")
+        yield  # pragma: no cover
+
+    @rule("VirtAPIDown", needs=("Node",), causes=("unknown",), registry=registry)
+    def works(snap: Snapshot) -> Iterator[Detection]:
+        yield Detection(Subject("Node", "", "n1"), "unknown", "something", checked=("a", "b"))
+
+    report = evaluate(snap_of({"kind": "Node", "apiVersion": "v1", "metadata": {"name": "n1"}}), registry=registry)
+    coverage = {c.alert: c for c in report.coverage}
+    assert coverage["VirtHandlerDown"].status == "skipped"
+    assert coverage["VirtHandlerDown"].reason == "internal error in rule: RuntimeError: boom"
+    assert coverage["VirtAPIDown"].status == "evaluated"
+    assert [f.alert for f in report.findings] == ["VirtAPIDown"]
+    finding = report.findings[0]
+    assert finding.cause.confidence == "low"
+    assert [e.note for e in finding.evidence] == ["checked: a", "checked: b"]
+    assert len(report.coverage) == 58
+
+
+def test_missing_kinds_and_metric_alerts_are_skipped_with_a_reason(registry: Registry) -> None:
+    @rule("VirtHandlerDown", needs=("Pod", "DaemonSet"), causes=("unknown",), registry=registry)
+    def needs_pods(snap: Snapshot) -> Iterator[Detection]:
+        yield from ()
+
+    report = evaluate(snap_of({"kind": "Node", "apiVersion": "v1", "metadata": {"name": "n1"}}), registry=registry)
+    coverage = {c.alert: c for c in report.coverage}
+    assert coverage["VirtHandlerDown"].reason == "no Pod, DaemonSet objects in the source"
+    assert coverage["VirtApiRESTErrorsBurst"].reason == "needs Prometheus (--prometheus)"
+    assert all(c.status == "skipped" for c in report.coverage)
+
+
+def test_an_empty_list_file_counts_as_the_kind_being_collected() -> None:
+    snap = Snapshot(objects=[{"kind": "Node", "apiVersion": "v1", "metadata": {"name": "n1"}}], at=AT,
+                    source=SourceInfo("dump", "x"), listed_kinds=frozenset({"Pod"}))
+    assert snap.has_kind("Pod") and not snap.has_kind("DaemonSet")
+
+
+def test_undeclared_cause_is_a_rule_bug(registry: Registry) -> None:
+    @rule("VirtHandlerDown", needs=(), causes=("pod-crash-looping",), registry=registry)
+    def wrong(snap: Snapshot) -> Iterator[Detection]:
+        yield Detection(Subject("Node", "", "n1"), "node-not-ready", "x")
+
+    report = evaluate(snap_of(), registry=registry, only=["VirtHandlerDown"])
+    assert report.coverage[0].reason.startswith("internal error in rule: ValueError")
+
+
+def test_registering_an_alert_twice_raises(registry: Registry) -> None:
+    rule("VirtHandlerDown", registry=registry)(lambda snap: iter(()))
+    with pytest.raises(ValueError, match="registered twice"):
+        rule("VirtHandlerDown", registry=registry)(lambda snap: iter(()))
+
+
+def test_pending_before_the_for_duration_firing_after(registry: Registry) -> None:
+    @rule("VirtualMachineStuckOnNode", causes=("unknown",), registry=registry)
+    def stuck(snap: Snapshot) -> Iterator[Detection]:
+        yield Detection(Subject("VirtualMachine", "ns", "vm"), "unknown", "x", since=AT - timedelta(minutes=4))
+
+    young = evaluate(snap_of(), registry=registry, only=["VirtualMachineStuckOnNode"]).findings[0]
+    assert young.state == "pending" and young.since == "2026-11-20T08:56:00Z"
+    later = Snapshot(objects=[], at=AT + timedelta(minutes=1), source=SourceInfo("dump", "x"))
+    assert evaluate(later, registry=registry, only=["VirtualMachineStuckOnNode"]).findings[0].state == "firing"
+
+
+def test_pending_and_firing_from_a_simulated_dump(simulated: SimulateFn) -> None:
+    path, cluster = simulated(["vm-launcher-not-ready"], age=timedelta(minutes=3))
+    finding = findings_for(scan(path), "VirtualMachineStuckOnNode")[0]
+    assert finding.state == "pending"  # 3 minutes < 5m
+    later = cluster.at + timedelta(minutes=3)
+    assert findings_for(scan(path, at=later), "VirtualMachineStuckOnNode")[0].state == "firing"
+
+
+def test_finding_ids_are_stable_and_distinct(simulated: SimulateFn) -> None:
+    path, _ = simulated(["vm-stuck-terminating", "vm-launcher-not-ready"])
+    first, second = scan(path), scan(path)
+    assert [f.id for f in first.findings] == [f.id for f in second.findings]
+    assert len({f.id for f in first.findings}) == len(first.findings) >= 2
+
+
+def test_real_rule_registry_is_pinned() -> None:
+    import virt_doctor.rules.all  # noqa: F401
+
+    assert {s.alert for s in REGISTRY} >= {"OrphanedVirtualMachineInstances", "VirtHandlerDown",
+                                           "VirtualMachineStuckOnNode", "VirtualMachineStuckInUnhealthyState"}
+
+
+def test_rule_authoring_api_exports() -> None:
+    import virt_doctor.rules.api as api
+
+    assert sorted(api.__all__) == ["Detection", "Evidence", "Snapshot", "Subject", "a", "discover", "rule"]
+
+
+def test_dump_from_disk_at_fixed_time_gives_the_same_report_twice(simulated: SimulateFn) -> None:
+    path, _ = simulated(["handler-crashloop"])
+    assert scan(path) == scan(path)
+    assert load_dump(Path(path)).at == load_dump(Path(path)).at

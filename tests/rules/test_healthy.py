@@ -1,0 +1,44 @@
+"""A healthy cluster raises nothing; install namespaces are discovered, never assumed."""
+
+from __future__ import annotations
+
+from tests.conftest import SimulateFn, scan
+
+DEEP = {"OrphanedVirtualMachineInstances", "VirtHandlerDown", "VirtualMachineStuckOnNode",
+        "VirtualMachineStuckInUnhealthyState"}
+
+
+def test_healthy_cluster_has_no_findings(simulated: SimulateFn) -> None:
+    path, cluster = simulated(nodes=4, vms=60)
+    stopped = [v for v in cluster.vms if v.vm["status"]["printableStatus"] == "Stopped"]
+    assert stopped, "the healthy cluster should include stopped VMs, which must not alert"
+    report = scan(path)
+    assert report.findings == ()
+    evaluated = {c.alert for c in report.coverage if c.status == "evaluated"}
+    assert DEEP <= evaluated
+
+
+def test_upstream_install_namespace_is_discovered(simulated: SimulateFn) -> None:
+    path, _ = simulated(["handler-crashloop"], install_ns="kubevirt")
+    finding = next(f for f in scan(path).findings if f.alert == "OrphanedVirtualMachineInstances")
+    commands = " ".join(s.command for s in finding.remediation)
+    assert "-n kubevirt" in commands and "openshift-cnv" not in commands
+
+
+def test_without_vms_details_the_orphan_rule_still_works_from_vmis(simulated: SimulateFn) -> None:
+    path, cluster = simulated(["handler-crashloop"], vms_details=False)
+    report = scan(path)
+    from virt_doctor.sources.load import load_dump
+
+    assert not [p for p in load_dump(path).kind("Pod") if p["metadata"]["labels"].get("kubevirt.io") == "virt-launcher"]
+    orphaned = [f for f in report.findings if f.alert == "OrphanedVirtualMachineInstances"]
+    assert [f.subject.name for f in orphaned] == [cluster.injected[0].name]
+
+
+def test_stuck_vm_without_launcher_pod_says_what_it_could_not_check(simulated: SimulateFn) -> None:
+    """A must-gather without --vms_details has no launcher pod: an unexplained stuck VM says so."""
+    path, cluster = simulated(["vm-launcher-not-ready"], vms_details=False)
+    report = scan(path)
+    finding = next(f for f in report.findings if f.alert == "VirtualMachineStuckOnNode")
+    assert finding.cause.id == "unknown"
+    assert any("--vms_details" in e.note for e in finding.evidence)
