@@ -74,9 +74,10 @@ def test_scan_filters(simulated: SimulateFn, tmp_path: Path) -> None:
 @pytest.mark.parametrize(("args", "message"), [
     (["scan", "--from", "/nonexistent/dump"], "/nonexistent/dump: no such file or directory"),
     (["scan"], "give a dump with --from PATH"),
-    (["scan", "--from", ".", "--at", "yesterday"], "--at 'yesterday' is not an RFC 3339 time"),
-    (["scan", "--from", ".", "-n", "x", "-A"], "exclude each other"),
-    (["scan", "--from", ".", "--alert", "NoSuchAlert"], "unknown alert 'NoSuchAlert'"),
+    # arguments are checked before the source is read: these would otherwise fail on the path
+    (["scan", "--from", "/nonexistent", "--at", "yesterday"], "--at 'yesterday' is not an RFC 3339 time"),
+    (["scan", "--from", "/nonexistent", "-n", "x", "-A"], "exclude each other"),
+    (["scan", "--from", "/nonexistent", "--alert", "NoSuchAlert"], "unknown alert 'NoSuchAlert'"),
     (["explain", "VirtHandlerDwn"], "did you mean VirtHandlerDown"),
     (["simulate", "--out", "x", "--fault", "no-such-fault"], "unknown fault 'no-such-fault'"),
     (["simulate", "--out", "x", "--fault-age", "soon"], "--fault-age 'soon' is not a duration"),

@@ -5,7 +5,6 @@ from __future__ import annotations
 import io
 import shutil
 import tarfile
-import zipfile
 from datetime import UTC, datetime
 from pathlib import Path
 

@@ -38,3 +38,7 @@ def _root(version: bool = typer.Option(False, "--version", callback=_version, is
 
 def main() -> None:
     app()
+
+
+if __name__ == "__main__":
+    main()

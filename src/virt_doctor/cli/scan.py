@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import sys
+from dataclasses import replace
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
+from virt_doctor.catalog import load_catalog
 from virt_doctor.cli.errors import fail, handles_input_errors
 from virt_doctor.cli.options import (
     AllNamespaces,
@@ -50,17 +52,13 @@ def scan(
     if namespace and all_namespaces:
         raise fail("-n/--namespace and -A/--all-namespaces exclude each other")
     moment = parse_user_time(at) if at else None
+    only = [load_catalog().get(name).name for name in alert] if alert else None
     err = stderr_console()
     if sys.stderr.isatty():
         with err.status(f"reading {source} …"):
             snap = load_dump(source, at=moment)
     else:
         snap = load_dump(source, at=moment)
-    only = None
-    if alert:
-        from virt_doctor.catalog import load_catalog
-
-        only = [load_catalog().get(name).name for name in alert]
     report = evaluate(snap, only=only)
     if namespace:
         report = _in_namespace(report, namespace)
@@ -85,6 +83,4 @@ def _render(report: Report, output: ReportFormat) -> str | None:
 
 
 def _in_namespace(report: Report, namespace: str) -> Report:
-    from dataclasses import replace
-
     return replace(report, findings=tuple(f for f in report.findings if f.subject.namespace == namespace))

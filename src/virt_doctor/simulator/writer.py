@@ -17,7 +17,14 @@ from virt_doctor.simulator.cluster import Cluster
 
 Obj = dict[str, Any]
 IMAGE_DIR = "quay-io-kubevirt-must-gather-sha256-5b1f0e8c2d"
-_Dumper: Any = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+_BaseDumper: Any = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+
+
+class _Dumper(_BaseDumper):
+    """Like `oc get -o yaml`: objects shared in memory are written out in full, never as &anchors."""
+
+    def ignore_aliases(self, data: Any) -> bool:
+        return True
 
 # kind -> (API group directory, resource plural) as `oc adm inspect` names them
 INSPECT = {

@@ -62,21 +62,25 @@ class Snapshot:
         self.by_kind: dict[str, list[Obj]] = defaultdict(list)
         self.by_key: dict[tuple[str, str, str], Obj] = {}
         self.by_uid: dict[str, Obj] = {}
-        indexed: dict[str, list[tuple[str, Any]]] = defaultdict(list)
+        per_kind: dict[str, list[tuple[dict[Hashable, list[Obj]], Any]]] = defaultdict(list)
+        self.indexes: dict[str, dict[Hashable, list[Obj]]] = {}
         for index_name, kind, key_fn in INDEXES:
-            indexed[kind].append((index_name, key_fn))
-        self.indexes: dict[str, dict[Hashable, list[Obj]]] = {n: defaultdict(list) for n, _, _ in INDEXES}
+            table: dict[Hashable, list[Obj]] = defaultdict(list)
+            self.indexes[index_name] = table
+            per_kind[kind].append((table, key_fn))
+        by_kind, by_key, by_uid = self.by_kind, self.by_key, self.by_uid
         for obj in self.objects:
             kind = obj["kind"]
-            self.by_kind[kind].append(obj)
+            by_kind[kind].append(obj)
             metadata = obj.get("metadata") or {}
-            self.by_key[(kind, str(metadata.get("namespace") or ""), str(metadata.get("name") or ""))] = obj
-            if metadata.get("uid"):
-                self.by_uid[str(metadata["uid"])] = obj
-            for index_name, key_fn in indexed.get(kind, ()):
+            by_key[(kind, metadata.get("namespace") or "", metadata.get("name") or "")] = obj
+            object_uid = metadata.get("uid")
+            if object_uid:
+                by_uid[object_uid] = obj
+            for kind_table, key_fn in per_kind.get(kind, ()):
                 key = key_fn(obj)
                 if key is not None:
-                    self.indexes[index_name][key].append(obj)
+                    kind_table[key].append(obj)
 
     # --- lookups ---------------------------------------------------------------------------
 
@@ -130,9 +134,14 @@ def event_time_key(event: Obj) -> str:
 def _dedupe(objects: Iterable[Obj]) -> list[Obj]:
     """One object per (group, kind, namespace, name): the one with the newest resourceVersion."""
     chosen: dict[tuple[str, str, str, str], Obj] = {}
+    groups: dict[str, str] = {}
     for obj in objects:
         metadata = obj.get("metadata") or {}
-        key = (_group(obj), obj["kind"], str(metadata.get("namespace") or ""), str(metadata.get("name") or ""))
+        api_version = obj.get("apiVersion") or ""
+        group = groups.get(api_version)
+        if group is None:
+            group = groups[api_version] = _group(obj)
+        key = (group, obj["kind"], metadata.get("namespace") or "", metadata.get("name") or "")
         current = chosen.get(key)
         if current is None or _resource_version(obj) >= _resource_version(current):
             chosen[key] = obj

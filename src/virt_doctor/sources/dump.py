@@ -23,6 +23,7 @@ import orjson
 
 from virt_doctor.errors import SourceError
 from virt_doctor.sources import mustgather
+from virt_doctor.sources.compact import LAST_APPLIED, PRUNE, StringPool
 from virt_doctor.sources.yamlparse import YAMLParseError, parse_yaml
 
 OBJECT_SUFFIXES = (".yaml", ".yml", ".json")
@@ -43,6 +44,7 @@ class RawDump:
     skipped_files: list[str] = field(default_factory=list)
     listed_kinds: set[str] = field(default_factory=set)
     files_read: int = 0
+    strings: StringPool = field(default_factory=StringPool, repr=False)
 
 
 def read_dump(path: str | os.PathLike[str]) -> RawDump:
@@ -75,6 +77,7 @@ def read_dump(path: str | os.PathLike[str]) -> RawDump:
             raw.skipped_files.append(rel)
     if not raw.objects:
         raise SourceError(f"{root}: no Kubernetes objects found (looked for .yaml, .yml and .json files)")
+    raw.strings = StringPool()  # the pool's table is not needed once loading is done
     return raw
 
 
@@ -91,13 +94,21 @@ def _walk(root: Path) -> Iterator[tuple[str, Reader]]:
 
 
 def _walk_dir(root: Path) -> Iterator[tuple[str, Reader]]:
-    for dirpath, dirnames, filenames in os.walk(root):
-        dirnames.sort()
-        rel_dir = os.path.relpath(dirpath, root)
-        prefix = "" if rel_dir == "." else rel_dir.replace(os.sep, "/") + "/"
-        for filename in sorted(filenames):
-            full = os.path.join(dirpath, filename)
-            yield prefix + filename, functools.partial(_read_file, full)
+    """Depth-first, sorted, with relative paths built by concatenation (a dump can hold 100k+ files)."""
+    stack = [(str(root), "")]
+    while stack:
+        directory, prefix = stack.pop()
+        try:
+            entries = sorted(os.scandir(directory), key=lambda e: e.name)
+        except OSError as exc:
+            raise SourceError(f"{directory}: cannot list ({exc.strerror})") from exc
+        subdirs = []
+        for entry in entries:
+            if entry.is_dir(follow_symlinks=False):
+                subdirs.append((entry.path, prefix + entry.name + "/"))
+            elif entry.is_file():
+                yield prefix + entry.name, functools.partial(_read_file, entry.path)
+        stack.extend(reversed(subdirs))
 
 
 def _walk_tar(root: Path) -> Iterator[tuple[str, Reader]]:
@@ -120,8 +131,17 @@ def _walk_tar(root: Path) -> Iterator[tuple[str, Reader]]:
 
 
 def _read_file(path: str) -> bytes:
-    with open(path, "rb") as handle:
-        return handle.read()
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        chunks = []
+        while True:
+            chunk = os.read(fd, 1 << 20)
+            if not chunk:
+                break
+            chunks.append(chunk)
+        return chunks[0] if len(chunks) == 1 else b"".join(chunks)
+    finally:
+        os.close(fd)
 
 
 def _tar_read(archive: tarfile.TarFile, member: tarfile.TarInfo) -> bytes:
@@ -204,7 +224,7 @@ def _add_document(raw: RawDump, rel: str, index: int, document: Any, multi: bool
                 item["kind"] = item_kind
                 item.setdefault("apiVersion", document.get("apiVersion", "v1"))
             if isinstance(item, dict) and item.get("kind"):
-                raw.objects.append(_clean(item))
+                raw.objects.append(_clean(raw, item))
                 added += 1
             else:
                 raw.warnings.append(f"{where}: item {position} has no kind; skipped")
@@ -212,16 +232,20 @@ def _add_document(raw: RawDump, rel: str, index: int, document: Any, multi: bool
     if not kind or not isinstance(kind, str):
         raw.warnings.append(f"{where}: object without kind; skipped")
         return 0
-    raw.objects.append(_clean(document))
+    raw.objects.append(_clean(raw, document))
     return 1
 
 
-def _clean(obj: dict[str, Any]) -> dict[str, Any]:
-    """Drop what no rule reads and nobody should keep: managed fields, secret payloads."""
+def _clean(raw: RawDump, obj: dict[str, Any]) -> dict[str, Any]:
+    """Drop what nobody should keep and what no rule reads; share equal strings (compact.py)."""
     metadata = obj.get("metadata")
     if isinstance(metadata, dict):
         metadata.pop("managedFields", None)
-    if obj.get("kind") == "Secret":
-        obj.pop("data", None)
-        obj.pop("stringData", None)
+        annotations = metadata.get("annotations")
+        if isinstance(annotations, dict):
+            annotations.pop(LAST_APPLIED, None)
+    prune = PRUNE.get(obj.get("kind", ""))
+    if prune is not None:
+        prune(obj)
+    raw.strings.share(obj)
     return obj

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import gc
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
 
 from virt_doctor.errors import SourceError
@@ -13,15 +16,36 @@ from virt_doctor.sources.dump import read_dump
 
 def load_dump(path: str | os.PathLike[str], at: datetime | None = None, source_type: str = "dump") -> Snapshot:
     """A dump as a Snapshot, evaluated at `at`, else its collection time, else its newest timestamp."""
-    raw = read_dump(path)
-    moment = at or raw.collected_at or newest_timestamp(raw.objects)
-    if moment is None:
-        raise SourceError(f"{path}: no collection time and no timestamps in the objects; give --at")
-    return Snapshot(
-        objects=raw.objects,
-        at=moment,
-        source=SourceInfo(source_type, raw.location, tuple(raw.warnings), tuple(raw.skipped_files), raw.files_read),
-        logs=raw.logs,
-        listed_kinds=frozenset(raw.listed_kinds),
-        collected_at=raw.collected_at,
-    )
+    with paused_gc():
+        raw = read_dump(path)
+        moment = at or raw.collected_at or newest_timestamp(raw.objects)
+        if moment is None:
+            raise SourceError(f"{path}: no collection time and no timestamps in the objects; give --at")
+        return Snapshot(
+            objects=raw.objects,
+            at=moment,
+            source=SourceInfo(source_type, raw.location, tuple(raw.warnings), tuple(raw.skipped_files),
+                              raw.files_read),
+            logs=raw.logs,
+            listed_kinds=frozenset(raw.listed_kinds),
+            collected_at=raw.collected_at,
+        )
+
+
+@contextmanager
+def paused_gc() -> Iterator[None]:
+    """Load without the cyclic GC, then freeze what was loaded.
+
+    Parsed objects hold no reference cycles, but every container allocated while
+    they accumulate makes the collector walk the whole growing heap again: with
+    it on, loading is several times slower and grows faster than linearly. The
+    frozen objects are never scanned again by later collections.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.freeze()
+        if was_enabled:
+            gc.enable()
