@@ -5,7 +5,8 @@
 
 For each size the simulator writes the same cluster twice (must-gather layout,
 YAML and JSON; cached under benchmarks/out/). Each scan runs in a fresh
-subprocess so its peak RSS is its own. The floor is the time `orjson.loads`
+subprocess so its peak RSS is its own; floor and scans run --repeat times,
+interleaved, and the medians are reported (peak RSS: the largest). The floor is the time `orjson.loads`
 takes on the JSON dump's files, already in memory, keeping the objects, with
 the GC off, in a fresh interpreter, measured in this run; the ratio is the
 whole scan (read + parse + compact + index + rules) over that floor.
@@ -18,6 +19,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import statistics
 import subprocess
 import sys
 import time
@@ -75,15 +77,11 @@ print(json.dumps({"floor": time.perf_counter() - started, "files": len(blobs)}))
 """
 
 
-def floor_seconds(json_dump: Path, repeat: int = 3) -> tuple[float, int]:
+def floor_seconds(json_dump: Path) -> float:
     """orjson.loads over every object file of the JSON dump, bytes already in memory, objects kept, GC off,
-    in a fresh interpreter like the scan (best of `repeat`): the least any loader can do."""
-    best, files = float("inf"), 0
-    for _ in range(repeat):
-        out = subprocess.run([sys.executable, "-c", FLOOR, str(json_dump)], check=True, capture_output=True, text=True)
-        result = json.loads(out.stdout)
-        best, files = min(best, result["floor"]), result["files"]
-    return best, files
+    in a fresh interpreter like the scan: the least any loader can do."""
+    out = subprocess.run([sys.executable, "-c", FLOOR, str(json_dump)], check=True, capture_output=True, text=True)
+    return float(json.loads(out.stdout)["floor"])
 
 
 def scan_in_subprocess(path: Path) -> dict[str, float]:
@@ -138,6 +136,7 @@ def compare_yaml_parsers(yaml_dump: Path, limit: int = 4000) -> list[tuple[str, 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sizes", default="1000,10000,50000", help="comma-separated VM counts")
+    parser.add_argument("--repeat", type=int, default=3, help="runs of floor and scans per size (medians reported)")
     parser.add_argument("--out", type=Path, default=ROOT / "out", help="where simulated dumps are cached")
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
@@ -146,10 +145,17 @@ def main() -> None:
     for size in sizes:
         print(f"{size} VMs", file=sys.stderr, flush=True)
         json_dump, yaml_dump = ensure_dump(size, "json", args.out), ensure_dump(size, "yaml", args.out)
-        floor, files = floor_seconds(json_dump)
-        for fmt, dump in (("json", json_dump), ("yaml", yaml_dump)):
-            result = scan_in_subprocess(dump)
-            rows.append({"vms": size, "format": fmt, "floor": floor, **result})
+        floors: list[float] = []
+        scans: dict[str, list[dict[str, float]]] = {"json": [], "yaml": []}
+        for _ in range(args.repeat):  # interleaved, so a noisy moment hits all of them alike
+            floors.append(floor_seconds(json_dump))
+            for fmt, dump in (("json", json_dump), ("yaml", yaml_dump)):
+                scans[fmt].append(scan_in_subprocess(dump))
+        floor = statistics.median(floors)
+        for fmt, results in scans.items():
+            middle = sorted(results, key=lambda r: r["scan"])[len(results) // 2]
+            rows.append({"vms": size, "format": fmt, "floor": floor, **middle,
+                         "rss_mb": max(r["rss_mb"] for r in results)})
     print()
     print("| VMs | format | objects | files | load s | rules s | scan s | floor s | scan/floor | peak RSS MB |")
     print("|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|")

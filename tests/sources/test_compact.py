@@ -41,17 +41,29 @@ def test_pod_keeps_images_resources_and_states() -> None:
     assert "command" not in after and "env" not in after and "volumeMounts" not in after
 
 
+def _fresh(text: str) -> str:
+    return "".join(list(text))  # an equal string that is a distinct object
+
+
 def test_equal_strings_are_shared_and_values_unchanged() -> None:
+    def make() -> dict:
+        return {"kind": _fresh("Pod"), "metadata": {"namespace": _fresh("ns1"), "labels": {"a": _fresh("x" * 30)},
+                                                    "ownerReferences": [{"uid": _fresh("u" * 36), "kind": "RS"}],
+                                                    "finalizers": [_fresh("f" * 20)]},
+                "status": {"phase": _fresh("Running"), "conditions": [
+                    {"type": _fresh("Ready"), "lastTransitionTime": _fresh("2026-11-20T09:00:00Z")}]},
+                "spec": {"deep": _fresh("untouched")}}
     pool = StringPool()
-    a = {"status": {"phase": "".join(["Run", "ning"])}, "list": ["x" * 30, {"k": "y" * 30}]}
-    b = {"status": {"phase": "".join(["Ru", "nning"])}, "list": ["x" * 30, {"k": "y" * 30}]}
+    a, b = make(), make()
     expected = copy.deepcopy(a)
     assert a["status"]["phase"] is not b["status"]["phase"]
     pool.share(a)
     pool.share(b)
     assert a == b == expected
-    assert a["status"]["phase"] is b["status"]["phase"]
-    assert a["list"][1]["k"] is b["list"][1]["k"]
+    for get in (lambda o: o["status"]["phase"], lambda o: o["metadata"]["namespace"],
+                lambda o: o["metadata"]["labels"]["a"], lambda o: o["metadata"]["ownerReferences"][0]["uid"],
+                lambda o: o["metadata"]["finalizers"][0], lambda o: o["status"]["conditions"][0]["lastTransitionTime"]):
+        assert get(a) is get(b)
 
 
 def test_loaded_samples_share_strings() -> None:

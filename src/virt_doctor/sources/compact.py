@@ -1,17 +1,17 @@
 """Objects kept small as they are loaded: secrets' payloads and heavy unread fields dropped, strings shared.
 
 A 50k-VM must-gather holds about 250k objects; kept as parsed they need over
-2 GB. Two things bring that down by a third (benchmarks/scan_scale.py):
+2 GB. Two things bring that down by a quarter (benchmarks/scan_scale.py):
 
 - `PRUNE`: fields no rule reads, dropped per kind. Every dropped field is
   listed here and only here; a rule that needs one removes it from this table
   (tests/sources/test_compact.py pins it). Of a VMI's spec, what rules read is
   kept: eviction strategy, networks and interfaces (bindings, MAC addresses),
   node selection, resources.
-- `StringPool`: equal string values (timestamps, statuses, reasons, node and
-  image names, UIDs in owner references) share one object. It must run as each
-  file is read, so the duplicates' memory is reused by the next file; interning
-  afterwards frees memory that the allocator cannot give back.
+- `StringPool`: equal strings in the parts every object has (metadata, owner
+  references, conditions) share one object. It runs as each file is read, so
+  the duplicates' memory is reused by the next file; interning afterwards
+  would free memory that the allocator cannot give back.
 """
 
 from __future__ import annotations
@@ -74,29 +74,64 @@ PRUNE: dict[str, Callable[[Obj], None]] = {
 }
 
 
+CONDITION_STRINGS = ("type", "status", "reason", "message", "lastTransitionTime", "lastProbeTime",
+                     "lastHeartbeatTime")
+REFERENCE_STRINGS = ("apiVersion", "kind", "name", "uid")
+
+
 class StringPool:
-    """One shared object per distinct string value, across every object of a dump."""
+    """One shared object per distinct string, for the parts every object has.
+
+    Shared: kind, apiVersion, the metadata (names, namespaces, timestamps,
+    label values, owner references, finalizers), status phase, printableStatus,
+    nodeName and the status conditions. Those hold most of a dump's repeated strings; walking every
+    spec as well would save half as much again but cost more than parsing
+    (benchmarks/scan_scale.py).
+    """
 
     def __init__(self) -> None:
         self._pool: dict[str, str] = {}
 
-    def share(self, node: Any) -> None:
-        """Replace every string value in a parsed document by the pool's equal string (orjson shares keys)."""
-        setdefault, str_, dict_, list_ = self._pool.setdefault, str, dict, list
-        if type(node) is dict_:
-            for key, value in node.items():
-                kind = type(value)
-                if kind is str_:
-                    node[key] = setdefault(value, value)
-                elif kind is dict_ or kind is list_:
-                    self.share(value)
-        elif type(node) is list_:
-            for index, value in enumerate(node):
-                kind = type(value)
-                if kind is str_:
-                    node[index] = setdefault(value, value)
-                elif kind is dict_ or kind is list_:
-                    self.share(value)
+    def share(self, obj: Obj) -> None:
+        """Replace repeated strings in one object by the pool's equal string; values are unchanged."""
+        pooled = self._pool.setdefault
+        for key in ("kind", "apiVersion"):
+            value = obj.get(key)
+            if type(value) is str:
+                obj[key] = pooled(value, value)
+        metadata = obj.get("metadata")
+        if type(metadata) is dict:
+            for key in ("namespace", "name", "creationTimestamp", "generateName"):
+                value = metadata.get(key)
+                if type(value) is str:
+                    metadata[key] = pooled(value, value)
+            labels = metadata.get("labels")
+            if type(labels) is dict:
+                for key, value in labels.items():
+                    if type(value) is str:
+                        labels[key] = pooled(value, value)
+            _share_in_dicts(metadata.get("ownerReferences"), REFERENCE_STRINGS, pooled)
+            finalizers = metadata.get("finalizers")
+            if type(finalizers) is list:
+                metadata["finalizers"] = [pooled(f, f) if type(f) is str else f for f in finalizers]
+        status = obj.get("status")
+        if type(status) is dict:
+            for key in ("phase", "printableStatus", "nodeName"):
+                value = status.get(key)
+                if type(value) is str:
+                    status[key] = pooled(value, value)
+            _share_in_dicts(status.get("conditions"), CONDITION_STRINGS, pooled)
 
     def __len__(self) -> int:
         return len(self._pool)
+
+
+def _share_in_dicts(items: Any, keys: tuple[str, ...], pooled: Callable[[str, str], str]) -> None:
+    if type(items) is not list:
+        return
+    for item in items:
+        if type(item) is dict:
+            for key in keys:
+                value = item.get(key)
+                if type(value) is str:
+                    item[key] = pooled(value, value)
