@@ -68,8 +68,19 @@ def test_severity_and_duration_match_the_upstream_facts() -> None:
         assert (entry.severity, entry.for_) == (severity, hold), name
 
 
+WORD = re.compile(r"IPv\d|[A-Z]+s?(?=[A-Z]|$)|[A-Z]?[a-z0-9]+|[A-Z]+")
+
+
 def _snake(name: str) -> str:
-    return re.sub(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])", "_", name).lower()
+    """VirtAPIDown -> virt_api_down, KubeVirtNoAvailableNodesToRunVMs -> kube_virt_no_available_nodes_to_run_vms."""
+    return "_".join(word.lower() for word in WORD.findall(name))
+
+
+def test_module_naming_examples() -> None:
+    assert _snake("VirtAPIDown") == "virt_api_down"
+    assert _snake("KubeVirtNoAvailableNodesToRunVMs") == "kube_virt_no_available_nodes_to_run_vms"
+    assert _snake("SingleStackIPv6Unsupported") == "single_stack_ipv6_unsupported"
+    assert _snake("VMCannotBeEvicted") == "vm_cannot_be_evicted"
 
 
 def test_rules_are_one_module_per_alert_named_after_it() -> None:

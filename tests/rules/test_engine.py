@@ -120,7 +120,7 @@ def test_real_rule_registry_is_pinned() -> None:
 def test_rule_authoring_api_exports() -> None:
     import virt_doctor.rules.api as api
 
-    assert sorted(api.__all__) == ["Detection", "Evidence", "Snapshot", "Subject", "a", "discover", "rule"]
+    assert sorted(api.__all__) == ["CannotEvaluate", "Detection", "Evidence", "Snapshot", "Subject", "a", "discover", "rule"]
 
 
 def test_dump_from_disk_at_fixed_time_gives_the_same_report_twice(simulated: SimulateFn) -> None:

@@ -27,3 +27,7 @@ class Detection:
     params: Mapping[str, str] = field(default_factory=dict)
     labels: Mapping[str, str] = field(default_factory=dict)
     checked: tuple[str, ...] = ()
+
+
+class CannotEvaluate(Exception):  # noqa: N818 - it is a verdict, not a failure
+    """Raised by a rule whose question the source cannot answer; the alert is `skipped` with this reason."""

@@ -7,7 +7,7 @@ from collections.abc import Iterable
 
 from virt_doctor.catalog.catalog import Catalog, CatalogEntry, StepEntry, fill, load_catalog
 from virt_doctor.report.model import Cause, Coverage, Evidence, Finding, Report, Step
-from virt_doctor.rules.detection import Detection
+from virt_doctor.rules.detection import CannotEvaluate, Detection
 from virt_doctor.rules.registry import REGISTRY, Registry, RuleSpec
 from virt_doctor.snapshot import Snapshot
 from virt_doctor.snapshot.discover import kubevirt_namespace
@@ -38,6 +38,9 @@ def evaluate(snap: Snapshot, registry: Registry | None = None, catalog: Catalog 
         try:
             detections = list(spec.fn(snap))
             produced = [to_finding(snap, entry, spec, d) for d in detections]
+        except CannotEvaluate as exc:
+            coverage.append(Coverage(entry.name, "skipped", str(exc)))
+            continue
         except Exception as exc:  # one broken rule never costs the others
             coverage.append(Coverage(entry.name, "skipped", f"internal error in rule: {type(exc).__name__}: {exc}"))
             continue

@@ -11,6 +11,18 @@ from typing import Any
 from virt_doctor.simulator import objects as o
 from virt_doctor.simulator.vms import VMSet, build_vm
 
+
+def install_operators(cluster: Cluster, openshift: bool, created: datetime) -> None:
+    from virt_doctor.simulator.operators import install
+
+    install(cluster, openshift, created)
+
+
+def add_migrations(cluster: Cluster) -> None:
+    from virt_doctor.simulator.operators import migrations
+
+    migrations(cluster)
+
 Obj = dict[str, Any]
 
 COMPONENTS = (("virt-operator", 2), ("virt-api", 2), ("virt-controller", 2))
@@ -82,6 +94,32 @@ class Cluster:
     def vms_on(self, node: str) -> list[VMSet]:
         return [v for v in self.vms if v.node == node and v.vmi is not None]
 
+    def worker_names(self) -> list[str]:
+        return [w["metadata"]["name"] for w in self.workers]
+
+    def add_deployment(self, namespace: str, name: str, replicas: int, image: str, created: datetime,
+                       selector: dict[str, str] | None = None, container: str = "", first_node: int = 0) -> Obj:
+        """A Deployment with its ReplicaSet and Running, Ready pods spread over workers, each with a log."""
+        container = container or name
+        dep = o.deployment(self.ids, namespace, name, replicas, created, image, selector, container)
+        hash_ = self.ids.suffix(10)
+        rs = o.replicaset(self.ids, dep, hash_, created)
+        self.infra += [dep, rs]
+        workers = self.worker_names()
+        pods = []
+        for replica in range(replicas):
+            node = workers[(first_node + replica) % len(workers)]
+            pod = o.running_pod(self.ids, f"{name}-{hash_}-{self.ids.suffix()}", namespace, node,
+                                created + timedelta(minutes=2),
+                                {**dep["spec"]["selector"]["matchLabels"], "pod-template-hash": hash_},
+                                [{"name": container, "image": image,
+                                  "resources": {"requests": {"cpu": "10m", "memory": "150Mi"}}}], owner=rs)
+            pods.append(pod)
+            self.log(pod, container, "current", component_log(name, self.at, [
+                ("info", f"{name} started"), ("info", "Starting informers"), ("info", "reconcile succeeded")]))
+        self.component_pods[name] = pods
+        return dep
+
     def log(self, pod: Obj, container: str, which: str, lines: list[str]) -> None:
         key = (pod["metadata"]["namespace"], pod["metadata"]["name"], container)
         self.logs.setdefault(key, {})[which] = lines
@@ -123,24 +161,8 @@ def build_cluster(nodes: int, vms: int, seed: int = 1, at: datetime = DEFAULT_AT
     if install_ns != "kubevirt":
         cluster.infra.append(o.hyperconverged(ids, install_ns, installed))
     for index, (component, replicas) in enumerate(COMPONENTS):
-        image = f"{o.REGISTRY}/{component}:{o.KUBEVIRT_VERSION}"
-        dep = o.deployment(ids, install_ns, component, replicas, installed, image)
-        hash_ = ids.suffix(10)
-        rs = o.replicaset(ids, dep, hash_, installed)
-        cluster.infra += [dep, rs]
-        pods = []
-        for replica in range(replicas):
-            node = worker_names[(index + replica) % len(worker_names)]
-            pod = o.running_pod(ids, f"{component}-{hash_}-{ids.suffix()}", install_ns, node,
-                                installed + timedelta(minutes=2), {"kubevirt.io": component,
-                                                                   "prometheus.kubevirt.io": "true",
-                                                                   "pod-template-hash": hash_},
-                                [{"name": component, "image": image,
-                                  "resources": {"requests": {"cpu": "10m", "memory": "250Mi"}}}], owner=rs)
-            pods.append(pod)
-            cluster.log(pod, component, "current", component_log(component, at, [
-                ("info", f"{component} started"), ("info", "Starting informers"), ("info", "certificate rotated")]))
-        cluster.component_pods[component] = pods
+        cluster.add_deployment(install_ns, component, replicas, f"{o.REGISTRY}/{component}:{o.KUBEVIRT_VERSION}",
+                               installed, first_node=index)
     ds = o.virt_handler_daemonset(ids, install_ns, installed, len(worker_names))
     cluster.infra.append(ds)
     handler_image = f"{o.REGISTRY}/virt-handler:{o.KUBEVIRT_VERSION}"
@@ -164,6 +186,7 @@ def build_cluster(nodes: int, vms: int, seed: int = 1, at: datetime = DEFAULT_AT
                             default=True, parameters={"clusterID": "openshift-storage",
                                                       "pool": "ocs-storagecluster-cephblockpool"})
     cluster.infra += [rbd, plain, o.storage_profile(ids, rbd, installed), o.storage_profile(ids, plain, installed)]
+    install_operators(cluster, openshift=install_ns != "kubevirt", created=installed)
     namespaces = max(1, min(500, vms // 10))
     for i in range(vms):
         namespace = f"vms-{i % namespaces:03d}"
@@ -175,6 +198,7 @@ def build_cluster(nodes: int, vms: int, seed: int = 1, at: datetime = DEFAULT_AT
         if cluster.rng.random() < stopped_ratio:
             stop(vmset, at - timedelta(days=2))
         cluster.vms.append(vmset)
+    add_migrations(cluster)
     return cluster
 
 

@@ -119,7 +119,8 @@ def kubevirt_cr(ids: Ids, namespace: str, name: str, created: datetime, at: date
                      "finalizers": ["kubevirt.io/kubeVirtFinalize"], "generation": 2},
         "spec": {
             "certificateRotateStrategy": {},
-            "configuration": {"developerConfiguration": {"featureGates": []}},
+            "configuration": {"developerConfiguration": {"featureGates": []},
+                              "migrations": {"parallelMigrationsPerCluster": 5, "parallelOutboundMigrationsPerNode": 2}},
             "customizeComponents": {},
             "imagePullPolicy": "IfNotPresent",
             "workloadUpdateStrategy": {"workloadUpdateMethods": ["LiveMigrate"], "batchEvictionSize": 10,
@@ -160,15 +161,17 @@ def hyperconverged(ids: Ids, namespace: str, created: datetime) -> Obj:
     }
 
 
-def deployment(ids: Ids, namespace: str, name: str, replicas: int, created: datetime, image: str) -> Obj:
-    labels = {"kubevirt.io": name, "app.kubernetes.io/component": "kubevirt",
-              "app.kubernetes.io/managed-by": "virt-operator" if name != "virt-operator" else "olm"}
+def deployment(ids: Ids, namespace: str, name: str, replicas: int, created: datetime, image: str,
+               selector: dict[str, str] | None = None, container: str = "") -> Obj:
+    selector = selector or {"kubevirt.io": name}
+    labels = {**selector, "app.kubernetes.io/component": "kubevirt" if name.startswith("virt-") else "compute",
+              "app.kubernetes.io/managed-by": "virt-operator" if name in ("virt-api", "virt-controller") else "olm"}
     return {
         "apiVersion": "apps/v1", "kind": "Deployment",
         "metadata": {**meta(ids, name, namespace, created, labels), "generation": 1},
-        "spec": {"replicas": replicas, "selector": {"matchLabels": {"kubevirt.io": name}},
-                 "template": {"metadata": {"labels": {"kubevirt.io": name, "prometheus.kubevirt.io": "true"}},
-                              "spec": {"containers": [{"name": name, "image": image,
+        "spec": {"replicas": replicas, "selector": {"matchLabels": dict(selector)},
+                 "template": {"metadata": {"labels": {**selector, "prometheus.kubevirt.io": "true"}},
+                              "spec": {"containers": [{"name": container or name, "image": image,
                                                        "resources": {"requests": {"cpu": "10m",
                                                                                   "memory": "250Mi"}}}],
                                        "priorityClassName": "kubevirt-cluster-critical"}}},
@@ -183,7 +186,7 @@ def deployment(ids: Ids, namespace: str, name: str, replicas: int, created: date
 
 def replicaset(ids: Ids, dep: Obj, hash_: str, created: datetime) -> Obj:
     name = dep["metadata"]["name"]
-    labels = {"kubevirt.io": name, "pod-template-hash": hash_}
+    labels = {**dep["spec"]["selector"]["matchLabels"], "pod-template-hash": hash_}
     replicas = dep["spec"]["replicas"]
     return {
         "apiVersion": "apps/v1", "kind": "ReplicaSet",

@@ -33,6 +33,7 @@ INSPECT = {
     "ReplicaSet": ("apps", "replicasets"), "Lease": ("coordination.k8s.io", "leases"),
     "Node": ("core", "nodes"), "StorageClass": ("storage.k8s.io", "storageclasses"),
     "VolumeAttachment": ("storage.k8s.io", "volumeattachments"),
+    "CSIDriver": ("storage.k8s.io", "csidrivers"), "Network": ("config.openshift.io", "networks"),
 }
 # kind -> CRD name, for the kubevirt must-gather's `crs` collector
 CRDS = {
@@ -43,6 +44,7 @@ CRDS = {
     "DataImportCron": "dataimportcrons.cdi.kubevirt.io", "SSP": "ssps.ssp.kubevirt.io",
     "NetworkAddonsConfig": "networkaddonsconfigs.networkaddonsoperator.network.kubevirt.io",
     "HostPathProvisioner": "hostpathprovisioners.hostpathprovisioner.kubevirt.io",
+    "VolumeSnapshotClass": "volumesnapshotclasses.snapshot.storage.k8s.io",
 }
 
 

@@ -53,7 +53,18 @@ def _migration_vmi(vmim: Obj) -> tuple[str, str] | None:
     return (a.namespace(vmim), str(vmi)) if vmi else None
 
 
+def _namespace(obj: Obj) -> str | None:
+    return a.namespace(obj) or None
+
+
+def _name(obj: Obj) -> str | None:
+    return a.name(obj) or None
+
+
 INDEXES: tuple[tuple[str, str, KeyFn], ...] = (
+    ("pods_by_namespace", "Pod", _namespace),
+    ("deployments_by_name", "Deployment", _name),
+    ("daemonsets_by_name", "DaemonSet", _name),
     ("pods_by_node", "Pod", _pod_node),
     ("pods_by_owner", "Pod", _owner_uid),
     ("pods_by_component", "Pod", _component),

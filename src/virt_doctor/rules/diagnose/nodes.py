@@ -63,3 +63,23 @@ def taint_text(taint: Obj) -> str:
     """A taint as kubectl prints it: key=value:Effect."""
     value = f"={taint['value']}" if taint.get("value") else ""
     return f"{taint.get('key')}{value}:{taint.get('effect')}"
+
+
+def is_control_plane(node: Obj) -> bool:
+    """Labelled as a control-plane (master) node."""
+    node_labels = a.labels(node)
+    return "node-role.kubernetes.io/control-plane" in node_labels or "node-role.kubernetes.io/master" in node_labels
+
+
+def vm_node_blockers(node: Obj, emulation: bool = False) -> list[str]:
+    """Why a node cannot run VMs (empty when it can): NotReady, cordoned, not schedulable for VMs, no KVM."""
+    why = []
+    if a.node_ready_status(node) != "True":
+        why.append("not Ready")
+    if a.node_is_cordoned(node):
+        why.append("cordoned")
+    if a.labels(node).get("kubevirt.io/schedulable") != "true":
+        why.append(f"kubevirt.io/schedulable={a.labels(node).get('kubevirt.io/schedulable', 'unset')}")
+    if not emulation and not (a.allocatable(node, KVM) or 0) > 0:
+        why.append("no devices.kubevirt.io/kvm allocatable")
+    return why

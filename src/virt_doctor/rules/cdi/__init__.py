@@ -1,0 +1,1 @@
+"""CDI: the Containerized Data Importer and its storage alerts."""

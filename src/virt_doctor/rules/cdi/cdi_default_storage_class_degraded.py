@@ -1,0 +1,47 @@
+"""CDIDefaultStorageClassDegraded: the default class for VM disks lacks ReadWriteMany or smart cloning."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from virt_doctor.rules.api import CannotEvaluate, Detection, Evidence, Snapshot, Subject, a, rule
+from virt_doctor.rules.diagnose.evidence import field
+from virt_doctor.rules.diagnose.storage import (
+    DEFAULT_SC,
+    DEFAULT_VIRT_SC,
+    default_class,
+    profile_rwx,
+    profile_smart_clone,
+)
+
+
+@rule("CDIDefaultStorageClassDegraded", needs=("StorageClass",),
+      causes=("no-readwritemany", "no-smart-clone", "unknown"))
+def cdi_default_storage_class_degraded(snap: Snapshot) -> Iterator[Detection]:
+    """The default (virt) class's StorageProfile offers no ReadWriteMany, or no CSI clone or snapshot clone."""
+    sc = default_class(snap)
+    if sc is None:
+        return  # CDINoDefaultStorageClass's case
+    if not snap.has_kind("StorageProfile"):
+        raise CannotEvaluate("no StorageProfile objects in the source")
+    name = a.name(sc)
+    profile = snap.get("StorageProfile", "", name)
+    if profile is None:
+        raise CannotEvaluate(f"no StorageProfile for the default storage class {name} in the source")
+    rwx = profile_rwx(profile)
+    smart, how = profile_smart_clone(snap, profile)
+    if rwx and smart:
+        return
+    which = "the default virtualization class" if a.annotations(sc).get(DEFAULT_VIRT_SC) == "true" else \
+        "the cluster default class"
+    lacks = [w for w, ok in (("ReadWriteMany", rwx), ("smart cloning", smart)) if not ok]
+    annotation = DEFAULT_VIRT_SC if which.startswith("the default virt") else DEFAULT_SC
+    evidence: list[Evidence] = [field(sc, f"metadata.annotations[{annotation}]", "true", which)]
+    if not rwx:
+        modes = [f"{cps.get('accessModes')}/{cps.get('volumeMode')}" for cps in a.status(profile).get("claimPropertySets") or []]
+        evidence.append(field(profile, "status.claimPropertySets", modes or None, "no ReadWriteMany: VMs cannot live-migrate"))
+    if not smart:
+        evidence.append(field(profile, "status.cloneStrategy", a.status(profile).get("cloneStrategy"), how))
+    yield Detection(Subject("StorageClass", "", name), "no-readwritemany" if not rwx else "no-smart-clone",
+                    f"{which}, {name}, lacks {' and '.join(lacks)}", evidence=tuple(evidence),
+                    params={"storage-class": name})

@@ -1,0 +1,33 @@
+"""CDINoDefaultStorageClass: no default storage class, and DataVolumes wait for one."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from virt_doctor.rules.api import Detection, Evidence, Snapshot, Subject, a, rule
+from virt_doctor.rules.diagnose.evidence import field
+from virt_doctor.rules.diagnose.storage import default_class, dv_storage_class
+
+
+@rule("CDINoDefaultStorageClass", needs=("StorageClass", "DataVolume"), causes=("no-default", "unknown"))
+def cdi_no_default_storage_class(snap: Snapshot) -> Iterator[Detection]:
+    """Neither a default nor a default-virt storage class exists while DataVolumes that name none are pending."""
+    if default_class(snap) is not None:
+        return
+    pending = [dv for dv in snap.kind("DataVolume") if not dv_storage_class(dv)
+               and str(a.status(dv).get("phase") or "Pending") in ("Pending", "")]
+    if not pending:
+        return
+    first = pending[0]
+    names = ", ".join(f"{a.namespace(d)}/{a.name(d)}" for d in pending[:5])
+    evidence = [Evidence(object="StorageClass", note=f"none of {len(snap.kind('StorageClass'))} classes is marked "
+                                                     "default or default-virt")]
+    evidence += [field(d, "status.phase", a.status(d).get("phase") or "(unset)", "names no storage class")
+                 for d in pending[:5]]
+    candidates = sorted(a.name(sc) for sc in snap.kind("StorageClass"))
+    yield Detection(
+        Subject("DataVolume", a.namespace(first), a.name(first)), "no-default",
+        f"no storage class is marked default, and {len(pending)} DataVolume(s) that name none wait for one "
+        f"({names}{', ...' if len(pending) > 5 else ''})",
+        since=min((t for t in (a.created(d) for d in pending) if t), default=None), evidence=tuple(evidence),
+        params={"storage-class": candidates[0]} if candidates else {})

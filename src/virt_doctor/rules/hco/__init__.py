@@ -1,0 +1,1 @@
+"""The HyperConverged Cluster Operator and its operands."""

@@ -1,0 +1,63 @@
+"""KubeVirtCRModified: an HCO operand was changed by something other than HCO."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from virt_doctor.rules.api import CannotEvaluate, Detection, Evidence, Snapshot, Subject, a, rule
+
+# HyperConverged spec field -> where HCO writes it in the KubeVirt CR
+KUBEVIRT_MIRRORS: tuple[tuple[tuple[str, ...], tuple[str, ...]], ...] = (
+    (("workloadUpdateStrategy",), ("workloadUpdateStrategy",)),
+    (("liveMigrationConfig", "parallelMigrationsPerCluster"), ("configuration", "migrations", "parallelMigrationsPerCluster")),
+    (("liveMigrationConfig", "parallelOutboundMigrationsPerNode"),
+     ("configuration", "migrations", "parallelOutboundMigrationsPerNode")),
+    (("liveMigrationConfig", "completionTimeoutPerGiB"), ("configuration", "migrations", "completionTimeoutPerGiB")),
+    (("liveMigrationConfig", "progressTimeout"), ("configuration", "migrations", "progressTimeout")),
+    (("liveMigrationConfig", "allowPostCopy"), ("configuration", "migrations", "allowPostCopy")),
+    (("liveMigrationConfig", "allowAutoConverge"), ("configuration", "migrations", "allowAutoConverge")),
+    (("workloads", "nodePlacement"), ("workloads", "nodePlacement")),
+)
+MISSING = object()
+
+
+def dig(data: Any, path: tuple[str, ...]) -> Any:
+    for key in path:
+        if not isinstance(data, dict) or key not in data:
+            return MISSING
+        data = data[key]
+    return data
+
+
+@rule("KubeVirtCRModified", needs=("HyperConverged", "KubeVirt"), causes=("operand-edited", "unknown"))
+def kube_virt_cr_modified(snap: Snapshot) -> Iterator[Detection]:
+    """The KubeVirt CR's spec differs from what the HyperConverged CR asks in a field HCO owns."""
+    hco = snap.kind("HyperConverged")[0]
+    kubevirt = next((k for k in snap.kind("KubeVirt") if a.namespace(k) == a.namespace(hco)), None)
+    if kubevirt is None:
+        raise CannotEvaluate("no KubeVirt CR beside the HyperConverged CR in the source")
+    compared, differences = 0, []
+    for hco_path, kv_path in KUBEVIRT_MIRRORS:
+        wanted = dig(a.spec(hco), hco_path)
+        if wanted is MISSING:
+            continue
+        compared += 1
+        actual = dig(a.spec(kubevirt), kv_path)
+        if actual != wanted:
+            differences.append((hco_path, kv_path, wanted, actual))
+    if not compared:
+        raise CannotEvaluate("the HyperConverged CR sets none of the fields virt-doctor compares; "
+                             "needs Prometheus (kubevirt_hco_out_of_band_modifications_total)")
+    if not differences:
+        return
+    evidence = []
+    for hco_path, kv_path, wanted, actual in differences:
+        evidence.append(Evidence(object=a.ref(kubevirt), path="spec." + ".".join(kv_path),
+                                 value="(not set)" if actual is MISSING else actual,
+                                 note=f"HyperConverged spec.{'.'.join(hco_path)} asks for {wanted}"))
+    yield Detection(Subject("KubeVirt", a.namespace(kubevirt), a.name(kubevirt)), "operand-edited",
+                    f"the KubeVirt CR differs from the HyperConverged CR in {len(differences)} field(s) HCO owns: "
+                    "someone edited the operand directly", evidence=tuple(evidence),
+                    params={"hco-namespace": a.namespace(hco), "kubevirt-namespace": a.namespace(kubevirt)},
+                    labels={"component_name": f"kubevirt/{a.name(kubevirt)}"})

@@ -1,0 +1,1 @@
+"""Cluster Network Addons Operator, KubeMacPool and the cluster network."""

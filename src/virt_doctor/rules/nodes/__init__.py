@@ -1,0 +1,1 @@
+"""Nodes able to run VMs: KVM, schedulability."""

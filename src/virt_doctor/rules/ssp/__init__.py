@@ -1,0 +1,1 @@
+"""SSP operator: common templates, the template validator, VM storage warnings."""

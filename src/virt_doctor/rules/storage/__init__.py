@@ -1,0 +1,1 @@
+"""Storage outside CDI: the hostpath provisioner, storage classes for VMs."""

@@ -1,0 +1,15 @@
+"""LowVirtAPICount: running virt-api pods are below 75% of the replicas wanted."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from virt_doctor.rules.api import Detection, Snapshot, rule
+from virt_doctor.rules.diagnose.component_alerts import LOW_COUNT_CAUSES, NEEDS, component_alert, low_running
+from virt_doctor.rules.diagnose.components import VIRT_API
+
+
+@rule("LowVirtAPICount", needs=NEEDS, causes=LOW_COUNT_CAUSES)
+def low_virt_api_count(snap: Snapshot) -> Iterator[Detection]:
+    """Running virt-api pods are below 75% of the replicas wanted."""
+    yield from component_alert(snap, VIRT_API, low_running, low_count=True)

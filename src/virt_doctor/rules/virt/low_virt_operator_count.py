@@ -1,0 +1,15 @@
+"""LowVirtOperatorCount: running virt-operator pods are below 75% of the replicas wanted."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from virt_doctor.rules.api import Detection, Snapshot, rule
+from virt_doctor.rules.diagnose.component_alerts import LOW_COUNT_CAUSES, NEEDS, component_alert, low_running
+from virt_doctor.rules.diagnose.components import VIRT_OPERATOR
+
+
+@rule("LowVirtOperatorCount", needs=NEEDS, causes=LOW_COUNT_CAUSES)
+def low_virt_operator_count(snap: Snapshot) -> Iterator[Detection]:
+    """Running virt-operator pods are below 75% of the replicas wanted."""
+    yield from component_alert(snap, VIRT_OPERATOR, low_running, low_count=True)
