@@ -8,6 +8,7 @@ import pytest
 import yaml
 
 from tests.conftest import SimulateFn, findings_for, scan
+from virt_doctor.timeutil import parse_duration
 
 CASES = sorted(Path(__file__).parent.glob("cases/*/*.yaml"))
 
@@ -17,16 +18,20 @@ def test_cause_is_diagnosed(case_file: Path, simulated: SimulateFn) -> None:
     case = yaml.safe_load(case_file.read_text())
     expect = case["expect"]
     assert case_file.parent.name == expect["alert"]
-    path, cluster = simulated([case["fault"]], vms_details=case.get("vms_details", True))
-    injected = [i for i in cluster.injected if i.alert == expect["alert"]]
+    path, cluster = simulated([case["fault"]], vms_details=case.get("vms_details", True),
+                              age=parse_duration(str(case.get("age", "30m"))),
+                              nodes=case.get("nodes", 3), install_ns=case.get("install_namespace", "openshift-cnv"))
+    injected = [i for i in cluster.injected if i.fault == case["fault"].split(":")[0]]
     assert len(injected) == 1, "the fault should target exactly one subject"
     target = injected[0]
     report = scan(path)
 
+    fields = {"namespace": target.namespace, "name": target.name, "install_namespace": cluster.install_ns}
+    subject = (expect["subject_kind"], expect.get("subject_namespace", "{namespace}").format(**fields),
+               expect.get("subject_name", "{name}").format(**fields))
     matching = [f for f in findings_for(report, expect["alert"])
-                if (f.subject.kind, f.subject.namespace, f.subject.name) ==
-                (expect["subject_kind"], target.namespace, target.name)]
-    assert matching, f"no {expect['alert']} finding on {target.kind}/{target.namespace}/{target.name}; " \
+                if (f.subject.kind, f.subject.namespace, f.subject.name) == subject]
+    assert matching, f"no {expect['alert']} finding on {subject}; " \
                      f"got {[(f.alert, f.subject.ref(), f.cause.id) for f in report.findings]}"
     finding = matching[0]
     assert finding.cause.id == expect["cause"], [e.note or e.value for e in finding.evidence]
@@ -35,9 +40,10 @@ def test_cause_is_diagnosed(case_file: Path, simulated: SimulateFn) -> None:
     assert finding.remediation, "a diagnosis proposes remediation"
     # commands are filled with the real names, never left as placeholders the rule knows
     for step in finding.remediation:
-        for placeholder in ("<namespace>", "<vm>", "<node>", "<kubevirt-namespace>"):
+        for placeholder in ("<namespace>", "<vm>", "<node>", "<kubevirt-namespace>", "<cdi-namespace>",
+                            "<hco-namespace>", "<cnao-namespace>", "<ssp-namespace>", "<hpp-namespace>", "<pod>"):
             assert placeholder not in step.command, step.command
     # the alert fires only for the injected subject
     others = [f for f in findings_for(report, expect["alert"]) if f is not finding]
-    assert not [f for f in others if f.subject.kind == "VirtualMachine"], \
+    assert not [f for f in others if f.subject.kind == expect["subject_kind"] and expect.get("single", True)], \
         f"unexpected extra findings: {[(f.subject.ref(), f.cause.id) for f in others]}"

@@ -10,7 +10,7 @@ from virt_doctor.report.model import Cause, Coverage, Evidence, Finding, Report,
 from virt_doctor.rules.detection import CannotEvaluate, Detection
 from virt_doctor.rules.registry import REGISTRY, Registry, RuleSpec
 from virt_doctor.snapshot import Snapshot
-from virt_doctor.snapshot.discover import kubevirt_namespace
+from virt_doctor.snapshot.discover import install_namespaces
 from virt_doctor.timeutil import parse_duration, rfc3339
 
 
@@ -72,7 +72,7 @@ def to_finding(snap: Snapshot, entry: CatalogEntry, spec: RuleSpec, det: Detecti
     if spec.causes and det.cause not in spec.causes:
         raise ValueError(f"{entry.name}: rule emitted undeclared cause {det.cause!r}")
     cause = entry.cause(det.cause)
-    params = {"kubevirt-namespace": kubevirt_namespace(snap) or "<kubevirt-namespace>", **det.params}
+    params = {**install_namespaces(snap), **{k: v for k, v in det.params.items() if v}}
     hold = parse_duration(entry.for_)
     state = "firing"
     if det.since is not None and (snap.at - det.since) < hold:

@@ -88,6 +88,10 @@ class Cluster:
                 return obj
         raise KeyError(f"{kind}/{name}")
 
+    def find_kind(self, kind: str) -> list[Obj]:
+        """Every infrastructure object of a kind."""
+        return [obj for obj in self.infra if obj["kind"] == kind]
+
     def node(self, name: str) -> Obj:
         return next(n for n in self.workers + self.masters if n["metadata"]["name"] == name)
 

@@ -18,42 +18,53 @@ from virt_doctor.simulator.objects import event, ts
 from virt_doctor.simulator.vms import VMSet
 
 Obj = dict[str, Any]
-FaultFn = Callable[[Cluster, datetime], None]
+FaultFn = Callable[..., None]
 
 
 @dataclass(frozen=True)
 class FaultSpec:
+    """A named fault. A parameterised one (`param`) is written NAME:ARG, e.g. component-crashloop:virt-api."""
+
     name: str
     alert: str
     cause: str
     help: str
     fn: FaultFn
+    param: str = ""
+    default: str = ""
 
 
 FAULTS: dict[str, FaultSpec] = {}
 ALIASES = {"orphaned-vmi": "handler-crashloop"}
 
 
-def fault(name: str, alert: str, cause: str, help: str) -> Callable[[FaultFn], FaultFn]:
+def fault(name: str, alert: str, cause: str, help: str, param: str = "",
+          default: str = "") -> Callable[[FaultFn], FaultFn]:
     def decorate(fn: FaultFn) -> FaultFn:
         if name in FAULTS:
             raise ValueError(f"fault {name} registered twice")
-        FAULTS[name] = FaultSpec(name, alert, cause, help, fn)
+        FAULTS[name] = FaultSpec(name, alert, cause, help, fn, param, default)
         return fn
     return decorate
 
 
 def resolve(name: str) -> FaultSpec:
-    """A fault by name or alias; KeyError names the known ones."""
-    spec = FAULTS.get(ALIASES.get(name, name))
-    if spec is None:
+    """A fault by name (NAME or NAME:ARG) or alias; KeyError if unknown."""
+    base = name.split(":", 1)[0]
+    spec = FAULTS.get(ALIASES.get(base, base))
+    if spec is None or (":" in name and not spec.param):
         raise KeyError(name)
     return spec
 
 
 def inject(cluster: Cluster, name: str, age: timedelta) -> None:
     """Apply a fault that started `age` before the collection time."""
-    resolve(name).fn(cluster, cluster.at - age)
+    spec = resolve(name)
+    since = cluster.at - age
+    if spec.param:
+        spec.fn(cluster, since, name.split(":", 1)[1] if ":" in name else spec.default)
+    else:
+        spec.fn(cluster, since)
 
 
 # --- choosing targets -----------------------------------------------------------------------
@@ -237,4 +248,4 @@ def handler_daemonset_missing(cluster: Cluster, since: datetime) -> None:
                  "DaemonSet virt-handler deleted")
 
 
-from virt_doctor.simulator import faults_vms  # noqa: E402,F401  (registers the VM faults)
+from virt_doctor.simulator import faults_components, faults_platform, faults_vms  # noqa: E402,F401  (registering)

@@ -230,6 +230,9 @@ def running_pod(ids: Ids, name: str, namespace: str, node_name: str, created: da
                 containers: list[Obj], owner: Obj | None = None, annotations: dict[str, str] | None = None,
                 extra_spec: Obj | None = None) -> Obj:
     started = created + timedelta(seconds=20)
+    if owner is not None and owner.get("kind") == "DaemonSet":
+        extra_spec = {**(extra_spec or {}), "affinity": {"nodeAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": {
+            "nodeSelectorTerms": [{"matchFields": [{"key": "metadata.name", "operator": "In", "values": [node_name]}]}]}}}}
     return {
         "apiVersion": "v1", "kind": "Pod",
         "metadata": meta(ids, name, namespace, created, labels, annotations, owner),

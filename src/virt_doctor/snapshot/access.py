@@ -113,6 +113,17 @@ def pod_node(pod: Obj) -> str:
     return str(spec(pod).get("nodeName") or "")
 
 
+def daemon_pod_node(pod: Obj) -> str:
+    """The node a DaemonSet pod is meant for (its matchFields affinity on metadata.name), bound or not."""
+    terms = ((((spec(pod).get("affinity") or {}).get("nodeAffinity") or {})
+              .get("requiredDuringSchedulingIgnoredDuringExecution") or {}).get("nodeSelectorTerms") or [])
+    for term in terms:
+        for field_ in term.get("matchFields") or []:
+            if field_.get("key") == "metadata.name" and field_.get("values"):
+                return str(field_["values"][0])
+    return ""
+
+
 def pod_is_ready(pod: Obj) -> bool:
     """Running and Ready=True: the only state that counts as serving."""
     return pod_phase(pod) == "Running" and condition_is(pod, "Ready", "True") and not deleting_since(pod)

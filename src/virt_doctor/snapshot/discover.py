@@ -56,3 +56,36 @@ def virt_handler_daemonset(snap: Snapshot) -> Obj | None:
 def component_pods(snap: Snapshot, component: str) -> list[Obj]:
     """The pods of a KubeVirt component (label kubevirt.io=<component>)."""
     return snap.index("pods_by_component", component)
+
+
+# placeholder -> the workloads whose namespace it is (first found wins)
+INSTALL_WORKLOADS = {
+    "cdi-namespace": ("cdi-operator", "cdi-deployment"),
+    "hco-namespace": ("hco-operator", "hyperconverged-cluster-operator"),
+    "cnao-namespace": ("cluster-network-addons-operator", "kubemacpool-mac-controller-manager"),
+    "ssp-namespace": ("ssp-operator", "virt-template-validator"),
+    "hpp-namespace": ("hostpath-provisioner-operator",),
+}
+INSTALL_CRS = {"hco-namespace": "HyperConverged", "ssp-namespace": "SSP"}
+
+
+def install_namespaces(snap: Snapshot) -> dict[str, str]:
+    """Where each operator of the stack runs, by placeholder name (<cdi-namespace>, <hco-namespace>, ...)."""
+    if "install_namespaces" in snap.memo:
+        return dict(snap.memo["install_namespaces"])
+    found: dict[str, str] = {}
+    kubevirt = kubevirt_namespace(snap)
+    if kubevirt:
+        found["kubevirt-namespace"] = kubevirt
+    for placeholder, names in INSTALL_WORKLOADS.items():
+        for name in names:
+            deployments = snap.index("deployments_by_name", name)
+            if deployments:
+                found[placeholder] = a.namespace(deployments[0])
+                break
+        else:
+            crs = [cr for cr in snap.kind(INSTALL_CRS.get(placeholder, "")) if a.namespace(cr)]
+            if crs:
+                found[placeholder] = a.namespace(crs[0])
+    snap.memo["install_namespaces"] = found
+    return dict(found)

@@ -176,8 +176,8 @@ def diagnose_component(snap: Snapshot, state: ComponentState, low_count: bool = 
         pod, problem = next((p, pr) for p, pr in failing if _cause_of(snap, p, pr) == cause)
         assert problem is not None
         params["pod"] = a.name(pod)
-        if a.pod_node(pod):
-            params["node"] = a.pod_node(pod)
+        if a.pod_node(pod) or a.daemon_pod_node(pod):
+            params["node"] = a.pod_node(pod) or a.daemon_pod_node(pod)
         evidence = list(problem.evidence)
         if cause == "dns-failure":
             evidence += _dns_lines(snap, pod, problem.container or state.component.container)
