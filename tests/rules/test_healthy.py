@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from tests.conftest import SimulateFn, scan
 
 DEEP = {"OrphanedVirtualMachineInstances", "VirtHandlerDown", "VirtualMachineStuckOnNode",
@@ -42,3 +44,18 @@ def test_stuck_vm_without_launcher_pod_says_what_it_could_not_check(simulated: S
     finding = next(f for f in report.findings if f.alert == "VirtualMachineStuckOnNode")
     assert finding.cause.id == "unknown"
     assert any("--vms_details" in e.note for e in finding.evidence)
+
+
+@pytest.mark.slow
+def test_healthy_cluster_of_1000_vms_has_no_findings(simulated: SimulateFn) -> None:
+    path, cluster = simulated(nodes=20, vms=1000, fmt="json")
+    report = scan(path)
+    assert report.findings == ()
+    assert len([c for c in report.coverage if c.status == "evaluated"]) >= 43
+    assert len(cluster.vms) == 1000
+
+
+def test_healthy_upstream_install_has_no_findings(simulated: SimulateFn) -> None:
+    """Upstream KubeVirt + CDI in their own namespaces, no HCO, CNAO, SSP or HPP: nothing fires."""
+    path, _ = simulated(install_ns="kubevirt")
+    assert scan(path).findings == ()

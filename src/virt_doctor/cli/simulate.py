@@ -68,8 +68,8 @@ def simulate(
     err.print(f"wrote {path}: {nodes} workers, {vms} VMs, seed {seed}", highlight=False)
     for item in cluster.injected:
         subject = f"{item.kind}/{item.namespace}/{item.name}" if item.namespace else f"{item.kind}/{item.name}"
-        err.print(f"  fault {item.fault}: {item.detail} → {item.alert} on {subject} (cause {item.cause})",
-                  highlight=False, markup=False)
+        expected = f" → {item.alert} on {subject} (cause {item.cause})" if item.alert else f" ({subject})"
+        err.print(f"  fault {item.fault}: {item.detail}{expected}", highlight=False, markup=False)
 
 
 def _print_faults() -> None:
@@ -77,4 +77,7 @@ def _print_faults() -> None:
     aliases = {target: alias for alias, target in ALIASES.items()}
     for spec in sorted(FAULTS.values(), key=lambda s: (s.alert, s.name)):
         alias = f" (alias {aliases[spec.name]})" if spec.name in aliases else ""
-        console.print(f"{spec.name}{alias}\n    {spec.alert} / {spec.cause}: {spec.help}", markup=False)
+        name = f"{spec.name}:{spec.param}" if spec.param else spec.name
+        example = f" (default {spec.default}: {spec.alert} / {spec.cause})" if spec.param else \
+            f"\n    {spec.alert} / {spec.cause}"
+        console.print(f"{name}{alias}{example}\n    {spec.help}", markup=False)

@@ -31,7 +31,7 @@ def none_running(state: ComponentState) -> str | None:
 
 def none_ready(state: ComponentState) -> str | None:
     """No pod Ready: the 'NoReady…' alerts, and the operators' '…Down' alerts, which read the `up` metric."""
-    return None if state.ready else f"no {state.component.name} pod is ready ({len(state.running)} running)"
+    return None if state.ready else f"no {state.component.name} pod is ready"
 
 
 def low_running(state: ComponentState) -> str | None:

@@ -107,14 +107,15 @@ def component_state(snap: Snapshot, component: Component) -> ComponentState:
     index = "deployments_by_name" if component.kind == "Deployment" else "daemonsets_by_name"
     workloads = snap.index(index, component.name)
     workload = workloads[0] if workloads else None
-    labels = dict(component.labels)
     namespace = a.namespace(workload) if workload is not None else ""
     if workload is not None:
+        # the workload's own selector is the truth; the component's labels only find pods of a missing workload
+        labels = dict(((a.spec(workload).get("selector") or {}).get("matchLabels") or {})) or dict(component.labels)
         candidates = snap.index("pods_by_namespace", namespace)
     else:
-        candidates = [p for pods in snap.indexes["pods_by_namespace"].values() for p in pods] \
-            if not namespace else []
-    pods = [p for p in candidates if all(a.labels(p).get(k) == v for k, v in labels.items())]
+        labels = dict(component.labels)
+        candidates = [p for pods in snap.indexes["pods_by_namespace"].values() for p in pods]
+    pods = [p for p in candidates if labels and all(a.labels(p).get(k) == v for k, v in labels.items())]
     if not namespace and pods:
         namespace = a.namespace(pods[0])
     installed = workload is not None or bool(pods) or any(snap.kind(k) for k in component.installed_by)
