@@ -129,6 +129,16 @@ def _set_node_not_ready(node: Obj, since: datetime) -> None:
         {"key": "node.kubernetes.io/unreachable", "effect": "NoSchedule", "timeAdded": ts(since)}]
 
 
+def node_goes_down(cluster: Cluster, node: Obj, since: datetime) -> None:
+    """The node stops reporting; its virt-handler pod turns not ready 40 s later."""
+    _set_node_not_ready(node, since)
+    pod = cluster.handler_pods[node["metadata"]["name"]]
+    for cond in pod["status"]["conditions"]:
+        if cond["type"] == "Ready":
+            cond.update(status="False", lastTransitionTime=ts(since + timedelta(seconds=40)))
+    _ds_unready(cluster)
+
+
 def _handler_crash(cluster: Cluster, node: str, since: datetime, api: bool = False) -> Obj:
     pod = cluster.handler_pods[node]
     podstate.crash_loop(pod, "virt-handler", since, cluster.at)
@@ -180,12 +190,7 @@ def handler_image_pull(cluster: Cluster, since: datetime) -> None:
 def node_not_ready(cluster: Cluster, since: datetime) -> None:
     node = pick_worker(cluster)
     name = node["metadata"]["name"]
-    _set_node_not_ready(node, since)
-    pod = cluster.handler_pods[name]
-    for cond in pod["status"]["conditions"]:
-        if cond["type"] == "Ready":
-            cond.update(status="False", lastTransitionTime=ts(since + timedelta(seconds=40)))
-    _ds_unready(cluster)
+    node_goes_down(cluster, node, since)
     cluster.note("node-not-ready", "OrphanedVirtualMachineInstances", "node-not-ready", node,
                  f"{name} is NotReady (kubelet stopped posting status)")
 

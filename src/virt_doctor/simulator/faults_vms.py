@@ -10,8 +10,8 @@ from virt_doctor.simulator.cluster import Cluster, component_log
 from virt_doctor.simulator.faults import (
     _ds_unready,
     _handler_crash,
-    _set_node_not_ready,
     fault,
+    node_goes_down,
     pick_vm,
     pick_worker,
 )
@@ -196,12 +196,7 @@ def vm_node_pressure(cluster: Cluster, since: datetime) -> None:
 def vm_on_not_ready_node(cluster: Cluster, since: datetime) -> None:
     node = pick_worker(cluster)
     name = node["metadata"]["name"]
-    _set_node_not_ready(node, since)
-    pod = cluster.handler_pods[name]
-    for cond in pod["status"]["conditions"]:
-        if cond["type"] == "Ready":
-            cond.update(status="False", lastTransitionTime=ts(since + timedelta(seconds=40)))
-    _ds_unready(cluster)
+    node_goes_down(cluster, node, since)
     vmset = pick_vm(cluster, name)
     _vm_status(vmset, "Stopping", since)
     vmset.vm["spec"]["runStrategy"] = "Halted"

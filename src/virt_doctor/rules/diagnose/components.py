@@ -110,7 +110,7 @@ def component_state(snap: Snapshot, component: Component) -> ComponentState:
     namespace = a.namespace(workload) if workload is not None else ""
     if workload is not None:
         # the workload's own selector is the truth; the component's labels only find pods of a missing workload
-        labels = dict(((a.spec(workload).get("selector") or {}).get("matchLabels") or {})) or dict(component.labels)
+        labels = dict((a.spec(workload).get("selector") or {}).get("matchLabels") or {}) or dict(component.labels)
         candidates = snap.index("pods_by_namespace", namespace)
     else:
         labels = dict(component.labels)

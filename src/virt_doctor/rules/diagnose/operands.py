@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
+from virt_doctor.report.model import Subject
+from virt_doctor.rules.detection import Detection
+from virt_doctor.rules.diagnose.components import Component, component_state, diagnose_component
+from virt_doctor.rules.diagnose.evidence import cond_evidence
 from virt_doctor.snapshot import access as a
+from virt_doctor.snapshot.snapshot import Snapshot
 
 Obj = dict[str, Any]
 
@@ -21,3 +27,29 @@ def cr_not_ready(cr: Obj) -> tuple[list[Obj], datetime | None] | None:
     shown = [c for c in (available, progressing, degraded) if c is not None]
     times = [t for t in (a.transitioned(c) for c in (available, progressing) if c is not None) if t]
     return shown, max(times) if times else None
+
+
+def operand_not_ready(snap: Snapshot, kind: str, label: str, components: tuple[Component, ...]) -> Iterator[Detection]:
+    """For each CR of `kind` that is not ready, diagnose the first of its components that is not ready."""
+    for cr in snap.kind(kind):
+        verdict = cr_not_ready(cr)
+        if verdict is None:
+            continue
+        conditions, since = verdict
+        subject = Subject(kind, a.namespace(cr), a.name(cr))
+        evidence = tuple(cond_evidence(cr, c) for c in conditions)
+        placeholder = components[0].placeholder
+        for component in components:
+            state = component_state(snap, component)
+            if state.workload is None and not state.pods:
+                continue
+            if state.pods and len(state.ready) >= max(state.desired, len(state.pods)):
+                continue
+            diagnosis = diagnose_component(snap, state)
+            yield Detection(subject, diagnosis.cause, f"{label} is not ready: {component.name}: {diagnosis.why}",
+                            since=since, evidence=evidence + diagnosis.evidence,
+                            params={**diagnosis.params, placeholder: state.namespace}, checked=diagnosis.checked)
+            break
+        else:
+            yield Detection(subject, "cr-degraded", f"{label} reports itself not ready, and its pods look ready",
+                            since=since, evidence=evidence)

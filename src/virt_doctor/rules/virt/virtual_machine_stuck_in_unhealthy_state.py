@@ -7,6 +7,7 @@ from typing import Any
 
 from virt_doctor.rules.api import Detection, Evidence, Snapshot, Subject, a, discover, rule
 from virt_doctor.rules.diagnose.evidence import cond_evidence, event_evidence, events_with_reason, field
+from virt_doctor.rules.diagnose.nodes import vm_node_blockers
 from virt_doctor.rules.diagnose.scheduling import (
     constraint_misses,
     free_memory,
@@ -243,16 +244,4 @@ def _scheduling_problem(snap: Snapshot, vm: Obj, vmi: Obj | None
 
 
 def _node_summary(nodes: list[Obj]) -> list[Evidence]:
-    evidence = []
-    for node in nodes[:5]:
-        why = []
-        if a.node_ready_status(node) != "True":
-            why.append("not Ready")
-        if a.node_is_cordoned(node):
-            why.append("cordoned")
-        if a.labels(node).get("kubevirt.io/schedulable") != "true":
-            why.append(f"kubevirt.io/schedulable={a.labels(node).get('kubevirt.io/schedulable')}")
-        if not (a.allocatable(node, "devices.kubevirt.io/kvm") or 0):
-            why.append("no KVM")
-        evidence.append(Evidence(object=a.ref(node), note=", ".join(why) or "eligible"))
-    return evidence
+    return [Evidence(object=a.ref(node), note=", ".join(vm_node_blockers(node)) or "eligible") for node in nodes[:5]]
