@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Annotated
 
@@ -23,8 +24,10 @@ from virt_doctor.report.model import Report
 from virt_doctor.report.render import report_json, report_yaml, write_atomic
 from virt_doctor.report.text import render_markdown, render_table
 from virt_doctor.rules.engine import evaluate
-from virt_doctor.sources.load import load_dump
-from virt_doctor.timeutil import parse_user_time
+from virt_doctor.rules.registry import REGISTRY
+from virt_doctor.sources.load import attach_metrics, empty_snapshot, load_dump
+from virt_doctor.sources.prometheus import PrometheusClient
+from virt_doctor.timeutil import parse_duration, parse_user_time
 
 EXIT_OK, EXIT_FIRING = 0, 1
 
@@ -42,23 +45,46 @@ def scan(
     alert: Annotated[list[str] | None, typer.Option("--alert", help="Only these alerts (repeatable).")] = None,
     out_file: Annotated[Path | None, typer.Option("--out", help="Write the report to this file instead of stdout "
                                                   "(written atomically).")] = None,
+    prometheus: Annotated[str | None, typer.Option("--prometheus", envvar="VIRT_DOCTOR_PROMETHEUS_URL",
+                                                   help="Prometheus or Thanos querier URL, for the metric alerts.")] = None,
+    prometheus_token: Annotated[str | None, typer.Option("--prometheus-token", envvar="VIRT_DOCTOR_PROMETHEUS_TOKEN",
+                                                         help="Bearer token for Prometheus (never printed).",
+                                                         show_default=False)] = None,
+    prometheus_ca: Annotated[Path | None, typer.Option("--prometheus-ca", help="CA bundle for Prometheus' TLS.")] = None,
+    prometheus_insecure: Annotated[bool, typer.Option("--prometheus-insecure",
+                                                      help="Do not verify Prometheus' TLS certificate.")] = False,
+    prometheus_timeout: Annotated[float, typer.Option("--prometheus-timeout", min=0.1,
+                                                      help="Seconds to wait for each Prometheus answer.")] = 10.0,
 ) -> None:
-    """Detect and diagnose every alert condition in a cluster dump.
+    """Detect and diagnose every alert condition in a cluster dump, and with --prometheus the metric alerts.
 
-    Exit status: 0 nothing firing, 1 something firing, 2 bad input.
+    Exit status: 0 nothing firing, 1 something firing, 2 bad input. A Prometheus
+    that is down, slow or answers errors does not change the exit status: the
+    metric alerts are listed as skipped with the reason, and a warning is printed.
     """
-    if source is None:
-        raise fail("give a dump with --from PATH (live clusters are not supported yet)")
+    if source is None and not prometheus:
+        raise fail("give a dump with --from PATH, or --prometheus URL (live clusters are not supported yet)")
     if namespace and all_namespaces:
         raise fail("-n/--namespace and -A/--all-namespaces exclude each other")
     moment = parse_user_time(at) if at else None
     only = [load_catalog().get(name).name for name in alert] if alert else None
+    client = PrometheusClient(prometheus, prometheus_token, str(prometheus_ca) if prometheus_ca else None,
+                              prometheus_insecure, prometheus_timeout) if prometheus else None
     err = stderr_console()
-    if sys.stderr.isatty():
+    if source is None:
+        snap = empty_snapshot(moment or datetime.now(UTC), str(prometheus))
+    elif sys.stderr.isatty():
         with err.status(f"reading {source} …"):
             snap = load_dump(source, at=moment)
     else:
         snap = load_dump(source, at=moment)
+    if client is not None:
+        try:
+            warning = attach_metrics(snap, client, metric_queries(only))
+        finally:
+            client.close()
+        if warning:
+            err.print(f"virt-doctor: warning: {warning}; the metric alerts are skipped", markup=False)
     report = evaluate(snap, only=only)
     if namespace:
         report = _in_namespace(report, namespace)
@@ -84,3 +110,12 @@ def _render(report: Report, output: ReportFormat) -> str | None:
 
 def _in_namespace(report: Report, namespace: str) -> Report:
     return replace(report, findings=tuple(f for f in report.findings if f.subject.namespace == namespace))
+
+
+def metric_queries(only: list[str] | None) -> dict[str, tuple[dict[str, str], timedelta]]:
+    """Every metric rule's PromQL with its alert's `for`, for the source to ask before the rules run."""
+    import virt_doctor.rules.all  # noqa: F401  (registers)
+
+    catalog = load_catalog()
+    return {spec.alert: (dict(spec.queries), parse_duration(catalog.get(spec.alert).for_)) for spec in REGISTRY
+            if spec.queries and (only is None or spec.alert in only)}

@@ -39,6 +39,8 @@ def simulate(
     fmt: Annotated[DumpFormat, typer.Option("--format", help="File format of the objects.")] = DumpFormat.yaml,
     vms_details: Annotated[bool, typer.Option("--vms-details/--no-vms-details", help="Include VM namespaces' "
                                               "pods and events (must-gather's --vms_details).")] = True,
+    metrics: Annotated[bool, typer.Option("--metrics", help="Also write the matching metric history as OpenMetrics "
+                                          "(metrics.om, for promtool tsdb create-blocks-from openmetrics).")] = False,
     list_faults: Annotated[bool, typer.Option("--list-faults", help="List the faults and exit.")] = False,
 ) -> None:
     """Write a simulated cluster dump in the must-gather layout, healthy or with faults."""
@@ -62,9 +64,10 @@ def simulate(
     archive = str(out).endswith((".tar.gz", ".tgz"))
     if sys.stderr.isatty():
         with err.status("writing …") as status:
-            path = write_dump(cluster, out, fmt.value, archive, progress=lambda n: status.update(f"{n} files …"))
+            path = write_dump(cluster, out, fmt.value, archive, progress=lambda n: status.update(f"{n} files …"),
+                              metrics=metrics)
     else:
-        path = write_dump(cluster, out, fmt.value, archive)
+        path = write_dump(cluster, out, fmt.value, archive, metrics=metrics)
     err.print(f"wrote {path}: {nodes} workers, {vms} VMs, seed {seed}", highlight=False)
     for item in cluster.injected:
         subject = f"{item.kind}/{item.namespace}/{item.name}" if item.namespace else f"{item.kind}/{item.name}"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TypeVar
 
@@ -22,6 +22,7 @@ class RuleSpec:
     needs: tuple[str, ...]
     causes: tuple[str, ...]
     module: str
+    queries: Mapping[str, str] = field(default_factory=dict)  # PromQL by name; "condition" is the alert's expr
 
 
 @dataclass
@@ -46,9 +47,14 @@ REGISTRY = Registry()
 
 
 def rule(alert: str, *, needs: tuple[str, ...] = (), causes: tuple[str, ...] = (),
-         registry: Registry | None = None) -> Callable[[F], F]:
-    """Register a rule function for an alert; the function is returned unchanged."""
+         queries: Mapping[str, str] | None = None, registry: Registry | None = None) -> Callable[[F], F]:
+    """Register a rule function for an alert; the function is returned unchanged.
+
+    `queries` are PromQL the rule needs answered (the source runs them before the
+    rules, at the evaluation time); "condition" is the alert's own expression.
+    """
     def decorate(fn: F) -> F:
-        (registry or REGISTRY).register(RuleSpec(alert, fn, tuple(needs), tuple(causes), fn.__module__))
+        (registry or REGISTRY).register(RuleSpec(alert, fn, tuple(needs), tuple(causes), fn.__module__,
+                                                 dict(queries or {})))
         return fn
     return decorate

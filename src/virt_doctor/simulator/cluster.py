@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import random
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -61,6 +61,8 @@ class Cluster:
     injected: list[Injected] = field(default_factory=list)
     vms_details: bool = True
     hidden_pods: set[str] = field(default_factory=set)
+    metric_faults: list[Callable[[Any], None]] = field(default_factory=list)  # applied to the metric history
+    started: dict[str, datetime] = field(default_factory=dict)  # fault -> when it began
 
     @property
     def rng(self) -> random.Random:

@@ -61,6 +61,7 @@ def inject(cluster: Cluster, name: str, age: timedelta) -> None:
     """Apply a fault that started `age` before the collection time."""
     spec = resolve(name)
     since = cluster.at - age
+    cluster.started[spec.name] = since
     if spec.param:
         spec.fn(cluster, since, name.split(":", 1)[1] if ":" in name else spec.default)
     else:
@@ -253,4 +254,9 @@ def handler_daemonset_missing(cluster: Cluster, since: datetime) -> None:
                  "DaemonSet virt-handler deleted")
 
 
-from virt_doctor.simulator import faults_components, faults_platform, faults_vms  # noqa: E402,F401  (registering)
+from virt_doctor.simulator import (  # noqa: E402,F401  (importing registers)
+    faults_components,
+    faults_metrics,
+    faults_platform,
+    faults_vms,
+)

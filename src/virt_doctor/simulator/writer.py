@@ -14,6 +14,7 @@ import orjson
 import yaml
 
 from virt_doctor.simulator.cluster import Cluster
+from virt_doctor.simulator.metrics import write_metrics
 
 Obj = dict[str, Any]
 IMAGE_DIR = "quay-io-kubevirt-must-gather-sha256-5b1f0e8c2d"
@@ -49,7 +50,7 @@ CRDS = {
 
 
 def write_dump(cluster: Cluster, out: str | os.PathLike[str], fmt: str = "yaml", archive: bool = False,
-               progress: Callable[[int], None] | None = None) -> Path:
+               progress: Callable[[int], None] | None = None, metrics: bool = False) -> Path:
     """Write the must-gather tree under `out` (or `out` as a .tar.gz when `archive`); return what was written."""
     target = Path(out)
     root = target.with_suffix("").with_suffix("") if archive else target
@@ -72,6 +73,8 @@ def write_dump(cluster: Cluster, out: str | os.PathLike[str], fmt: str = "yaml",
         for which, lines in sorted(logs.items()):
             writer.write_text(f"namespaces/{namespace}/pods/{pod}/{container}/{container}/logs/{which}.log",
                               "\n".join(lines) + "\n")
+    if metrics:
+        write_metrics(cluster, root / "metrics.om")
     if archive:
         tar_path = target if str(target).endswith((".tar.gz", ".tgz")) else target.with_suffix(".tar.gz")
         with tarfile.open(tar_path, "w:gz") as tar:

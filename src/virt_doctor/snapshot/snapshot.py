@@ -10,6 +10,7 @@ from typing import Any, Protocol
 
 from virt_doctor.snapshot import access as a
 from virt_doctor.snapshot.indexes import INDEXES
+from virt_doctor.snapshot.metrics import Series
 from virt_doctor.timeutil import parse_time
 
 Obj = dict[str, Any]
@@ -55,6 +56,9 @@ class Snapshot:
     logs: Mapping[tuple[str, str, str], LogLike] = field(default_factory=dict)
     listed_kinds: frozenset[str] = frozenset()
     collected_at: datetime | None = None
+    metrics: Mapping[str, Mapping[str, list[Series]]] | None = None  # None: no Prometheus configured
+    metric_errors: Mapping[str, str] = field(default_factory=dict)
+    prometheus_alerts: list[Series] | None = None  # the ALERTS series at `at`, for the cross-check
 
     def __post_init__(self) -> None:
         self.memo: dict[str, Any] = {}

@@ -6,12 +6,13 @@ import gc
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from virt_doctor.errors import SourceError
 from virt_doctor.snapshot import Snapshot, SourceInfo
 from virt_doctor.snapshot.snapshot import newest_timestamp
 from virt_doctor.sources.dump import read_dump
+from virt_doctor.sources.prometheus import PrometheusClient, fetch
 
 
 def load_dump(path: str | os.PathLike[str], at: datetime | None = None, source_type: str = "dump") -> Snapshot:
@@ -49,3 +50,20 @@ def paused_gc() -> Iterator[None]:
         gc.freeze()
         if was_enabled:
             gc.enable()
+
+
+def empty_snapshot(at: datetime, location: str) -> Snapshot:
+    """A snapshot with no objects, for a scan that only asks Prometheus."""
+    return Snapshot(objects=[], at=at, source=SourceInfo("prometheus", location))
+
+
+def attach_metrics(snap: Snapshot, client: PrometheusClient, queries: dict[str, tuple[dict[str, str], timedelta]]
+                   ) -> str | None:
+    """Ask Prometheus every rule's queries at the snapshot's time; return a one-line warning if it failed."""
+    answers = fetch(client, queries, snap.at)
+    snap.metrics = answers.results
+    snap.metric_errors = answers.errors
+    snap.prometheus_alerts = answers.firing
+    if answers.errors and not answers.results:
+        return next(iter(answers.errors.values()))
+    return None

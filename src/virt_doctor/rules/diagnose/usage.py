@@ -1,0 +1,50 @@
+"""CPU and memory use against requests, for the KubeVirt components and for VM launchers."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from virt_doctor.report.model import Subject
+from virt_doctor.rules.detection import Detection
+from virt_doctor.rules.diagnose.metrics import answer, holding, metric_evidence
+from virt_doctor.snapshot.snapshot import Snapshot
+
+CONTAINERS = 'container=~"virt-api|virt-controller|virt-handler|virt-operator"'
+USAGE = {
+    "cpu": f"sum by (namespace, pod, container) (rate(container_cpu_usage_seconds_total{{{CONTAINERS}}}[5m]))",
+    "memory": f"sum by (namespace, pod, container) (container_memory_working_set_bytes{{{CONTAINERS}}})",
+}
+HCO_FIELD = {"cpu": "cpu", "memory": "memory"}
+
+
+def usage_queries(resource: str) -> dict[str, str]:
+    """Usage minus request per container (> 0 is the condition), and the request and usage themselves."""
+    request = (f'sum by (namespace, pod, container) (kube_pod_container_resource_requests{{{CONTAINERS},'
+               f'resource="{resource}"}})')
+    over = f"({USAGE[resource]} - on (namespace, pod, container) {request})"
+    return {"condition": f"{over} > 0", "request": request, "usage": USAGE[resource],
+            "sustained": f"min_over_time({over}[30m:1m]) > 0"}
+
+
+def exceeds_request(snap: Snapshot, alert: str, resource: str) -> Iterator[Detection]:
+    """One finding per container over its request, naming usage, request and the HCO patch that raises it."""
+    requests = {(s.labels.get("pod"), s.labels.get("container")): s.last for s in answer(snap, alert, "request")}
+    usages = {(s.labels.get("pod"), s.labels.get("container")): s.last for s in answer(snap, alert, "usage")}
+    sustained = {(s.labels.get("pod"), s.labels.get("container")) for s in answer(snap, alert, "sustained")}
+    for series, since in holding(snap, alert):
+        pod, container = series.labels.get("pod", ""), series.labels.get("container", "")
+        request, usage = requests.get((pod, container)), usages.get((pod, container))
+        held = (snap.at - since).total_seconds()
+        cause = "request-too-low" if (pod, container) in sustained else "usage-spike"
+        unit = "cores" if resource == "cpu" else "MiB"
+        scale = 1.0 if resource == "cpu" else 1 / 2**20
+        shown = f"{usage * scale:.2f} {unit} used, {request * scale:.2f} requested" if usage and request else \
+            f"{series.last * scale:.2f} {unit} over the request"
+        yield Detection(
+            Subject("Pod", series.labels.get("namespace", ""), pod), cause,
+            f"{container} in {pod} uses more {resource} than it requests ({shown})", since=since,
+            evidence=(metric_evidence(f"{resource} used minus requested", series,
+                                      "over the request for all of the last 30 min" if cause == "request-too-low"
+                                      else f"over the request for {int(held // 60)} min"),),
+            params={"kubevirt-namespace": series.labels.get("namespace", ""), "pod": pod},
+            labels={"container": container})

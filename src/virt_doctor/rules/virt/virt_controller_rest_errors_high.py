@@ -1,0 +1,15 @@
+"""VirtControllerRESTErrorsHigh: more than 5% of virt-controller's REST calls failed over 60m."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from virt_doctor.rules.api import Detection, Snapshot, rule
+from virt_doctor.rules.diagnose.components import VIRT_CONTROLLER
+from virt_doctor.rules.diagnose.rest_errors import CAUSES, queries, rest_errors
+
+
+@rule("VirtControllerRESTErrorsHigh", causes=CAUSES, queries=queries("virt-controller", "60m", 0.05))
+def virt_controller_rest_errors_high(snap: Snapshot) -> Iterator[Detection]:
+    """virt-controller's failing share of REST calls is at least 5% over 60m."""
+    yield from rest_errors(snap, "VirtControllerRESTErrorsHigh", VIRT_CONTROLLER, "5%")

@@ -1,0 +1,15 @@
+"""VirtOperatorRESTErrorsBurst: more than 80% of virt-operator's REST calls failed over 5m."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from virt_doctor.rules.api import Detection, Snapshot, rule
+from virt_doctor.rules.diagnose.components import VIRT_OPERATOR
+from virt_doctor.rules.diagnose.rest_errors import CAUSES, queries, rest_errors
+
+
+@rule("VirtOperatorRESTErrorsBurst", causes=CAUSES, queries=queries("virt-operator", "5m", 0.8))
+def virt_operator_rest_errors_burst(snap: Snapshot) -> Iterator[Detection]:
+    """virt-operator's failing share of REST calls is at least 80% over 5m."""
+    yield from rest_errors(snap, "VirtOperatorRESTErrorsBurst", VIRT_OPERATOR, "80%")

@@ -1,0 +1,85 @@
+"""The metric alerts against a real Prometheus loaded with simulated history: firing, pending, silent."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from tests.prometheus.conftest import prometheus_from
+from virt_doctor.report.model import Report
+from virt_doctor.rules.engine import evaluate
+from virt_doctor.simulator.simulate import simulate
+from virt_doctor.simulator.writer import write_dump
+from virt_doctor.sources.load import attach_metrics, load_dump
+from virt_doctor.sources.prometheus import PrometheusClient
+
+METRIC_FAULTS = {
+    "rest-errors:virt-api": [("VirtApiRESTErrorsBurst", "api-server-overloaded"),
+                             ("VirtApiRESTErrorsHigh", "api-server-overloaded")],
+    "rest-forbidden:virt-handler": [("VirtHandlerRESTErrorsBurst", "forbidden")],
+    "component-cpu:virt-controller": [("KubeVirtComponentExceedsRequestedCPU", "request-too-low")],
+    "component-memory:virt-operator": [("KubeVirtComponentExceedsRequestedMemory", "request-too-low")],
+    "vm-high-memory": [("KubevirtVmHighMemoryUsage", "memory-limit-too-low")],
+    "deprecated-api": [("KubeVirtDeprecatedAPIRequested", "old-client")],
+    "ssp-reconcile-failing": [("SSPFailingToReconcile", "reconcile-error")],
+    "ssp-rejected-vms": [("SSPHighRateRejectedVms", "invalid-vm-specs")],
+    "ssp-templates-reverted": [("SSPCommonTemplatesModificationReverted", "template-edited")],
+}
+METRIC_ALERTS = {"VirtApiRESTErrorsBurst", "VirtApiRESTErrorsHigh", "VirtControllerRESTErrorsBurst",
+                 "VirtControllerRESTErrorsHigh", "VirtHandlerRESTErrorsBurst", "VirtHandlerRESTErrorsHigh",
+                 "VirtOperatorRESTErrorsBurst", "VirtOperatorRESTErrorsHigh", "KubeVirtComponentExceedsRequestedCPU",
+                 "KubeVirtComponentExceedsRequestedMemory", "KubevirtVmHighMemoryUsage",
+                 "KubeVirtDeprecatedAPIRequested", "SSPFailingToReconcile", "SSPHighRateRejectedVms",
+                 "SSPCommonTemplatesModificationReverted"}
+
+
+def scan_with_prometheus(faults: list[str], workdir: Path, age: timedelta = timedelta(minutes=40)) -> Report:
+    cluster = simulate(nodes=3, vms=8, faults=faults, seed=3, fault_age=age)
+    dump = write_dump(cluster, workdir / "dump", metrics=True)
+    from virt_doctor.cli.scan import metric_queries
+
+    with prometheus_from(dump / "metrics.om", workdir) as url:
+        snap = load_dump(dump)
+        client = PrometheusClient(url)
+        try:
+            assert attach_metrics(snap, client, metric_queries(None)) is None
+        finally:
+            client.close()
+    return evaluate(snap)
+
+
+@pytest.fixture(scope="module")
+def faulty(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Report]:
+    yield scan_with_prometheus(list(METRIC_FAULTS), tmp_path_factory.mktemp("faulty"))
+
+
+@pytest.mark.parametrize("fault", sorted(METRIC_FAULTS))
+def test_metric_alert_fires_with_its_cause(faulty: Report, fault: str) -> None:
+    found = {(f.alert, f.cause.id, f.state) for f in faulty.findings}
+    for alert, cause in METRIC_FAULTS[fault]:
+        assert (alert, cause, "firing") in found, sorted(f for f in found if f[0] == alert)
+
+
+def test_metric_findings_carry_evidence_and_commands(faulty: Report) -> None:
+    burst = next(f for f in faulty.findings if f.alert == "VirtApiRESTErrorsBurst")
+    assert burst.subject.name == "virt-api" and burst.subject.namespace == "openshift-cnv"
+    assert any("code=500" in str(e.path) for e in burst.evidence)
+    assert all("<kubevirt-namespace>" not in s.command for s in burst.remediation)
+    assert {c.alert for c in faulty.coverage if c.status == "evaluated"} >= METRIC_ALERTS
+
+
+def test_healthy_history_raises_no_metric_alert(tmp_path: Path) -> None:
+    report = scan_with_prometheus([], tmp_path)
+    assert [f for f in report.findings if f.alert in METRIC_ALERTS] == []
+    assert {c.alert for c in report.coverage if c.status == "evaluated"} >= METRIC_ALERTS
+
+
+def test_young_condition_is_pending(tmp_path: Path) -> None:
+    report = scan_with_prometheus(["rest-errors:virt-controller"], tmp_path, age=timedelta(minutes=3))
+    burst = next(f for f in report.findings if f.alert == "VirtControllerRESTErrorsBurst")
+    assert burst.state == "pending"  # 3 minutes of errors, the alert's for is 5m
+    high = next(f for f in report.findings if f.alert == "VirtControllerRESTErrorsHigh")
+    assert high.state == "firing"  # for 0
