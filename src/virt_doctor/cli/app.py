@@ -6,6 +6,7 @@ import typer
 
 from virt_doctor import __version__
 from virt_doctor.cli.catalog_cmds import explain, list_alerts
+from virt_doctor.cli.rules_cmd import rules
 from virt_doctor.cli.scan import scan
 from virt_doctor.cli.simulate import simulate
 
@@ -22,6 +23,7 @@ app.command("scan")(scan)
 app.command("list")(list_alerts)
 app.command("explain")(explain)
 app.command("simulate")(simulate)
+app.command("rules")(rules)
 
 
 def _version(value: bool) -> None:

@@ -1,0 +1,141 @@
+"""`virt-doctor rules`: valid for promtool, and every metric alert unit-tested with `promtool test rules`."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import yaml
+from typer.testing import CliRunner
+
+from tests.prometheus.conftest import binary
+from virt_doctor.catalog import load_catalog
+from virt_doctor.cli.app import app
+
+runner = CliRunner()
+NS = {"namespace": "kubevirt"}
+
+
+def rest(component: str, errors: str, ok: str) -> list[dict[str, str]]:
+    pod = f'pod="{component}-5d8f7b6c9-x2x7k",namespace="kubevirt"'
+    return [{"series": f'kubevirt_rest_client_requests_total{{{pod},code="500",verb="PUT",resource="vmis"}}',
+             "values": errors},
+            {"series": f'kubevirt_rest_client_requests_total{{{pod},code="200",verb="GET",resource="vmis"}}',
+             "values": ok}]
+
+
+# alert -> (input series that make it fire, labels the alert carries beyond the rule's,
+#           minute at which its condition first holds: rates and increases need two samples)
+CASES: dict[str, tuple[list[dict[str, str]], dict[str, str], int]] = {}
+for prefix, component in (("VirtApi", "virt-api"), ("VirtController", "virt-controller"),
+                          ("VirtHandler", "virt-handler"), ("VirtOperator", "virt-operator")):
+    CASES[f"{prefix}RESTErrorsBurst"] = (rest(component, "0+100x40", "0+1x40"), NS, 1)
+    CASES[f"{prefix}RESTErrorsHigh"] = (rest(component, "0+1x40", "0+10x40"), NS, 1)
+CONTAINER = {"namespace": "kubevirt", "pod": "virt-controller-5d8f7b6c9-x2x7k", "container": "virt-controller"}
+LABELS = 'namespace="kubevirt",pod="virt-controller-5d8f7b6c9-x2x7k",container="virt-controller"'
+CASES["KubeVirtComponentExceedsRequestedCPU"] = (
+    [{"series": f"container_cpu_usage_seconds_total{{{LABELS}}}", "values": "0+60x40"},
+     {"series": f'kube_pod_container_resource_requests{{{LABELS},resource="cpu"}}', "values": "0.01x40"}], CONTAINER, 1)
+CASES["KubeVirtComponentExceedsRequestedMemory"] = (
+    [{"series": f"container_memory_working_set_bytes{{{LABELS}}}", "values": "629145600x40"},
+     {"series": f'kube_pod_container_resource_requests{{{LABELS},resource="memory"}}', "values": "340787200x40"}],
+    CONTAINER, 0)
+LAUNCHER = 'namespace="vms",pod="virt-launcher-fedora-1-abcde",container="compute"'
+CASES["KubevirtVmHighMemoryUsage"] = (
+    [{"series": f'kube_pod_container_resource_requests{{{LAUNCHER},resource="memory"}}', "values": "2147483648x40"},
+     {"series": f"container_memory_working_set_bytes{{{LAUNCHER}}}", "values": "2130706432x40"},
+     {"series": f"container_memory_rss{{{LAUNCHER}}}", "values": "1073741824x40"}],
+    {"namespace": "vms", "pod": "virt-launcher-fedora-1-abcde"}, 0)
+API = 'group="kubevirt.io",version="v1alpha3",resource="virtualmachines"'
+CASES["KubeVirtDeprecatedAPIRequested"] = (
+    [{"series": f"apiserver_requested_deprecated_apis{{{API}}}", "values": "1x40"},
+     {"series": f'apiserver_request_total{{{API},verb="POST"}}', "values": "0+2x40"}],
+    {"group": "kubevirt.io", "version": "v1alpha3", "resource": "virtualmachines"}, 1)
+SSP = 'namespace="kubevirt",pod="ssp-operator-7c9d8f-abcde"'
+CASES["SSPFailingToReconcile"] = (
+    [{"series": f"kubevirt_ssp_operator_reconcile_succeeded{{{SSP}}}", "values": "0x40"},
+     {"series": f"up{{{SSP}}}", "values": "1x40"}], NS, 0)
+CASES["SSPHighRateRejectedVms"] = (
+    [{"series": 'kubevirt_ssp_template_validator_rejected_total{namespace="kubevirt",pod="virt-template-validator-1"}',
+      "values": "0+10x40"}], NS, 1)
+CASES["SSPCommonTemplatesModificationReverted"] = (
+    [{"series": f"kubevirt_ssp_common_templates_restored_total{{{SSP}}}", "values": "0 0 1+0x38"}], NS, 2)
+
+
+# alert -> input series of a healthy cluster: the alert must stay silent
+HEALTHY: dict[str, list[dict[str, str]]] = {}
+for alert, (series, _labels, _needs) in CASES.items():
+    if "RESTErrors" in alert:
+        HEALTHY[alert] = [s for s in series if 'code="200"' in s["series"]]
+HEALTHY["KubeVirtComponentExceedsRequestedCPU"] = [
+    {"series": f"container_cpu_usage_seconds_total{{{LABELS}}}", "values": "0+0.3x40"},
+    {"series": f'kube_pod_container_resource_requests{{{LABELS},resource="cpu"}}', "values": "0.01x40"}]
+HEALTHY["KubeVirtComponentExceedsRequestedMemory"] = [
+    {"series": f"container_memory_working_set_bytes{{{LABELS}}}", "values": "104857600x40"},
+    {"series": f'kube_pod_container_resource_requests{{{LABELS},resource="memory"}}', "values": "340787200x40"}]
+HEALTHY["KubevirtVmHighMemoryUsage"] = [
+    {"series": f'kube_pod_container_resource_requests{{{LAUNCHER},resource="memory"}}', "values": "2147483648x40"},
+    {"series": f"container_memory_working_set_bytes{{{LAUNCHER}}}", "values": "1073741824x40"},
+    {"series": f"container_memory_rss{{{LAUNCHER}}}", "values": "966367641x40"}]
+HEALTHY["KubeVirtDeprecatedAPIRequested"] = [
+    {"series": 'apiserver_request_total{group="kubevirt.io",version="v1",resource="virtualmachines",verb="POST"}',
+     "values": "0+2x40"}]
+HEALTHY["SSPFailingToReconcile"] = [
+    {"series": f"kubevirt_ssp_operator_reconcile_succeeded{{{SSP}}}", "values": "1x40"},
+    {"series": f"up{{{SSP}}}", "values": "1x40"}]
+HEALTHY["SSPHighRateRejectedVms"] = [
+    {"series": 'kubevirt_ssp_template_validator_rejected_total{namespace="kubevirt",pod="virt-template-validator-1"}',
+     "values": "0x40"}]
+HEALTHY["SSPCommonTemplatesModificationReverted"] = [
+    {"series": f"kubevirt_ssp_common_templates_restored_total{{{SSP}}}", "values": "0x40"}]
+
+
+def export(fmt: str) -> Any:
+    result = runner.invoke(app, ["rules", "--format", fmt])
+    assert result.exit_code == 0, result.stderr
+    return yaml.safe_load(result.stdout)
+
+
+def test_every_metric_alert_is_exported_with_upstream_labels() -> None:
+    rules = export("prometheus")["groups"][0]["rules"]
+    assert {r["alert"] for r in rules} == set(CASES) == set(HEALTHY)
+    catalog = load_catalog()
+    for rule in rules:
+        entry = catalog.get(rule["alert"])
+        assert rule["labels"] == {"severity": entry.severity, "operator_health_impact": entry.health_impact,
+                                  "kubernetes_operator_part_of": "kubevirt",
+                                  "kubernetes_operator_component": entry.component}
+        assert rule["annotations"]["runbook_url"].endswith(f"/runbooks/{rule['alert']}")
+        assert rule.get("for", "0") == entry.for_ or entry.for_ in ("0", "0m")
+    kube = export("prometheusrule")
+    assert kube["apiVersion"] == "monitoring.coreos.com/v1" and kube["kind"] == "PrometheusRule"
+    assert kube["spec"]["groups"] == export("prometheus")["groups"]
+
+
+def test_promtool_checks_and_unit_tests_the_rules(tmp_path: Path) -> None:
+    exported = export("prometheus")
+    rule_file = tmp_path / "rules.yaml"
+    rule_file.write_text(yaml.safe_dump(exported))
+    check = subprocess.run([binary("promtool"), "check", "rules", str(rule_file)], capture_output=True, text=True)
+    assert check.returncode == 0, check.stdout + check.stderr
+    assert f"SUCCESS: {len(CASES)} rules found" in check.stdout
+
+    by_alert = {r["alert"]: r for r in exported["groups"][0]["rules"]}
+    tests = []
+    for alert, (series, labels, needs) in sorted(CASES.items()):
+        rule = by_alert[alert]
+        hold = int(str(rule.get("for", "0m")).rstrip("m"))
+        expected = [{"exp_labels": {**rule["labels"], **labels}, "exp_annotations": rule["annotations"]}]
+        checks = [{"eval_time": f"{needs + hold + 1}m", "alertname": alert, "exp_alerts": expected}]
+        if hold:  # one minute before `for` has passed: pending, not firing
+            checks.append({"eval_time": f"{needs + hold - 1}m", "alertname": alert, "exp_alerts": []})
+        tests.append({"interval": "1m", "input_series": series, "alert_rule_test": checks})
+        tests.append({"interval": "1m", "input_series": HEALTHY[alert],
+                      "alert_rule_test": [{"eval_time": "30m", "alertname": alert, "exp_alerts": []}]})
+    test_file = tmp_path / "tests.yaml"
+    test_file.write_text(yaml.safe_dump({"rule_files": [str(rule_file)], "evaluation_interval": "1m",
+                                         "tests": tests}))
+    run = subprocess.run([binary("promtool"), "test", "rules", str(test_file)], capture_output=True, text=True)
+    assert run.returncode == 0, run.stdout[-4000:] + run.stderr[-4000:]
+    assert "SUCCESS" in run.stdout
