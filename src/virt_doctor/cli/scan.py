@@ -23,6 +23,7 @@ from virt_doctor.cli.options import (
 from virt_doctor.report.model import Report
 from virt_doctor.report.render import report_json, report_yaml, write_atomic
 from virt_doctor.report.text import render_markdown, render_table
+from virt_doctor.rules.crosscheck import alerts_only
 from virt_doctor.rules.engine import evaluate
 from virt_doctor.rules.registry import REGISTRY
 from virt_doctor.sources.load import attach_metrics, empty_snapshot, load_dump
@@ -55,6 +56,8 @@ def scan(
                                                       help="Do not verify Prometheus' TLS certificate.")] = False,
     prometheus_timeout: Annotated[float, typer.Option("--prometheus-timeout", min=0.1,
                                                       help="Seconds to wait for each Prometheus answer.")] = 10.0,
+    alerts_only_: Annotated[bool, typer.Option("--alerts-only", help="Only diagnose the alerts Prometheus has "
+                                               "firing (needs --prometheus).")] = False,
 ) -> None:
     """Detect and diagnose every alert condition in a cluster dump, and with --prometheus the metric alerts.
 
@@ -64,6 +67,8 @@ def scan(
     """
     if source is None and not prometheus:
         raise fail("give a dump with --from PATH, or --prometheus URL (live clusters are not supported yet)")
+    if alerts_only_ and not prometheus:
+        raise fail("--alerts-only needs --prometheus URL")
     if namespace and all_namespaces:
         raise fail("-n/--namespace and -A/--all-namespaces exclude each other")
     moment = parse_user_time(at) if at else None
@@ -86,6 +91,8 @@ def scan(
         if warning:
             err.print(f"virt-doctor: warning: {warning}; the metric alerts are skipped", markup=False)
     report = evaluate(snap, only=only)
+    if alerts_only_:
+        report = alerts_only(report)
     if namespace:
         report = _in_namespace(report, namespace)
     text = _render(report, output)

@@ -79,6 +79,16 @@ class Coverage:
 
 
 @dataclass(frozen=True)
+class CrossCheck:
+    """For one catalog alert: what virt-doctor found, what Prometheus has, and whether they agree."""
+
+    alert: str
+    virt_doctor: str  # firing | pending | none | skipped
+    prometheus: str  # firing | pending | none
+    agree: bool | None  # None when virt-doctor could not evaluate the alert
+
+
+@dataclass(frozen=True)
 class Report:
     """Everything one scan found, in the contract's shape."""
 
@@ -87,6 +97,7 @@ class Report:
     coverage: tuple[Coverage, ...]
     findings: tuple[Finding, ...]
     warnings: tuple[str, ...] = field(default=())
+    crosscheck: tuple[CrossCheck, ...] = field(default=())
 
     @property
     def firing(self) -> list[Finding]:
@@ -125,4 +136,6 @@ def report_to_dict(report: Report) -> dict[str, Any]:
         "coverage": [{"alert": c.alert, "status": c.status, "reason": c.reason} for c in report.coverage],
         "findings": [finding_to_dict(f) for f in report.findings],
         "warnings": list(report.warnings),
+        **({"crosscheck": [{"alert": c.alert, "virt_doctor": c.virt_doctor, "prometheus": c.prometheus,
+                            "agree": c.agree} for c in report.crosscheck]} if report.crosscheck else {}),
     }

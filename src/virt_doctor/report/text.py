@@ -67,6 +67,13 @@ def render_table(report: Report, console: Console, wide: bool = False) -> None:
     for f in report.findings:
         console.print()
         console.print(_finding_block(report, f, wide))
+    disagree = [c for c in report.crosscheck if c.agree is False]
+    if report.crosscheck:
+        console.print()
+        agree = sum(1 for c in report.crosscheck if c.agree)
+        console.print(f"[bold]Prometheus cross-check[/bold]: agrees on {agree} alerts, disagrees on {len(disagree)}")
+        for check in disagree:
+            console.print(f"  {check.alert}: virt-doctor {check.virt_doctor}, Prometheus {check.prometheus}")
     skipped = [c for c in report.coverage if c.status == "skipped"]
     if wide and skipped:
         console.print()
@@ -92,6 +99,8 @@ def _finding_block(report: Report, f: Finding, wide: bool) -> Group:
     if wide:
         lines.append(Text("  to confirm:"))
         lines += [Text(f"    $ {s.command}   # {s.title}") for s in f.diagnosis]
+    if f.origin != "virt-doctor":
+        lines.append(Text(f"  origin: {f.origin} (reported by Prometheus, not confirmed by virt-doctor's objects)"))
     lines.append(Text(f"  runbook: virt-doctor explain {f.runbook}", style="dim"))
     return Group(*lines)
 

@@ -7,6 +7,7 @@ from collections.abc import Iterable
 
 from virt_doctor.catalog.catalog import Catalog, CatalogEntry, StepEntry, fill, load_catalog
 from virt_doctor.report.model import Cause, Coverage, Evidence, Finding, Report, Step
+from virt_doctor.rules.crosscheck import cross_check
 from virt_doctor.rules.detection import CannotEvaluate, Detection
 from virt_doctor.rules.registry import REGISTRY, Registry, RuleSpec
 from virt_doctor.snapshot import Snapshot
@@ -53,7 +54,7 @@ def evaluate(snap: Snapshot, registry: Registry | None = None, catalog: Catalog 
         coverage.append(Coverage(entry.name, "evaluated"))
         findings.extend(produced)
     findings.sort(key=lambda f: (_SEVERITY_ORDER.get(f.severity, 9), f.state != "firing", f.alert, f.subject.ref()))
-    return Report(
+    report = Report(
         evaluated_at=rfc3339(snap.at) or "",
         source={"type": snap.source.type, "location": snap.source.location,
                 "collected_at": rfc3339(snap.collected_at), "files_read": snap.source.files_read,
@@ -62,6 +63,7 @@ def evaluate(snap: Snapshot, registry: Registry | None = None, catalog: Catalog 
         findings=tuple(findings),
         warnings=snap.source.warnings,
     )
+    return cross_check(snap, report, catalog)
 
 
 _SEVERITY_ORDER = {"critical": 0, "warning": 1, "info": 2}

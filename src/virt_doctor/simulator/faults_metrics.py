@@ -158,3 +158,10 @@ def ssp_templates_reverted(cluster: Cluster, since: datetime) -> None:
     cluster.metric_faults.append(apply)
     cluster.note("ssp-templates-reverted", "SSPCommonTemplatesModificationReverted", "template-edited", "Deployment",
                  "common template restored", cluster.install_ns, "ssp-operator")
+
+
+@fault("prometheus-only-alert", "LowKVMNodesCount", "unknown",
+       "Prometheus fires an alert that the cluster's objects do not show (e.g. its rule differs from upstream)",
+       param="ALERT", default="LowKVMNodesCount")
+def prometheus_only_alert(cluster: Cluster, since: datetime, alert: str) -> None:
+    cluster.note("prometheus-only-alert", alert, "unknown", "Alert", f"Prometheus fires {alert}", "", alert)
