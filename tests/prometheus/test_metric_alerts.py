@@ -27,13 +27,15 @@ METRIC_FAULTS = {
     "ssp-reconcile-failing": [("SSPFailingToReconcile", "reconcile-error")],
     "ssp-rejected-vms": [("SSPHighRateRejectedVms", "invalid-vm-specs")],
     "ssp-templates-reverted": [("SSPCommonTemplatesModificationReverted", "template-edited")],
+    "kubevirt-cr-edited": [("KubeVirtCRModified", "operand-edited")],
+    "hpp-shared-path": [("HPPSharingPoolPathWithOS", "pool-on-root-filesystem")],
 }
 METRIC_ALERTS = {"VirtApiRESTErrorsBurst", "VirtApiRESTErrorsHigh", "VirtControllerRESTErrorsBurst",
                  "VirtControllerRESTErrorsHigh", "VirtHandlerRESTErrorsBurst", "VirtHandlerRESTErrorsHigh",
                  "VirtOperatorRESTErrorsBurst", "VirtOperatorRESTErrorsHigh", "KubeVirtComponentExceedsRequestedCPU",
                  "KubeVirtComponentExceedsRequestedMemory", "KubevirtVmHighMemoryUsage",
                  "KubeVirtDeprecatedAPIRequested", "SSPFailingToReconcile", "SSPHighRateRejectedVms",
-                 "SSPCommonTemplatesModificationReverted"}
+                 "SSPCommonTemplatesModificationReverted", "KubeVirtCRModified", "HPPSharingPoolPathWithOS"}
 
 
 def scan_with_prometheus(faults: list[str], workdir: Path, age: timedelta = timedelta(minutes=40)) -> Report:

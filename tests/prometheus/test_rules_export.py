@@ -63,6 +63,13 @@ CASES["SSPCommonTemplatesModificationReverted"] = (
     [{"series": f"kubevirt_ssp_common_templates_restored_total{{{SSP}}}", "values": "0 0 1+0x38"}], NS, 2)
 
 
+CASES["KubeVirtCRModified"] = (
+    [{"series": 'kubevirt_hco_out_of_band_modifications_total{component_name="kubevirt/kubevirt-kubevirt-hyperconverged"}',
+      "values": "0 0 1+0x38"}], {"component_name": "kubevirt/kubevirt-kubevirt-hyperconverged"}, 2)
+CASES["HPPSharingPoolPathWithOS"] = (
+    [{"series": 'kubevirt_hpp_pool_path_shared_with_os{namespace="kubevirt",pod="hostpath-provisioner-csi-abcde"}',
+      "values": "1x40"}], {"namespace": "kubevirt", "pod": "hostpath-provisioner-csi-abcde"}, 0)
+
 # alert -> input series of a healthy cluster: the alert must stay silent
 HEALTHY: dict[str, list[dict[str, str]]] = {}
 for alert, (series, _labels, _needs) in CASES.items():
@@ -86,6 +93,12 @@ HEALTHY["SSPFailingToReconcile"] = [
     {"series": f"up{{{SSP}}}", "values": "1x40"}]
 HEALTHY["SSPHighRateRejectedVms"] = [
     {"series": 'kubevirt_ssp_template_validator_rejected_total{namespace="kubevirt",pod="virt-template-validator-1"}',
+     "values": "0x40"}]
+HEALTHY["KubeVirtCRModified"] = [
+    {"series": 'kubevirt_hco_out_of_band_modifications_total{component_name="kubevirt/kubevirt-kubevirt-hyperconverged"}',
+     "values": "3x40"}]
+HEALTHY["HPPSharingPoolPathWithOS"] = [
+    {"series": 'kubevirt_hpp_pool_path_shared_with_os{namespace="kubevirt",pod="hostpath-provisioner-csi-abcde"}',
      "values": "0x40"}]
 HEALTHY["SSPCommonTemplatesModificationReverted"] = [
     {"series": f"kubevirt_ssp_common_templates_restored_total{{{SSP}}}", "values": "0x40"}]

@@ -32,10 +32,10 @@ def evaluate(snap: Snapshot, registry: Registry | None = None, catalog: Catalog 
                       else "no rule for this alert yet")
             coverage.append(Coverage(entry.name, "skipped", reason))
             continue
-        if spec.queries and snap.metrics is None:
+        if spec.queries and not spec.metrics_optional and snap.metrics is None:
             coverage.append(Coverage(entry.name, "skipped", "needs Prometheus (--prometheus)"))
             continue
-        if spec.queries and entry.name in snap.metric_errors:
+        if spec.queries and not spec.metrics_optional and entry.name in snap.metric_errors:
             coverage.append(Coverage(entry.name, "skipped", snap.metric_errors[entry.name]))
             continue
         missing = [kind for kind in spec.needs if not snap.has_kind(kind)]

@@ -23,6 +23,7 @@ class RuleSpec:
     causes: tuple[str, ...]
     module: str
     queries: Mapping[str, str] = field(default_factory=dict)  # PromQL by name; "condition" is the alert's expr
+    metrics_optional: bool = False  # True: the rule also works from objects alone
 
 
 @dataclass
@@ -47,7 +48,8 @@ REGISTRY = Registry()
 
 
 def rule(alert: str, *, needs: tuple[str, ...] = (), causes: tuple[str, ...] = (),
-         queries: Mapping[str, str] | None = None, registry: Registry | None = None) -> Callable[[F], F]:
+         queries: Mapping[str, str] | None = None, metrics_optional: bool = False,
+         registry: Registry | None = None) -> Callable[[F], F]:
     """Register a rule function for an alert; the function is returned unchanged.
 
     `queries` are PromQL the rule needs answered (the source runs them before the
@@ -55,6 +57,6 @@ def rule(alert: str, *, needs: tuple[str, ...] = (), causes: tuple[str, ...] = (
     """
     def decorate(fn: F) -> F:
         (registry or REGISTRY).register(RuleSpec(alert, fn, tuple(needs), tuple(causes), fn.__module__,
-                                                 dict(queries or {})))
+                                                 dict(queries or {}), metrics_optional))
         return fn
     return decorate

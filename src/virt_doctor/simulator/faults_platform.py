@@ -11,6 +11,7 @@ from virt_doctor.simulator import podstate
 from virt_doctor.simulator.cluster import Cluster, component_log
 from virt_doctor.simulator.faults import fault, pick_vm, pick_worker
 from virt_doctor.simulator.faults_components import _crash, _unavailable
+from virt_doctor.simulator.metrics import after, constant
 from virt_doctor.simulator.objects import condition, event, meta, storage_class, storage_profile, ts
 from virt_doctor.simulator.operators import OS_IMAGES_NS
 
@@ -70,6 +71,11 @@ def hpp_shared_path(cluster: Cluster, since: datetime) -> None:
     cluster.logs[key]["current"].append(
         f"I{since:%m%d %H:%M:%S}.000000       1 utils.go:135] pool (local, /var/hpvolumes/csi), shares path with OS "
         "which can lead to node disk pressure")
+
+    def apply(history: Any) -> None:
+        history.family("kubevirt_hpp_pool_path_shared_with_os", "gauge").add(
+            {"namespace": key[0], "pod": key[1]}, after(since, constant(0), constant(1)))
+    cluster.metric_faults.append(apply)
     cluster.note("hpp-shared-path", "HPPSharingPoolPathWithOS", "pool-on-root-filesystem", pod,
                  f"pool local on {pod['spec']['nodeName']} shares the OS filesystem")
 
@@ -169,6 +175,12 @@ def hco_jsonpatch(cluster: Cluster, since: datetime) -> None:
 def kubevirt_cr_edited(cluster: Cluster, since: datetime) -> None:
     kubevirt = _only(cluster, "KubeVirt")
     kubevirt["spec"]["configuration"]["migrations"]["parallelMigrationsPerCluster"] = 20
+    component = f"kubevirt/{kubevirt['metadata']['name']}"
+
+    def apply(history: Any) -> None:  # HCO counts the edit (and reverts it, again and again)
+        history.family("kubevirt_hco_out_of_band_modifications", "counter").add(
+            {"component_name": component}, after(since, constant(0.0), constant(1 / 120)))
+    cluster.metric_faults.append(apply)
     cluster.note("kubevirt-cr-edited", "KubeVirtCRModified", "operand-edited", kubevirt,
                  "parallelMigrationsPerCluster 20 (HCO asks for 5)")
 

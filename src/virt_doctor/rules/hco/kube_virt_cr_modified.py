@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from virt_doctor.rules.api import CannotEvaluate, Detection, Evidence, Snapshot, Subject, a, rule
+from virt_doctor.rules.diagnose.metrics import holding, metric_evidence
 
 # HyperConverged spec field -> where HCO writes it in the KubeVirt CR
 KUBEVIRT_MIRRORS: tuple[tuple[tuple[str, ...], tuple[str, ...]], ...] = (
@@ -30,9 +31,28 @@ def dig(data: Any, path: tuple[str, ...]) -> Any:
     return data
 
 
-@rule("KubeVirtCRModified", needs=("HyperConverged", "KubeVirt"), causes=("operand-edited", "unknown"))
+CONDITION = "sum by (component_name) (increase(kubevirt_hco_out_of_band_modifications_total[10m])) > 0"
+
+
+@rule("KubeVirtCRModified", causes=("operand-edited", "unknown"), queries={"condition": CONDITION},
+      metrics_optional=True)
 def kube_virt_cr_modified(snap: Snapshot) -> Iterator[Detection]:
-    """The KubeVirt CR's spec differs from what the HyperConverged CR asks in a field HCO owns."""
+    """HCO counted out-of-band edits of an operand in the last 10 minutes, or the KubeVirt CR differs from HCO's ask."""
+    counted = holding(snap, "KubeVirtCRModified") if snap.metrics is not None else []
+    for series, since in counted:
+        component = series.labels.get("component_name", "")
+        kind, _, name = component.partition("/")
+        yield Detection(Subject(kind.capitalize() if kind != "kubevirt" else "KubeVirt", "", name or component),
+                        "operand-edited", f"{series.last:.0f} out-of-band change(s) of {component} in the last 10 "
+                        "minutes, which HCO reverted", since=since,
+                        evidence=(metric_evidence("kubevirt_hco_out_of_band_modifications_total increase (10m)",
+                                                  series),), labels={"component_name": component})
+    if counted:
+        return
+    if not (snap.kind("HyperConverged") and snap.kind("KubeVirt")):
+        if snap.metrics is not None:
+            return
+        raise CannotEvaluate("no HyperConverged and KubeVirt CRs in the source, and no Prometheus (--prometheus)")
     hco = snap.kind("HyperConverged")[0]
     kubevirt = next((k for k in snap.kind("KubeVirt") if a.namespace(k) == a.namespace(hco)), None)
     if kubevirt is None:

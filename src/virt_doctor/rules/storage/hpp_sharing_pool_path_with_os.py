@@ -7,19 +7,44 @@ from collections.abc import Iterator
 
 from virt_doctor.rules.api import CannotEvaluate, Detection, Evidence, Snapshot, Subject, a, rule
 from virt_doctor.rules.diagnose.components import HPP_CSI, component_state
+from virt_doctor.rules.diagnose.metrics import holding, metric_evidence
 
 # hostpath-provisioner's evaluateSharedPathMetric: "pool (NAME, PATH), shares path with OS which can lead to ..."
 SHARED = re.compile(r"pool \((?P<pool>[^,]+), (?P<path>[^)]+)\), shares path with OS")
 
 
-@rule("HPPSharingPoolPathWithOS", needs=("Pod",), causes=("pool-on-root-filesystem", "unknown"))
+CONDITION = "max by (namespace, pod) (kubevirt_hpp_pool_path_shared_with_os) == 1"
+
+
+@rule("HPPSharingPoolPathWithOS", causes=("pool-on-root-filesystem", "unknown"), queries={"condition": CONDITION},
+      metrics_optional=True)
 def hpp_sharing_pool_path_with_os(snap: Snapshot) -> Iterator[Detection]:
-    """The hostpath-provisioner CSI pods log that a pool path shares a filesystem with the OS."""
+    """The HPP CSI pods report (metric) or log that a pool path shares a filesystem with the OS."""
+    reported = holding(snap, "HPPSharingPoolPathWithOS") if snap.metrics is not None else []
+    for series, since in reported:
+        ns, pod_name = series.labels.get("namespace", ""), series.labels.get("pod", "")
+        pod = snap.get("Pod", ns, pod_name)
+        node = a.pod_node(pod) if pod else ""
+        logs = _log_lines(snap, pod) if pod else []
+        yield Detection(Subject("Pod", ns, pod_name), "pool-on-root-filesystem",
+                        f"{pod_name}{f' on node {node}' if node else ''} reports an HPP pool path on the OS filesystem",
+                        since=since, evidence=(metric_evidence("kubevirt_hpp_pool_path_shared_with_os", series),
+                                               *logs),
+                        params={"hpp-namespace": ns, "pod": pod_name, **({"node": node} if node else {})},
+                        labels={"node": node} if node else {})
+    if reported:
+        return
+    if not snap.has_kind("Pod"):
+        if snap.metrics is not None:
+            return
+        raise CannotEvaluate("no Pod objects in the source, and no Prometheus (--prometheus)")
     state = component_state(snap, HPP_CSI)
     if not state.pods:
         return  # the hostpath provisioner is not deployed
     logged = [(pod, snap.log(a.namespace(pod), a.name(pod), HPP_CSI.container)) for pod in state.pods]
     if not any(log is not None for _, log in logged):
+        if snap.metrics is not None:
+            return
         raise CannotEvaluate("needs the hostpath-provisioner-csi pods' logs (not in the source) or Prometheus")
     for pod, log in logged:
         if log is None:
@@ -36,3 +61,11 @@ def hpp_sharing_pool_path_with_os(snap: Snapshot) -> Iterator[Detection]:
                                            note=log.paths.get("current", log.path)),),
                         params={"hpp-namespace": a.namespace(pod), "pod": a.name(pod), "node": node},
                         labels={"node": node, "pool": match["pool"]})
+
+
+def _log_lines(snap: Snapshot, pod: dict) -> list[Evidence]:
+    log = snap.log(a.namespace(pod), a.name(pod), HPP_CSI.container)
+    if log is None:
+        return []
+    return [Evidence(object=a.ref(pod), path=f"log {HPP_CSI.container}", value=line.strip()[:300],
+                     note=log.paths.get("current", log.path)) for line in log.current if SHARED.search(line)][-1:]
