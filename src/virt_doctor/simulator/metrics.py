@@ -1,8 +1,8 @@
 """Metric history for a simulated cluster, in OpenMetrics text, for `promtool tsdb create-blocks-from openmetrics`.
 
 Healthy components get healthy counters and gauges; metric faults (registered in
-faults_metrics.py) change them from the fault's start. Samples every 30 s over
-the 3 hours before the collection time.
+faults_metrics.py) change them from the fault's start. Samples every 60 s over
+the 2 hours before the collection time (the REST-error alerts look an hour back).
 """
 
 from __future__ import annotations
@@ -17,8 +17,8 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from virt_doctor.simulator.cluster import Cluster
 
-STEP = timedelta(seconds=30)
-HISTORY = timedelta(hours=3)
+STEP = timedelta(seconds=60)
+HISTORY = timedelta(hours=2)
 MiB = 2**20
 
 # value of a series at a moment: a gauge's value, or a counter's rate per second
