@@ -164,3 +164,18 @@ def test_real_kubevirt_samples_load_cleanly() -> None:
     assert node["status"]["allocatable"]["devices.kubevirt.io/kvm"] == "1k"  # the YAML anchor was resolved
     launcher = next(p for p in snap.kind("Pod") if p["metadata"]["name"] == "virt-launcher-fedora02-jk74x")
     assert launcher["metadata"]["labels"]["kubevirt.io"] == "virt-launcher"
+
+
+def test_null_items_and_new_style_events(tmp_path: Path) -> None:
+    write(tmp_path, "namespaces/ns1/core/pods.yaml", "apiVersion: v1\nkind: PodList\nitems: null\n")
+    write(tmp_path, "pod.yaml", POD % ("p1", "1", "1"))
+    write(tmp_path, "events.yaml", "apiVersion: events.k8s.io/v1\nkind: Event\nmetadata: {name: e1, namespace: ns1}\n"
+                                   "reason: FailedMount\nnote: 'MountVolume.SetUp failed for volume \"x\"'\n"
+                                   "regarding: {kind: Pod, namespace: ns1, name: p1}\n"
+                                   "eventTime: '2026-11-20T08:59:00.000000Z'\n")
+    snap = load_dump(tmp_path, at=datetime(2026, 11, 20, 9, tzinfo=UTC))
+    assert not snap.kind("List") and not snap.kind("PodList")
+    from virt_doctor.rules.diagnose.evidence import event_evidence
+
+    events = snap.events_for(snap.get("Pod", "ns1", "p1"))  # type: ignore[arg-type]
+    assert [event_evidence(e).value for e in events] == ['MountVolume.SetUp failed for volume "x"']

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from rich.console import Console, Group
 from rich.markup import escape
 from rich.table import Table
@@ -132,6 +130,3 @@ def render_markdown(report: Report) -> str:
         out += ["", "</details>", ""]
     return "\n".join(out)
 
-
-def now_for_humans(moment: datetime) -> str:
-    return moment.strftime("%Y-%m-%d %H:%M:%SZ")

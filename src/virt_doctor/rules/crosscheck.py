@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import replace
 
 from virt_doctor.catalog.catalog import Catalog, CatalogEntry, fill
@@ -68,7 +69,7 @@ def _missed(snap: Snapshot, entry: CatalogEntry, series: Series, reason: str) ->
     unknown = entry.cause("unknown")
     steps = unknown.fixes or tuple(s.id for s in entry.mitigation)
     return Finding(
-        id=f"prometheus-{entry.name}-{abs(hash(tuple(sorted(labels.items())))) % 10**12}",
+        id=hashlib.sha256(f"prometheus|{entry.name}|{sorted(labels.items())}".encode()).hexdigest()[:16],
         alert=entry.name, severity=labels.get("severity", entry.severity), state="firing", since=None,
         subject=subject, labels=labels, summary=f"Prometheus reports {entry.name} firing; {ours}",
         cause=Cause("unknown", unknown.title, "low"),

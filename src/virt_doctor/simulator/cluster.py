@@ -60,7 +60,6 @@ class Cluster:
     logs: dict[tuple[str, str, str], dict[str, list[str]]] = field(default_factory=dict)
     injected: list[Injected] = field(default_factory=list)
     vms_details: bool = True
-    hidden_pods: set[str] = field(default_factory=set)
     metric_faults: list[Callable[[Any], None]] = field(default_factory=list)  # applied to the metric history
     started: dict[str, datetime] = field(default_factory=dict)  # fault -> when it began
 

@@ -68,7 +68,7 @@ def write_dump(cluster: Cluster, out: str | os.PathLike[str], fmt: str = "yaml",
     for path, items in sorted(lists.items()):
         writer.write_list(path, items)
     for (namespace, pod, container), logs in sorted(cluster.logs.items()):
-        if pod in cluster.hidden_pods or (not cluster.vms_details and namespace != cluster.install_ns):
+        if not cluster.vms_details and namespace != cluster.install_ns:
             continue
         for which, lines in sorted(logs.items()):
             writer.write_text(f"namespaces/{namespace}/pods/{pod}/{container}/{container}/logs/{which}.log",
@@ -110,8 +110,6 @@ def _place(writer: _Writer, lists: dict[str, list[Obj]], cluster: Cluster, obj: 
         return
     if vm_namespace and not cluster.vms_details:
         return  # without --vms_details VM namespaces are not inspected
-    if kind == "Pod" and name in cluster.hidden_pods:
-        return
     lists[f"namespaces/{namespace}/{group}/{plural}"].append(obj)
     if kind == "Pod" and (not vm_namespace or (namespace, name) in {(k[0], k[1]) for k in cluster.logs}):
         writer.write_obj(f"namespaces/{namespace}/pods/{name}/{name}", obj)

@@ -212,6 +212,8 @@ def _add_document(raw: RawDump, rel: str, index: int, document: Any, multi: bool
         return 0
     kind = document.get("kind")
     items = document.get("items")
+    if items is None and isinstance(kind, str) and kind.endswith("List") and "items" in document:
+        items = []  # `items: null` is an empty list
     if isinstance(items, list) and (not kind or str(kind).endswith("List")):
         item_kind = str(kind)[: -len("List")] if kind and kind != "List" else None
         if not items:

@@ -29,16 +29,22 @@ def cond_evidence(obj: Obj, cond: Obj, note: str = "") -> Evidence:
     return Evidence(object=a.ref(obj), path=f"status.conditions[{cond.get('type')}]", value=value, note=note)
 
 
+def event_message(event: Obj) -> str:
+    """An event's message (core/v1 `message`, events.k8s.io/v1 `note`)."""
+    return str(event.get("message") or event.get("note") or "")
+
+
 def event_evidence(event: Obj, note: str = "") -> Evidence:
     """An event, as 'Reason: message (xN)'."""
     involved = event.get("involvedObject") or event.get("regarding") or {}
     subject = f"{involved.get('kind')}/{involved.get('namespace')}/{involved.get('name')}" if involved.get(
         "namespace") else f"{involved.get('kind')}/{involved.get('name')}"
-    count = event.get("count") or (event.get("series") or {}).get("count")
+    count = event.get("count") or (event.get("series") or {}).get("count") or event.get("deprecatedCount")
     suffix = f" (x{count})" if count and int(count) > 1 else ""
     when = event_time(event)
+    message = event_message(event)
     return Evidence(object=subject, path=f"event {event.get('reason')}",
-                    value=f"{event.get('message', '')}{suffix}".strip(),
+                    value=f"{message}{suffix}".strip(),
                     note=note or (f"{event.get('type', 'Normal')} event at {when:%Y-%m-%dT%H:%M:%SZ}" if when else ""))
 
 

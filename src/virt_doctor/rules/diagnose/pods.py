@@ -10,6 +10,7 @@ from virt_doctor.report.model import Evidence
 from virt_doctor.rules.diagnose.evidence import (
     cond_evidence,
     event_evidence,
+    event_message,
     events_with_reason,
     field,
     log_evidence,
@@ -64,9 +65,9 @@ def pod_problem(snap: Snapshot, pod: Obj) -> PodProblem | None:
             return problem
     mount = events_with_reason(snap, pod, ("FailedMount", "FailedAttachVolume"))
     if mount:
-        return PodProblem("mount-failure", f"a volume cannot be mounted: {mount[-1].get('message', '')}",
+        return PodProblem("mount-failure", f"a volume cannot be mounted: {event_message(mount[-1])}",
                           tuple(event_evidence(e) for e in mount[-2:]))
-    probe = [e for e in events_with_reason(snap, pod, ("Unhealthy",)) if "eadiness" in str(e.get("message"))]
+    probe = [e for e in events_with_reason(snap, pod, ("Unhealthy",)) if "eadiness" in event_message(e)]
     ready = a.condition(pod, "Ready")
     if probe:
         return PodProblem("readiness-probe", "its readiness probe fails",
@@ -107,7 +108,7 @@ def _container_problem(snap: Snapshot, pod: Obj, cs: Obj) -> PodProblem | None:
     if reason in ("ContainerCreating", "PodInitializing"):
         mount = events_with_reason(snap, pod, ("FailedMount", "FailedAttachVolume"))
         if mount:
-            return PodProblem("mount-failure", f"a volume cannot be mounted: {mount[-1].get('message', '')}",
+            return PodProblem("mount-failure", f"a volume cannot be mounted: {event_message(mount[-1])}",
                               tuple(event_evidence(e) for e in mount[-2:]), container=name)
     if reason in ("CreateContainerConfigError", "CreateContainerError", "RunContainerError"):
         return PodProblem("crash-loop", f"container {name} cannot start ({reason}: {waiting.get('message', '')})",

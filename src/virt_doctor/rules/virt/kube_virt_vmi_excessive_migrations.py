@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from virt_doctor.rules.api import Detection, Evidence, Snapshot, Subject, a, rule
-from virt_doctor.rules.diagnose.evidence import events_with_reason, field
+from virt_doctor.rules.diagnose.evidence import event_message, events_with_reason, field
 from virt_doctor.rules.diagnose.nodes import node_pressure
 from virt_doctor.timeutil import parse_time
 
@@ -62,7 +62,7 @@ def diagnose(snap: Snapshot, ns: str, vmi_name: str, recent: list[dict[str, Any]
         drained = events_with_reason(snap, node, ("NodeNotSchedulable", "Drain", "NodeSchedulable"))
         if a.node_is_cordoned(node) or drained:
             evidence = base + ([field(node, "spec.unschedulable", True, "cordoned")] if a.node_is_cordoned(node) else [])
-            evidence += [Evidence(object=a.ref(node), path=f"event {e.get('reason')}", value=e.get("message"),
+            evidence += [Evidence(object=a.ref(node), path=f"event {e.get('reason')}", value=event_message(e),
                                   note=f"x{e.get('count', 1)}") for e in drained[-2:]]
             return Detection(subject, "repeated-drains", f"{summary}: source node {node_name} keeps being drained",
                              evidence=tuple(evidence), params=params)

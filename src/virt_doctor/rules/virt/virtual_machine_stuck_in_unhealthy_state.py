@@ -6,7 +6,13 @@ from collections.abc import Iterator
 from typing import Any
 
 from virt_doctor.rules.api import Detection, Evidence, Snapshot, Subject, a, discover, rule
-from virt_doctor.rules.diagnose.evidence import cond_evidence, event_evidence, events_with_reason, field
+from virt_doctor.rules.diagnose.evidence import (
+    cond_evidence,
+    event_evidence,
+    event_message,
+    events_with_reason,
+    field,
+)
 from virt_doctor.rules.diagnose.nodes import vm_node_blockers
 from virt_doctor.rules.diagnose.scheduling import (
     constraint_misses,
@@ -216,7 +222,7 @@ def _scheduling_problem(snap: Snapshot, vm: Obj, vmi: Obj | None
             events = events_with_reason(snap, pod, ("FailedScheduling",))
             if events:
                 evidence.append(event_evidence(events[-1]))
-                message_cause = message_cause or scheduler_message_cause(str(events[-1].get("message", "")))
+                message_cause = message_cause or scheduler_message_cause(event_message(events[-1]))
     if not snap.has_kind("Node"):
         if message_cause:
             return message_cause, "the scheduler cannot place its launcher pod", evidence, {}
