@@ -62,48 +62,43 @@ def _crash(cluster: Cluster, pod: Obj, since: datetime, lines: list[tuple[str, s
                                cluster.at - timedelta(seconds=40), "Warning", count=30, first=since))
 
 
+def _all_crash(cluster: Cluster, since: datetime, name: str, fault_name: str, detail: str,
+               lines: list[tuple[str, str]], reason: str = "Error", exit_code: int = 1) -> None:
+    """Every pod of the workload crash-loops, its previous log ending with `lines`; the workload is unavailable."""
+    for pod in _pods(cluster, name):
+        _crash(cluster, pod, since, [("info", f"{name} starting"), *lines], reason=reason, exit_code=exit_code)
+    _unavailable(cluster, name, 0, since)
+    _note(cluster, fault_name, name, detail)
+
+
 @fault("component-crashloop", "NoReadyVirtController", "pod-crash-looping",
        "every pod of a workload crash-loops (a bad configuration)", param="DEPLOYMENT", default=DEFAULT)
 def component_crashloop(cluster: Cluster, since: datetime, name: str) -> None:
-    for pod in _pods(cluster, name):
-        _crash(cluster, pod, since, [("info", f"{name} starting"),
-                                     ("fatal", "failed to load configuration: invalid value for field 'tlsConfig'")])
-    _unavailable(cluster, name, 0, since)
-    _note(cluster, "component-crashloop", name, f"{name} pods in CrashLoopBackOff")
+    _all_crash(cluster, since, name, "component-crashloop", f"{name} pods in CrashLoopBackOff",
+               [("fatal", "failed to load configuration: invalid value for field 'tlsConfig'")])
 
 
 @fault("component-oom", "NoReadyVirtController", "oom-killed",
        "every pod of a workload is OOM-killed and crash-loops", param="DEPLOYMENT", default=DEFAULT)
 def component_oom(cluster: Cluster, since: datetime, name: str) -> None:
-    for pod in _pods(cluster, name):
-        _crash(cluster, pod, since, [("info", f"{name} starting"), ("info", "caches synced")], reason="OOMKilled",
-               exit_code=137)
-    _unavailable(cluster, name, 0, since)
-    _note(cluster, "component-oom", name, f"{name} pods OOMKilled")
+    _all_crash(cluster, since, name, "component-oom", f"{name} pods OOMKilled", [("info", "caches synced")],
+               reason="OOMKilled", exit_code=137)
 
 
 @fault("component-api-unreachable", "NoReadyVirtController", "api-server-unreachable",
        "a workload's pods crash because the API server refuses connections", param="DEPLOYMENT", default=DEFAULT)
 def component_api_unreachable(cluster: Cluster, since: datetime, name: str) -> None:
-    for pod in _pods(cluster, name):
-        _crash(cluster, pod, since, [
-            ("info", f"{name} starting"),
-            ("error", 'Get \\"https://172.30.0.1:443/api?timeout=32s\\": dial tcp 172.30.0.1:443: connect: connection refused'),
-            ("fatal", "unable to build the client: dial tcp 172.30.0.1:443: connect: connection refused")])
-    _unavailable(cluster, name, 0, since)
-    _note(cluster, "component-api-unreachable", name, f"{name} cannot reach the API server")
+    _all_crash(cluster, since, name, "component-api-unreachable", f"{name} cannot reach the API server", [
+        ("error", 'Get \\"https://172.30.0.1:443/api?timeout=32s\\": dial tcp 172.30.0.1:443: connect: connection refused'),
+        ("fatal", "unable to build the client: dial tcp 172.30.0.1:443: connect: connection refused")])
 
 
 @fault("component-dns", "NoReadyVirtController", "dns-failure",
        "a workload's pods crash because cluster DNS does not resolve", param="DEPLOYMENT", default=DEFAULT)
 def component_dns(cluster: Cluster, since: datetime, name: str) -> None:
-    for pod in _pods(cluster, name):
-        _crash(cluster, pod, since, [
-            ("info", f"{name} starting"),
-            ("fatal", 'Get \\"https://kubernetes.default.svc:443/api\\": dial tcp: lookup kubernetes.default.svc on '
-                      '172.30.0.10:53: no such host')])
-    _unavailable(cluster, name, 0, since)
-    _note(cluster, "component-dns", name, f"{name} cannot resolve the API server's name")
+    _all_crash(cluster, since, name, "component-dns", f"{name} cannot resolve the API server's name", [
+        ("fatal", 'Get \\"https://kubernetes.default.svc:443/api\\": dial tcp: lookup kubernetes.default.svc on '
+                  '172.30.0.10:53: no such host')])
 
 
 @fault("component-readiness", "NoReadyVirtController", "readiness-probe-failing",
