@@ -26,6 +26,9 @@ class Handler(BaseHTTPRequestHandler):
     def do_GET(self) -> None:  # noqa: N802 - the stdlib's name
         if self.mode == "503":
             body, status, kind = b"<html>Service Unavailable</html>", 503, "text/html"
+        elif self.mode == "bad-query":
+            body, status, kind = (b'{"status":"error","errorType":"bad_data","error":"1:5: parse error: unexpected '
+                                  b'identifier"}', 400, "application/json")
         elif self.headers.get("Authorization") != f"Bearer {TOKEN}":
             body, status, kind = b'{"status":"error","error":"unauthorized"}', 401, "application/json"
         else:
@@ -107,6 +110,11 @@ def test_errors_and_token(simulated: SimulateFn, http_server: tuple[str, type[Ha
     code, report, err = scan(dump)
     assert code == 0 and "VirtApiRESTErrorsBurst" in {c["alert"] for c in report["coverage"]
                                                       if c["status"] == "evaluated"}
+    handler.mode = "bad-query"
+    code, report, err = scan(dump)
+    assert err.count("warning:") == 1 and "bad_data: 1:5: parse error" in err  # every query was rejected
+    assert metric_reasons(report) == {f"Prometheus: {url}/api/v1/query_range: bad_data: 1:5: parse error: unexpected "
+                                      "identifier"}
     handler.mode = "503"
     code, report, err = scan(dump)
     assert "HTTP 503, not a Prometheus API answer" in err

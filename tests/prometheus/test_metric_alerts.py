@@ -19,7 +19,9 @@ from virt_doctor.sources.prometheus import PrometheusClient
 METRIC_FAULTS = {
     "rest-errors:virt-api": [("VirtApiRESTErrorsBurst", "api-server-overloaded"),
                              ("VirtApiRESTErrorsHigh", "api-server-overloaded")],
-    "rest-forbidden:virt-handler": [("VirtHandlerRESTErrorsBurst", "forbidden")],
+    "rest-forbidden:virt-handler": [("VirtHandlerRESTErrorsBurst", "forbidden"), ("VirtHandlerRESTErrorsHigh", "forbidden")],
+    "rest-errors:virt-operator": [("VirtOperatorRESTErrorsBurst", "api-server-overloaded"),
+                                  ("VirtOperatorRESTErrorsHigh", "api-server-overloaded")],
     "component-cpu:virt-controller": [("KubeVirtComponentExceedsRequestedCPU", "request-too-low")],
     "component-memory:virt-operator": [("KubeVirtComponentExceedsRequestedMemory", "request-too-low")],
     "vm-high-memory": [("KubevirtVmHighMemoryUsage", "memory-limit-too-low")],
@@ -85,3 +87,24 @@ def test_young_condition_is_pending(tmp_path: Path) -> None:
     assert burst.state == "pending"  # 3 minutes of errors, the alert's for is 5m
     high = next(f for f in report.findings if f.alert == "VirtControllerRESTErrorsHigh")
     assert high.state == "firing"  # for 0
+
+
+def test_resource_findings_carry_a_valid_hco_patch(faulty: Report) -> None:
+    """The patch to the HyperConverged CR is real JSON Patch with a strategic patch inside, values filled in."""
+    import json
+    import shlex
+
+    finding = next(f for f in faulty.findings if f.alert == "KubeVirtComponentExceedsRequestedCPU")
+    command = next(s.command for s in finding.remediation if s.id == "raise-request")
+    words = shlex.split(command)
+    assert words[:4] == ["kubectl", "annotate", "--overwrite", "hyperconverged"]
+    annotation = next(w for w in words if w.startswith("kubevirt.kubevirt.io/jsonpatch="))
+    operations = json.loads(annotation.split("=", 1)[1])
+    patch = operations[0]["value"]["patches"][0]
+    assert patch["resourceName"] == "virt-controller"
+    container = json.loads(patch["patch"])["spec"]["template"]["spec"]["containers"][0]
+    assert container["name"] == "virt-controller"
+    request = container["resources"]["requests"]["cpu"]
+    assert request.endswith("m") and int(request[:-1]) >= 500  # 25% over the 0.5 cores it uses
+    vm = next(f for f in faulty.findings if f.alert == "KubevirtVmHighMemoryUsage")
+    assert any('"memory":"' in s.command and "<memory>" not in s.command for s in vm.remediation)

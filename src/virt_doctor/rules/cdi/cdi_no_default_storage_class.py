@@ -16,6 +16,8 @@ def cdi_no_default_storage_class(snap: Snapshot) -> Iterator[Detection]:
         return
     pending = [dv for dv in snap.kind("DataVolume") if not dv_storage_class(dv)
                and str(a.status(dv).get("phase") or "Pending") in ("Pending", "")]
+    claims = [pvc for pvc in snap.kind("PersistentVolumeClaim") if not a.spec(pvc).get("storageClassName")
+              and a.status(pvc).get("phase") == "Pending"]
     if not pending:
         return
     first = pending[0]
@@ -24,6 +26,7 @@ def cdi_no_default_storage_class(snap: Snapshot) -> Iterator[Detection]:
                                                      "default or default-virt")]
     evidence += [field(d, "status.phase", a.status(d).get("phase") or "(unset)", "names no storage class")
                  for d in pending[:5]]
+    evidence += [field(c, "status.phase", "Pending", "a claim without storage class, blocked too") for c in claims[:5]]
     candidates = sorted(a.name(sc) for sc in snap.kind("StorageClass"))
     yield Detection(
         Subject("DataVolume", a.namespace(first), a.name(first)), "no-default",

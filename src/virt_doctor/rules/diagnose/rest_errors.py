@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from virt_doctor.report.model import Subject
+from virt_doctor.report.model import Evidence, Subject
 from virt_doctor.rules.detection import Detection
 from virt_doctor.rules.diagnose.components import Component, component_state
 from virt_doctor.rules.diagnose.evidence import log_evidence
 from virt_doctor.rules.diagnose.metrics import answer, holding, metric_evidence
+from virt_doctor.rules.diagnose.nodes import node_not_ready, node_pressure
 from virt_doctor.rules.diagnose.pods import API_WORDS
 from virt_doctor.snapshot import access as a
 from virt_doctor.snapshot.snapshot import Snapshot
@@ -44,6 +45,11 @@ def rest_errors(snap: Snapshot, alert: str, component: Component, share: str) ->
         pod = next((p for p in component_state(snap, component).pods if a.name(p) == pod_name), None)
         logs = log_evidence(snap, pod, component.container, API_WORDS, note="cannot reach the API server") \
             if pod is not None else []
+        node = snap.get("Node", "", a.pod_node(pod)) if pod is not None else None
+        if node is not None:
+            evidence += node_not_ready(node) + node_pressure(node) or \
+                [Evidence(object=a.ref(node), path="status.conditions[Ready]", value="True",
+                          note=f"{pod_name}'s node is healthy")]
         if logs:
             cause = "api-server-unreachable"
         elif code in ("401", "403"):

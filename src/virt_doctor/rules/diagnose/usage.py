@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator
 
 from virt_doctor.report.model import Subject
@@ -14,7 +15,6 @@ USAGE = {
     "cpu": f"sum by (namespace, pod, container) (rate(container_cpu_usage_seconds_total{{{CONTAINERS}}}[5m]))",
     "memory": f"sum by (namespace, pod, container) (container_memory_working_set_bytes{{{CONTAINERS}}})",
 }
-HCO_FIELD = {"cpu": "cpu", "memory": "memory"}
 
 
 def usage_queries(resource: str) -> dict[str, str]:
@@ -40,11 +40,20 @@ def exceeds_request(snap: Snapshot, alert: str, resource: str) -> Iterator[Detec
         scale = 1.0 if resource == "cpu" else 1 / 2**20
         shown = f"{usage * scale:.2f} {unit} used, {request * scale:.2f} requested" if usage and request else \
             f"{series.last * scale:.2f} {unit} over the request"
+        suggested = _suggest(resource, usage if usage is not None else (request or 0) + series.last)
         yield Detection(
             Subject("Pod", series.labels.get("namespace", ""), pod), cause,
             f"{container} in {pod} uses more {resource} than it requests ({shown})", since=since,
             evidence=(metric_evidence(f"{resource} used minus requested", series,
                                       "over the request for all of the last 30 min" if cause == "request-too-low"
                                       else f"over the request for {int(held // 60)} min"),),
-            params={"kubevirt-namespace": series.labels.get("namespace", ""), "pod": pod},
+            params={"kubevirt-namespace": series.labels.get("namespace", ""), "pod": pod, "container": container,
+                    "request": suggested, "resource": resource},
             labels={"container": container})
+
+
+def _suggest(resource: str, usage: float) -> str:
+    """A request with 25% headroom over what is used now, in Kubernetes quantity notation."""
+    if resource == "cpu":
+        return f"{math.ceil(usage * 1.25 * 1000 / 10) * 10}m"
+    return f"{math.ceil(usage * 1.25 / 2**20 / 16) * 16}Mi"

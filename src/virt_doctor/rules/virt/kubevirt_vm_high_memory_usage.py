@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator
 
 from virt_doctor.rules.api import Detection, Snapshot, Subject, a, rule
@@ -24,9 +25,16 @@ def kubevirt_vm_high_memory_usage(snap: Snapshot) -> Iterator[Detection]:
         pod = snap.get("Pod", ns, pod_name)
         vm = (a.annotations(pod).get("kubevirt.io/domain") if pod else None) or \
             pod_name.removeprefix("virt-launcher-").rsplit("-", 1)[0]
+        vm_obj = snap.get("VirtualMachine", ns, vm)
+        domain = a.vm_template_spec(vm_obj).get("domain") or {} if vm_obj else {}
+        current = ((domain.get("resources") or {}).get("requests") or {}).get("memory") or \
+            (domain.get("memory") or {}).get("guest")
+        params = {"namespace": ns, "vm": vm, "pod": pod_name}
+        if current:
+            params["memory"] = f"{math.ceil((a.quantity(current) + 512 * 2**20) / 2**20)}Mi"
         yield Detection(Subject("VirtualMachine", ns, vm), "memory-limit-too-low",
                         f"VM {ns}/{vm}'s compute container has {series.last / 2**20:.0f} MiB left before its memory "
                         "limit; the guest is killed if it runs out", since=since,
                         evidence=(metric_evidence("memory headroom of the compute container (bytes)", series,
                                                   f"under {HEADROOM // 2**20} MiB"),),
-                        params={"namespace": ns, "vm": vm, "pod": pod_name})
+                        params=params)
