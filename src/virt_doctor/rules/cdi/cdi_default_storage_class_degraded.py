@@ -42,6 +42,16 @@ def cdi_default_storage_class_degraded(snap: Snapshot) -> Iterator[Detection]:
         evidence.append(field(profile, "status.claimPropertySets", modes or None, "no ReadWriteMany: VMs cannot live-migrate"))
     if not smart:
         evidence.append(field(profile, "status.cloneStrategy", a.status(profile).get("cloneStrategy"), how))
+    # prefer a capable class that is already marked default-virt (two are, or this alert would not name this one)
+    ordered = sorted(snap.kind("StorageClass"), key=lambda sc: (a.annotations(sc).get(DEFAULT_VIRT_SC) != "true",
+                                                                 a.name(sc)))
+    capable = [a.name(other) for other in ordered if a.name(other) != name
+               and (p := snap.get("StorageProfile", "", a.name(other))) is not None and profile_rwx(p)
+               and profile_smart_clone(snap, p)[0]]
+    if capable:
+        evidence.append(Evidence(object=f"StorageClass/{capable[0]}", note="offers ReadWriteMany and smart cloning"))
     yield Detection(Subject("StorageClass", "", name), "no-readwritemany" if not rwx else "no-smart-clone",
-                    f"{which}, {name}, lacks {' and '.join(lacks)}", evidence=tuple(evidence),
-                    params={"storage-class": name})
+                    f"{which}, {name}, lacks {' and '.join(lacks)}"
+                    + (f"; {capable[0]} offers both" if capable else "; no class offers both"),
+                    evidence=tuple(evidence), params={"storage-class": name, **({"capable-class": capable[0]}
+                                                                                if capable else {})})

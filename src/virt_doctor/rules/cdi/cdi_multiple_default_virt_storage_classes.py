@@ -17,11 +17,10 @@ def cdi_multiple_default_virt_storage_classes(snap: Snapshot) -> Iterator[Detect
         return
     chosen = marked[0]
     names = ", ".join(a.name(sc) for sc in marked)
-    others = [a.name(sc) for sc in marked[1:]]
     yield Detection(
         Subject("StorageClass", "", a.name(chosen)), "several-defaults",
         f"{len(marked)} storage classes are the default for virtualization ({names}); new DataVolumes without a "
         f"storage class get {a.name(chosen)}, the most recently created",
         evidence=tuple(field(sc, f"metadata.annotations[{DEFAULT_VIRT_SC}]", "true",
                              f"created {(sc.get('metadata') or {}).get('creationTimestamp')}") for sc in marked),
-        params={"storage-class": others[0] if others else a.name(chosen)})
+        params={})  # which class to keep is the user's choice: <storage-class> stays for them to fill
