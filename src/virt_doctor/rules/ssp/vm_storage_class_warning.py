@@ -51,6 +51,6 @@ def vm_storage_class_warning(snap: Snapshot) -> Iterator[Detection]:
                 f"Windows VM {ns}/{a.name(vm)} uses RBD block volume {a.name(pvc)} from storage class {a.name(sc)}, "
                 "whose mapOptions lack krbd:rxbounce",
                 evidence=(field(pvc, "spec.storageClassName", a.name(sc), "volumeMode Block"),
-                          field(sc, "parameters.mapOptions", options or None, f"provisioner {sc.get('provisioner')}")),
+                          field(sc, "parameters.mapOptions", options or "(not set)", f"provisioner {sc.get('provisioner')}")),
                 params={"namespace": ns, "vm": a.name(vm), "pvc": a.name(pvc), "storage-class": a.name(sc)})
             break
