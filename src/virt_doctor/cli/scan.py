@@ -45,7 +45,7 @@ def scan(
     all_namespaces: AllNamespaces = False,
     alert: Annotated[list[str] | None, typer.Option("--alert", help="Only these alerts (repeatable).")] = None,
     out_file: Annotated[Path | None, typer.Option("--out", help="Write the report to this file instead of stdout "
-                                                  "(written atomically).")] = None,
+                                                  "(atomically; table and wide are written as Markdown).")] = None,
     prometheus: Annotated[str | None, typer.Option("--prometheus", envvar="VIRT_DOCTOR_PROMETHEUS_URL",
                                                    help="Prometheus or Thanos querier URL, for the metric alerts.")] = None,
     prometheus_token: Annotated[str | None, typer.Option("--prometheus-token", envvar="VIRT_DOCTOR_PROMETHEUS_TOKEN",
