@@ -485,9 +485,11 @@ def _kubevirt_updated(cluster: Cluster, when: datetime) -> Obj:
     return kubevirt
 
 
-def _outdate_vmi(vmset: Any) -> None:
+def _outdate_vmi(cluster: Cluster, vmset: Any) -> None:
+    """The VMI keeps the launcher of the previous version; virt-controller labels it, virt-operator counts it."""
     vmset.vmi["metadata"]["labels"]["kubevirt.io/outdatedLauncherImage"] = ""
     vmset.vmi["status"]["launcherContainerImageVersion"] = "quay.io/kubevirt/virt-launcher:v1.4.1"
+    _only(cluster, "KubeVirt")["status"]["outdatedVirtualMachineInstanceWorkloads"] += 1
 
 
 @fault("outdated-no-strategy", "OutdatedVirtualMachineInstanceWorkloads", "workload-updates-not-configured",
@@ -496,7 +498,7 @@ def outdated_no_strategy(cluster: Cluster, since: datetime) -> None:
     kubevirt = _kubevirt_updated(cluster, cluster.at - timedelta(days=2))
     kubevirt["spec"]["workloadUpdateStrategy"]["workloadUpdateMethods"] = []
     for vmset in [v for v in cluster.vms if v.vmi is not None][:3]:
-        _outdate_vmi(vmset)
+        _outdate_vmi(cluster, vmset)
     cluster.note("outdated-no-strategy", "OutdatedVirtualMachineInstanceWorkloads", "workload-updates-not-configured",
                  kubevirt, "workloadUpdateMethods is empty")
 
@@ -506,7 +508,7 @@ def outdated_no_strategy(cluster: Cluster, since: datetime) -> None:
 def outdated_not_migratable(cluster: Cluster, since: datetime) -> None:
     _kubevirt_updated(cluster, cluster.at - timedelta(days=2))
     vmset = pick_vm(cluster)
-    _outdate_vmi(vmset)
+    _outdate_vmi(cluster, vmset)
     for cond in vmset.vmi["status"]["conditions"]:  # type: ignore[index]
         if cond["type"] == "LiveMigratable":
             cond.update(status="False", reason="DisksNotLiveMigratable", message="PVC rootdisk is not shared")
@@ -521,7 +523,7 @@ def outdated_not_migratable(cluster: Cluster, since: datetime) -> None:
 def outdated_migration_failing(cluster: Cluster, since: datetime) -> None:
     _kubevirt_updated(cluster, cluster.at - timedelta(days=2))
     vmset = pick_vm(cluster)
-    _outdate_vmi(vmset)
+    _outdate_vmi(cluster, vmset)
     ns, name = vmset.key
     for index in range(3):
         started = cluster.at - timedelta(hours=20 - index * 5)

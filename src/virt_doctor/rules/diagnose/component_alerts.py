@@ -21,7 +21,7 @@ COMPONENT_CAUSES = ("deployment-missing", "scaled-to-zero", "pod-crash-looping",
                     "pod-unschedulable", "node-not-ready", "api-server-unreachable", "dns-failure",
                     "readiness-probe-failing", "unknown")
 LOW_COUNT_CAUSES = (*COMPONENT_CAUSES, "too-few-schedulable-nodes")
-NEEDS = ("Pod",)
+NEEDS = ("Pod", "Deployment")  # without Deployments in the source, "missing" could not be told from "not collected"
 
 
 def none_running(state: ComponentState) -> str | None:

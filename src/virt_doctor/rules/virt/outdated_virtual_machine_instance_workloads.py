@@ -12,11 +12,17 @@ OUTDATED_LABEL = "kubevirt.io/outdatedLauncherImage"
 
 
 def is_outdated(vmi: dict[str, Any], current_launcher: str) -> bool:
-    """virt-controller's label, or a launcher image that is not the installed one."""
+    """virt-controller's label; or, for tag references from the installed registry, another tag.
+
+    Downstream installs reference the launcher by digest, which cannot be
+    compared with the KubeVirt version: there only the label counts.
+    """
     if OUTDATED_LABEL in a.labels(vmi):
         return True
     image = str(a.status(vmi).get("launcherContainerImageVersion") or "")
-    return bool(current_launcher and image and "/virt-launcher" in image and image != current_launcher)
+    if not current_launcher or "@" in image or not image.startswith(current_launcher.rsplit(":", 1)[0] + ":"):
+        return False
+    return image != current_launcher
 
 
 @rule("OutdatedVirtualMachineInstanceWorkloads", needs=("VirtualMachineInstance", "KubeVirt"),
@@ -27,6 +33,8 @@ def outdated_virtual_machine_instance_workloads(snap: Snapshot) -> Iterator[Dete
     if cr is None:
         return
     st = a.status(cr)
+    if st.get("outdatedVirtualMachineInstanceWorkloads") == 0:
+        return  # virt-operator counts none outdated
     registry, version = st.get("targetKubeVirtRegistry"), st.get("targetKubeVirtVersion")
     current = f"{registry}/virt-launcher:{version}" if registry and version else ""
     outdated = [v for v in snap.kind("VirtualMachineInstance")

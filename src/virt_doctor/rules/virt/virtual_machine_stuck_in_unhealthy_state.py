@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from virt_doctor.rules.api import Detection, Evidence, Snapshot, Subject, a, discover, rule
+from virt_doctor.rules.api import Detection, Evidence, Snapshot, Subject, a, rule
+from virt_doctor.rules.diagnose.components import VIRT_CONTROLLER, component_state
 from virt_doctor.rules.diagnose.evidence import (
     cond_evidence,
     event_evidence,
@@ -77,12 +78,13 @@ def diagnose(snap: Snapshot, vm: Obj, vmi: Obj | None) -> Detection:
     if state == "Terminating" and a.finalizers(vm):
         return found("stuck-finalizer", f"deletion waits on finalizers {a.finalizers(vm)}",
                      [field(vm, "metadata.finalizers", a.finalizers(vm))])
-    if vmi is None and state in ("Starting", "Provisioning", "Unknown") and snap.has_kind("Pod"):
-        controllers = discover.component_pods(snap, "virt-controller")
-        if discover.kubevirt_namespace(snap) and not any(a.pod_is_ready(p) for p in controllers):
+    if vmi is None and state in ("Starting", "Provisioning", "Unknown"):
+        controller = component_state(snap, VIRT_CONTROLLER)
+        collected = controller.workload is not None or bool(controller.pods)  # else the source just lacks them
+        if collected and not controller.ready:
             return found("virt-controller-unavailable", "no virt-controller pod is ready to create the VMI",
-                         [Evidence(object=f"Deployment/{discover.kubevirt_namespace(snap)}/virt-controller",
-                                   value=f"{len(controllers)} pods, 0 ready", note="nothing creates VMIs")])
+                         [Evidence(object=controller.ref(), value=f"{len(controller.pods)} pods, 0 ready",
+                                   note="nothing creates VMIs")])
     storage = _storage_problem(snap, vm)
     if storage is not None:
         cause, why, evidence, claim = storage
