@@ -551,3 +551,47 @@ def duplicate_mac(cluster: Cluster, since: datetime) -> None:
     keys = sorted([first.key, second.key])
     cluster.note("duplicate-mac", "KubeMacPoolDuplicateMacsFound", "duplicate-mac", "VirtualMachine",
                  f"{mac} on {keys[0][1]} and {keys[1][1]}", keys[0][0], keys[0][1])
+
+
+@fault("hpp-cr-degraded", "HPPNotReady", "cr-degraded", "the HPP CR reports itself degraded while its pods run")
+def hpp_cr_degraded(cluster: Cluster, since: datetime) -> None:
+    hpp = _only(cluster, "HostPathProvisioner")
+    _degrade(hpp, since, "storage pool local: the PVC template's storage class does not exist")
+    cluster.note("hpp-cr-degraded", "HPPNotReady", "cr-degraded", hpp, "HPP CR degraded")
+
+
+@fault("nac-component-missing", "NetworkAddonsConfigNotReady", "component-not-ready",
+       "the NetworkAddonsConfig waits for a DaemonSet that was deleted")
+def nac_component_missing(cluster: Cluster, since: datetime) -> None:
+    nac = _only(cluster, "NetworkAddonsConfig")
+    message = f'DaemonSet "{cluster.install_ns}/ovs-cni-amd64" is not available (awaiting 3 nodes)'
+    nac["status"]["conditions"] = [
+        condition("Available", "False", since, "Failed", message, heartbeat=cluster.at),
+        condition("Progressing", "True", since, "Deploying", message, heartbeat=cluster.at),
+        condition("Degraded", "False", since, heartbeat=cluster.at)]
+    cluster.note("nac-component-missing", "NetworkAddonsConfigNotReady", "component-not-ready", nac,
+                 "DaemonSet ovs-cni-amd64 missing")
+
+
+@fault("hco-never-created", "HCOInstallationIncomplete", "cr-never-created",
+       "the HCO operator was installed but no HyperConverged CR (and so no operand) was ever created")
+def hco_never_created(cluster: Cluster, since: datetime) -> None:
+    operands = ("HyperConverged", "KubeVirt", "CDI", "NetworkAddonsConfig", "SSP", "HostPathProvisioner")
+    cluster.infra = [o for o in cluster.infra if o["kind"] not in operands]
+    cluster.note("hco-never-created", "HCOInstallationIncomplete", "cr-never-created",
+                 cluster.find("Deployment", "hco-operator"), "no HyperConverged CR, no operands")
+
+
+@fault("handler-placement-none", "VirtHandlerDown", "placement-matches-no-node",
+       "the workloads placement was changed to a label no node has; virt-handler is scheduled nowhere")
+def handler_placement_none(cluster: Cluster, since: datetime) -> None:
+    kubevirt = _only(cluster, "KubeVirt")
+    kubevirt["spec"]["workloads"] = {"nodePlacement": {"nodeSelector": {"node-role.kubernetes.io/virt-hosts": ""}}}
+    ds = cluster.find("DaemonSet", "virt-handler")
+    ds["spec"]["template"]["spec"]["nodeSelector"]["node-role.kubernetes.io/virt-hosts"] = ""
+    for key in ("desiredNumberScheduled", "currentNumberScheduled", "numberReady", "numberAvailable",
+                "updatedNumberScheduled"):
+        ds["status"][key] = 0
+    cluster.handler_pods.clear()
+    cluster.note("handler-placement-none", "VirtHandlerDown", "placement-matches-no-node", ds,
+                 "nodeSelector node-role.kubernetes.io/virt-hosts matches no node")

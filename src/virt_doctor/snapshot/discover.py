@@ -64,7 +64,7 @@ INSTALL_WORKLOADS = {
     "hco-namespace": ("hco-operator", "hyperconverged-cluster-operator"),
     "cnao-namespace": ("cluster-network-addons-operator", "kubemacpool-mac-controller-manager"),
     "ssp-namespace": ("ssp-operator", "virt-template-validator"),
-    "hpp-namespace": ("hostpath-provisioner-operator",),
+    "hpp-namespace": ("hostpath-provisioner-operator", "hostpath-provisioner-csi"),
 }
 INSTALL_CRS = {"hco-namespace": "HyperConverged", "ssp-namespace": "SSP"}
 
@@ -79,9 +79,9 @@ def install_namespaces(snap: Snapshot) -> dict[str, str]:
         found["kubevirt-namespace"] = kubevirt
     for placeholder, names in INSTALL_WORKLOADS.items():
         for name in names:
-            deployments = snap.index("deployments_by_name", name)
-            if deployments:
-                found[placeholder] = a.namespace(deployments[0])
+            workloads = snap.index("deployments_by_name", name) or snap.index("daemonsets_by_name", name)
+            if workloads:
+                found[placeholder] = a.namespace(workloads[0])
                 break
         else:
             crs = [cr for cr in snap.kind(INSTALL_CRS.get(placeholder, "")) if a.namespace(cr)]

@@ -50,10 +50,13 @@ def fewer_ready_than_running(state: ComponentState) -> str | None:
 
 
 def component_alert(snap: Snapshot, component: Component, condition: Condition,
-                    low_count: bool = False) -> Iterator[Detection]:
-    """One finding on the component's workload when the condition holds, diagnosed by the shared diagnosis."""
+                    low_count: bool = False, expected: bool = False) -> Iterator[Detection]:
+    """One finding on the component's workload when the condition holds, diagnosed by the shared diagnosis.
+
+    `expected`: the caller knows the component should be deployed (even if nothing of it is in the source).
+    """
     state = component_state(snap, component)
-    if not state.installed:
+    if not (state.installed or expected):
         return
     what = condition(state)
     if what is None:

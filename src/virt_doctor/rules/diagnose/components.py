@@ -12,6 +12,7 @@ from virt_doctor.rules.diagnose.evidence import cond_evidence, event_evidence, l
 from virt_doctor.rules.diagnose.evidence import field as field_evidence
 from virt_doctor.rules.diagnose.pods import pod_problem
 from virt_doctor.snapshot import access as a
+from virt_doctor.snapshot.discover import install_namespaces
 from virt_doctor.snapshot.snapshot import Snapshot
 
 Obj = dict[str, Any]
@@ -119,8 +120,8 @@ def component_state(snap: Snapshot, component: Component) -> ComponentState:
     if not namespace and pods:
         namespace = a.namespace(pods[0])
     installed = workload is not None or bool(pods) or any(snap.kind(k) for k in component.installed_by)
-    if not namespace and installed:
-        namespace = _namespace_of_installer(snap, component)
+    if not namespace:  # a missing workload still has a home: its installer's, or its siblings' namespace
+        namespace = _namespace_of_installer(snap, component) or install_namespaces(snap).get(component.placeholder, "")
     state = ComponentState(component, namespace, workload, sorted(pods, key=a.name), installed)
     snap.memo[key] = state
     return state

@@ -14,4 +14,4 @@ def kubemacpool_down(snap: Snapshot) -> Iterator[Detection]:
     """spec.kubeMacPool is set on the NetworkAddonsConfig and no kubemacpool-mac-controller-manager pod runs."""
     if not any(a.spec(nac).get("kubeMacPool") is not None for nac in snap.kind("NetworkAddonsConfig")):
         return
-    yield from component_alert(snap, KUBEMACPOOL, none_ready)
+    yield from component_alert(snap, KUBEMACPOOL, none_ready, expected=True)
