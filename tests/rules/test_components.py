@@ -44,3 +44,20 @@ def test_crash_looping_pods_are_running_so_down_alerts_stay_silent(simulated: Si
     """Upstream counts phase Running: a crash-looping pod still is (the NoReady alert fires instead)."""
     path, _ = simulated([f"component-crashloop:{NOT_RUNNING[alert]}"], vms=4)
     assert findings_for(scan(path), alert) == []
+
+
+HANDLER = {"component-crashloop": "pod-crash-looping", "component-oom": "oom-killed",
+           "component-image-pull": "image-pull-failure", "component-unschedulable": "pod-unschedulable",
+           "component-node-not-ready": "node-not-ready", "component-readiness": "readiness-probe-failing",
+           "component-api-unreachable": "api-server-unreachable"}
+
+
+@pytest.mark.parametrize("fault", sorted(HANDLER))
+def test_every_virt_handler_failure_is_diagnosed(simulated: SimulateFn, fault: str) -> None:
+    path, cluster = simulated([f"{fault}:virt-handler"], vms=4)
+    found = findings_for(scan(path), "VirtHandlerDown")
+    assert [(f.subject.name, f.cause.id, f.state) for f in found] == [("virt-handler", HANDLER[fault], "firing")]
+    rollout = findings_for(scan(path), "VirtHandlerDaemonSetRolloutFailing")
+    # the rollout alert names the scheduler's "Insufficient cpu" more precisely
+    expected = "insufficient-node-resources" if fault == "component-unschedulable" else HANDLER[fault]
+    assert [f.cause.id for f in rollout] == [expected]
