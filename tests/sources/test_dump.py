@@ -179,3 +179,12 @@ def test_null_items_and_new_style_events(tmp_path: Path) -> None:
 
     events = snap.events_for(snap.get("Pod", "ns1", "p1"))  # type: ignore[arg-type]
     assert [event_evidence(e).value for e in events] == ['MountVolume.SetUp failed for volume "x"']
+
+
+def test_a_single_object_file_is_a_source(tmp_path: Path) -> None:
+    single = write(tmp_path, "objects.yaml", (POD % ("p1", "1", "1")) + "---\n" + (POD % ("p2", "2", "1")))
+    snap = load_dump(single, at=datetime(2026, 11, 20, tzinfo=UTC))
+    assert sorted(p["metadata"]["name"] for p in snap.kind("Pod")) == ["p1", "p2"]
+    text = write(tmp_path, "notes.txt", "hello")
+    with pytest.raises(SourceError, match="notes.txt: not a readable archive"):
+        read_dump(text)

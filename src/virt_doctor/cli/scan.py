@@ -36,7 +36,8 @@ EXIT_OK, EXIT_FIRING = 0, 1
 @handles_input_errors
 def scan(
     source: Annotated[Path | None, typer.Option("--from", "-f", help="A dump: directory, .tar, .tar.gz/.tgz or "
-                                                "a .zip of Kubernetes objects (a must-gather works as is).",
+                                                ".zip of Kubernetes objects (a must-gather works as is), or "
+                                                "one .yaml/.json file.",
                                                 show_default=False)] = None,
     at: Annotated[str | None, typer.Option("--at", help="Evaluation time (RFC 3339). Default: the dump's "
                                            "collection time, else its newest timestamp.")] = None,

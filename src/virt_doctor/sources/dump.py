@@ -85,12 +85,14 @@ def _walk(root: Path) -> Iterator[tuple[str, Reader]]:
     """Every regular file under root (a directory or an archive), as (relative path, reader)."""
     if root.is_dir():
         yield from _walk_dir(root)
+    elif root.is_file() and root.name.endswith(OBJECT_SUFFIXES):
+        yield root.name, functools.partial(_read_file, str(root))  # one file, e.g. `kubectl get -o yaml` output
     elif zipfile.is_zipfile(root):
         yield from _walk_zip(root)
     elif root.is_file():
         yield from _walk_tar(root)
     else:
-        raise SourceError(f"{root}: not a directory, .tar, .tar.gz or .zip")
+        raise SourceError(f"{root}: not a directory, .tar, .tar.gz, .zip, or a .yaml/.json file")
 
 
 def _walk_dir(root: Path) -> Iterator[tuple[str, Reader]]:
