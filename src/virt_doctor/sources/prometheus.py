@@ -32,7 +32,7 @@ class PrometheusClient:
     """A small PromQL client on httpx."""
 
     url: str
-    token: str | None = None
+    token: str | None = field(default=None, repr=False)  # never printed
     ca_file: str | None = None
     insecure: bool = False
     timeout: float = 10.0
@@ -62,6 +62,8 @@ class PrometheusClient:
             raise PrometheusError(f"{self.url}: no answer within {self.timeout:g}s ({type(exc).__name__})") from exc
         except httpx.TransportError as exc:
             raise PrometheusError(f"{self.url}: unreachable ({exc})") from exc
+        except (httpx.RequestError, httpx.InvalidURL) as exc:  # decoding, redirects, a malformed URL
+            raise PrometheusError(f"{self.url}{path}: request failed ({type(exc).__name__}: {exc})") from exc
         if response.status_code in (401, 403):
             raise PrometheusError(f"{self.url}: {response.status_code} {response.reason_phrase} — check the token "
                                   "(--prometheus-token or VIRT_DOCTOR_PROMETHEUS_TOKEN)")
