@@ -43,6 +43,13 @@ def test_cause_is_diagnosed(case_file: Path, simulated: SimulateFn) -> None:
         for placeholder in ("<namespace>", "<vm>", "<node>", "<kubevirt-namespace>", "<cdi-namespace>",
                             "<hco-namespace>", "<cnao-namespace>", "<ssp-namespace>", "<hpp-namespace>", "<pod>"):
             assert placeholder not in step.command, step.command
+    # a step meant for the failing pod never names a healthy one
+    ready = {o["metadata"]["name"] for o in cluster.objects() if o.get("kind") == "Pod" and any(
+        c.get("type") == "Ready" and c.get("status") == "True" for c in o.get("status", {}).get("conditions", []))}
+    for step in finding.remediation:
+        words = step.command.split()
+        if "failing" in step.title and words[1:3] == ["delete", "pod"] and not words[3].startswith("-"):
+            assert words[3] not in ready, f"{step.title}: {step.command} names a ready pod"
     # the alert fires only for the injected subject
     others = [f for f in findings_for(report, expect["alert"]) if f is not finding]
     assert not [f for f in others if f.subject.kind == expect["subject_kind"] and expect.get("single", True)], \

@@ -14,6 +14,7 @@ from virt_doctor.simulator.faults_components import _crash, _unavailable
 from virt_doctor.simulator.metrics import after, constant
 from virt_doctor.simulator.objects import condition, event, meta, storage_class, storage_profile, ts
 from virt_doctor.simulator.operators import OS_IMAGES_NS
+from virt_doctor.simulator.vms import build_vm
 
 Obj = dict[str, Any]
 
@@ -357,12 +358,14 @@ def importer_oom(cluster: Cluster, since: datetime) -> None:
 @fault("windows-rbd-no-rxbounce", "VMStorageClassWarning", "rbd-without-rxbounce",
        "a running Windows VM's disk is on an RBD class without krbd:rxbounce")
 def windows_rbd_no_rxbounce(cluster: Cluster, since: datetime) -> None:
-    vmset = pick_vm(cluster)
+    neighbour = pick_vm(cluster)
+    namespace = neighbour.vm["metadata"]["namespace"]
+    vmset = build_vm(cluster.ids, namespace, f"win2k22-{len(cluster.vms):05d}", "windows2k22", neighbour.node,
+                     since - timedelta(minutes=3), "ocs-storagecluster-ceph-rbd", memory="8Gi")
     vm = vmset.vm
     vm["metadata"]["labels"]["os.template.kubevirt.io/win2k22"] = "true"
     vm["spec"]["template"]["metadata"].setdefault("annotations", {})["vm.kubevirt.io/os"] = "windows2k22"
-    assert vmset.pvc is not None
-    vmset.pvc["spec"]["storageClassName"] = "ocs-storagecluster-ceph-rbd"
+    cluster.vms.append(vmset)
     cluster.note("windows-rbd-no-rxbounce", "VMStorageClassWarning", "rbd-without-rxbounce", vm,
                  "Windows VM on ocs-storagecluster-ceph-rbd (no rxbounce)")
 

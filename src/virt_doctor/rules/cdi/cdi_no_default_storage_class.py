@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from virt_doctor.rules.api import Detection, Evidence, Snapshot, Subject, a, rule
 from virt_doctor.rules.diagnose.evidence import field
 from virt_doctor.rules.diagnose.storage import default_class, dv_storage_class
+from virt_doctor.wording import counted
 
 
 @rule("CDINoDefaultStorageClass", needs=("StorageClass", "DataVolume"), causes=("no-default", "unknown"))
@@ -30,7 +31,7 @@ def cdi_no_default_storage_class(snap: Snapshot) -> Iterator[Detection]:
     candidates = sorted(a.name(sc) for sc in snap.kind("StorageClass"))
     yield Detection(
         Subject("DataVolume", a.namespace(first), a.name(first)), "no-default",
-        f"no storage class is marked default, and {len(pending)} DataVolume(s) that name none wait for one "
+        f"no storage class is marked default, and {counted(len(pending), 'DataVolume')} that name none wait for one "
         f"({names}{', ...' if len(pending) > 5 else ''})",
         since=min((t for t in (a.created(d) for d in pending) if t), default=None), evidence=tuple(evidence),
         params={"storage-class": candidates[0]} if candidates else {})

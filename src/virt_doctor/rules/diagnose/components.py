@@ -14,6 +14,7 @@ from virt_doctor.rules.diagnose.pods import pod_problem
 from virt_doctor.snapshot import access as a
 from virt_doctor.snapshot.discover import install_namespaces
 from virt_doctor.snapshot.snapshot import Snapshot
+from virt_doctor.wording import counted
 
 Obj = dict[str, Any]
 
@@ -158,7 +159,7 @@ def diagnose_component(snap: Snapshot, state: ComponentState, low_count: bool = 
     """Why the component's pods are missing, not running or not ready, in the order a person would check."""
     name, ns = state.component.name, state.namespace
     params = {"namespace": ns, "deployment": name, "selector": state.component.selector}
-    counts = f"{len(state.pods)} pods, {len(state.running)} running, {len(state.ready)} ready"
+    counts = f"{counted(len(state.pods), 'pod')}, {len(state.running)} running, {len(state.ready)} ready"
     if state.workload is None and not state.pods:
         return Diagnosis("deployment-missing", f"there is no {name} {state.component.kind} in {ns or 'the cluster'}",
                          (Evidence(object=state.ref(), note="not found in the source"),), params)
@@ -232,11 +233,11 @@ def _too_few_nodes(snap: Snapshot, state: ComponentState,
     pending = [(p, pr) for p, pr in failing if pr.kind == "unschedulable"]
     spread = [(p, pr) for p, pr in pending if "anti-affinity" in pr.detail or "didn't match pod" in pr.detail.lower()]
     if spread or (snap.has_kind("Node") and len(schedulable) < state.desired):
-        evidence = [Evidence(object="Node", note=f"{len(schedulable)} schedulable node(s) for {state.desired} replicas")]
+        evidence = [Evidence(object="Node", note=f"{counted(len(schedulable), 'schedulable node')} for {counted(state.desired, 'replica')}")]
         for _pod, problem in (spread or pending)[:1]:
             evidence += list(problem.evidence)
         for pod, _ in pending[:1]:
             for event in snap.events_for(pod)[-1:]:
                 evidence.append(event_evidence(event))
-        return f"{len(schedulable)} schedulable node(s) for {state.desired} replicas", evidence
+        return f"{counted(len(schedulable), 'schedulable node')} for {counted(state.desired, 'replica')}", evidence
     return None

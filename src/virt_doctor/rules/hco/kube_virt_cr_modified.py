@@ -7,6 +7,7 @@ from typing import Any
 
 from virt_doctor.rules.api import CannotEvaluate, Detection, Evidence, Snapshot, Subject, a, rule
 from virt_doctor.rules.diagnose.metrics import holding, metric_evidence
+from virt_doctor.wording import counted
 
 # HyperConverged spec field -> where HCO writes it in the KubeVirt CR
 KUBEVIRT_MIRRORS: tuple[tuple[tuple[str, ...], tuple[str, ...]], ...] = (
@@ -38,16 +39,16 @@ CONDITION = "sum by (component_name) (increase(kubevirt_hco_out_of_band_modifica
       metrics_optional=True)
 def kube_virt_cr_modified(snap: Snapshot) -> Iterator[Detection]:
     """HCO counted out-of-band edits of an operand in the last 10 minutes, or the KubeVirt CR differs from HCO's ask."""
-    counted = holding(snap, "KubeVirtCRModified") if snap.metrics is not None else []
-    for series, since in counted:
+    edited = holding(snap, "KubeVirtCRModified") if snap.metrics is not None else []
+    for series, since in edited:
         component = series.labels.get("component_name", "")
         kind, _, name = component.partition("/")
         yield Detection(Subject(kind.capitalize() if kind != "kubevirt" else "KubeVirt", "", name or component),
-                        "operand-edited", f"{series.last:.0f} out-of-band change(s) of {component} in the last 10 "
-                        "minutes, which HCO reverted", since=since,
+                        "operand-edited", f"{counted(max(1, round(series.last)), 'out-of-band change')} of {component} "
+                        "in the last 10 minutes, which HCO reverted", since=since,
                         evidence=(metric_evidence("kubevirt_hco_out_of_band_modifications_total increase (10m)",
                                                   series),), labels={"component_name": component})
-    if counted:
+    if edited:
         return
     if not (snap.kind("HyperConverged") and snap.kind("KubeVirt")):
         if snap.metrics is not None:
@@ -77,7 +78,8 @@ def kube_virt_cr_modified(snap: Snapshot) -> Iterator[Detection]:
                                  value="(not set)" if actual is MISSING else actual,
                                  note=f"HyperConverged spec.{'.'.join(hco_path)} asks for {wanted}"))
     yield Detection(Subject("KubeVirt", a.namespace(kubevirt), a.name(kubevirt)), "operand-edited",
-                    f"the KubeVirt CR differs from the HyperConverged CR in {len(differences)} field(s) HCO owns: "
+                    f"the KubeVirt CR differs from the HyperConverged CR in {counted(len(differences), 'field')} "
+                    "HCO owns: "
                     "someone edited the operand directly", evidence=tuple(evidence),
                     params={"hco-namespace": a.namespace(hco), "kubevirt-namespace": a.namespace(kubevirt)},
                     labels={"component_name": f"kubevirt/{a.name(kubevirt)}"})

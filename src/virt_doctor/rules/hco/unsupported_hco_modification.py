@@ -7,6 +7,7 @@ from collections.abc import Iterator
 import orjson
 
 from virt_doctor.rules.api import Detection, Evidence, Snapshot, Subject, a, rule
+from virt_doctor.wording import counted
 
 # annotation -> the operand HCO patches with it
 JSONPATCH_TARGETS = {
@@ -35,7 +36,7 @@ def unsupported_hco_modification(snap: Snapshot) -> Iterator[Detection]:
                 evidence += [Evidence(object=f"{target} (operand)", path=str(op.get("path")),
                                       value=op.get("value"), note=f"JSON Patch {op.get('op')}")
                              for op in operations if isinstance(op, dict)]
-                what = f"{len(operations)} operation(s)"
+                what = counted(len(operations), "operation")
             else:
                 what = "a patch that is not valid JSON"
             yield Detection(Subject("HyperConverged", a.namespace(hco), a.name(hco)), "jsonpatch-annotation",

@@ -9,6 +9,7 @@ from virt_doctor.rules.api import Detection, Evidence, Snapshot, Subject, a, rul
 from virt_doctor.rules.diagnose.components import VIRT_OPERATOR, component_state
 from virt_doctor.rules.diagnose.evidence import field
 from virt_doctor.timeutil import parse_time
+from virt_doctor.wording import counted
 
 LEASE = "virt-operator"
 
@@ -24,7 +25,7 @@ def no_leading_virt_operator(snap: Snapshot) -> Iterator[Detection]:
     subject = Subject("Lease", ns, LEASE)
     params = {"kubevirt-namespace": ns, "pod": a.name(state.ready[0])}
     lease = snap.get("Lease", ns, LEASE)
-    pods = f"{len(state.ready)} ready virt-operator pod(s): {', '.join(a.name(p) for p in state.ready)}"
+    pods = f"{counted(len(state.ready), 'ready virt-operator pod')}: {', '.join(a.name(p) for p in state.ready)}"
     if lease is None:
         yield Detection(subject, "unknown", f"no virt-operator leader Lease exists in {ns} ({pods})",
                         evidence=(Evidence(object=subject.ref(), note="not found in the source"),), params=params,

@@ -33,6 +33,7 @@ from virt_doctor.rules.diagnose.vms import (
     vmi_of,
     volume_claims,
 )
+from virt_doctor.wording import counted
 
 Obj = dict[str, Any]
 DEFAULT_SC = "storageclass.kubernetes.io/is-default-class"
@@ -83,7 +84,7 @@ def diagnose(snap: Snapshot, vm: Obj, vmi: Obj | None) -> Detection:
         collected = controller.workload is not None or bool(controller.pods)  # else the source just lacks them
         if collected and not controller.ready:
             return found("virt-controller-unavailable", "no virt-controller pod is ready to create the VMI",
-                         [Evidence(object=controller.ref(), value=f"{len(controller.pods)} pods, 0 ready",
+                         [Evidence(object=controller.ref(), value=f"{counted(len(controller.pods), 'pod')}, 0 ready",
                                    note="nothing creates VMIs")])
     storage = _storage_problem(snap, vm)
     if storage is not None:
