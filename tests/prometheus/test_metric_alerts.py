@@ -108,3 +108,13 @@ def test_resource_findings_carry_a_valid_hco_patch(faulty: Report) -> None:
     assert request.endswith("m") and int(request[:-1]) >= 500  # 25% over the 0.5 cores it uses
     vm = next(f for f in faulty.findings if f.alert == "KubevirtVmHighMemoryUsage")
     assert any('"memory":"' in s.command and "<memory>" not in s.command for s in vm.remediation)
+
+
+def test_resource_findings_state_usage_and_request_in_units(faulty: Report) -> None:
+    """Usage and request both carry their unit: cores for CPU, whole MiB for memory."""
+    import re
+
+    cpu = next(f for f in faulty.findings if f.alert == "KubeVirtComponentExceedsRequestedCPU")
+    assert re.search(r"\(\d+\.\d\d cores used, \d+\.\d\d cores requested\)", cpu.summary), cpu.summary
+    memory = next(f for f in faulty.findings if f.alert == "KubeVirtComponentExceedsRequestedMemory")
+    assert re.search(r"\(\d+ MiB used, \d+ MiB requested\)", memory.summary), memory.summary

@@ -38,8 +38,10 @@ def rest_errors(snap: Snapshot, alert: str, component: Component, share: str) ->
         failures = sorted(answer(snap, alert, "failures"), key=lambda s: s.last, reverse=True)
         pods = sorted(answer(snap, alert, "by_pod"), key=lambda s: s.last, reverse=True)
         pod_name = pods[0].labels.get("pod", "") if pods else ""
-        evidence = [metric_evidence("failing share of REST calls", series, f"threshold {share}")]
-        evidence += [metric_evidence("failing calls/s by code, verb, resource", f) for f in failures[:3]]
+        evidence = [metric_evidence("failing share of REST calls", series, f"threshold {share}",
+                                     value=f"{series.last:.0%}")]
+        evidence += [metric_evidence("failing calls by code, verb, resource", f, value=f"{f.last:.2f}/s")
+                     for f in failures[:3]]
         top = failures[0].labels if failures else {}
         code = top.get("code", "")
         pod = next((p for p in component_state(snap, component).pods if a.name(p) == pod_name), None)

@@ -36,20 +36,24 @@ def exceeds_request(snap: Snapshot, alert: str, resource: str) -> Iterator[Detec
         request, usage = requests.get((pod, container)), usages.get((pod, container))
         held = (snap.at - since).total_seconds()
         cause = "request-too-low" if (pod, container) in sustained else "usage-spike"
-        unit = "cores" if resource == "cpu" else "MiB"
-        scale = 1.0 if resource == "cpu" else 1 / 2**20
-        shown = f"{usage * scale:.2f} {unit} used, {request * scale:.2f} requested" if usage and request else \
-            f"{series.last * scale:.2f} {unit} over the request"
+        shown = f"{_amount(resource, usage)} used, {_amount(resource, request)} requested" if usage and request \
+            else f"{_amount(resource, series.last)} over the request"
         suggested = _suggest(resource, usage if usage is not None else (request or 0) + series.last)
+        how_long = "over the request for all of the last 30 min" if cause == "request-too-low" \
+            else f"over the request for {int(held // 60)} min"
         yield Detection(
             Subject("Pod", series.labels.get("namespace", ""), pod), cause,
             f"{container} in {pod} uses more {resource} than it requests ({shown})", since=since,
-            evidence=(metric_evidence(f"{resource} used minus requested", series,
-                                      "over the request for all of the last 30 min" if cause == "request-too-low"
-                                      else f"over the request for {int(held // 60)} min"),),
+            evidence=(metric_evidence(f"{resource} used minus requested", series, how_long,
+                                      value=_amount(resource, series.last)),),
             params={"kubevirt-namespace": series.labels.get("namespace", ""), "pod": pod, "container": container,
                     "request": suggested, "resource": resource},
             labels={"container": container})
+
+
+def _amount(resource: str, value: float) -> str:
+    """CPU in cores, memory in whole MiB: the units `kubectl top` speaks."""
+    return f"{value:.2f} cores" if resource == "cpu" else f"{value / 2**20:.0f} MiB"
 
 
 def _suggest(resource: str, usage: float) -> str:

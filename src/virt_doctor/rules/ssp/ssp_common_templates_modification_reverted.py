@@ -20,5 +20,5 @@ def ssp_common_templates_modification_reverted(snap: Snapshot) -> Iterator[Detec
         yield Detection(Subject("Deployment", ns, "ssp-operator"), "template-edited",
                         f"the SSP operator reverted {counted(max(1, round(series.last)), 'edit')} of common templates "
                         "in the last hour",
-                        since=since, evidence=(metric_evidence("common templates restored (1h)", series),),
+                        since=since, evidence=(metric_evidence("common templates restored (1h)", series, value=f"{series.last:.0f}"),),
                         params={"ssp-namespace": ns})

@@ -17,5 +17,5 @@ def ssp_high_rate_rejected_vms(snap: Snapshot) -> Iterator[Detection]:
         ns = series.labels.get("namespace", "")
         yield Detection(Subject("Deployment", ns, "virt-template-validator"), "invalid-vm-specs",
                         f"the template validator rejected {series.last:.0f} VM changes in the last hour", since=since,
-                        evidence=(metric_evidence("rejected VMs (1h)", series, "more than 5"),),
+                        evidence=(metric_evidence("rejected VMs (1h)", series, "more than 5", value=f"{series.last:.0f}"),),
                         params={"ssp-namespace": ns})

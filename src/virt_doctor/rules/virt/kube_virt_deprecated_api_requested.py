@@ -20,5 +20,5 @@ def kube_virt_deprecated_api_requested(snap: Snapshot) -> Iterator[Detection]:
         api = f"{labels.get('resource', '?')}.{labels.get('group', 'kubevirt.io')}/{labels.get('version', '?')}"
         yield Detection(Subject("APIResource", "", api), "old-client",
                         f"{series.last:.0f} requests to the deprecated API {api} in the last 10 minutes", since=since,
-                        evidence=(metric_evidence("requests to a deprecated version (10m)", series),),
+                        evidence=(metric_evidence("requests to a deprecated version (10m)", series, value=f"{series.last:.0f}"),),
                         labels={"resource": labels.get("resource", ""), "version": labels.get("version", "")})

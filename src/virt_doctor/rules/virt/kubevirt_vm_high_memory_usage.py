@@ -35,6 +35,7 @@ def kubevirt_vm_high_memory_usage(snap: Snapshot) -> Iterator[Detection]:
         yield Detection(Subject("VirtualMachine", ns, vm), "memory-limit-too-low",
                         f"VM {ns}/{vm}'s compute container has {series.last / 2**20:.0f} MiB left before its memory "
                         "limit; the guest is killed if it runs out", since=since,
-                        evidence=(metric_evidence("memory headroom of the compute container (bytes)", series,
-                                                  f"under {HEADROOM // 2**20} MiB"),),
+                        evidence=(metric_evidence("memory headroom of the compute container", series,
+                                                  f"under {HEADROOM // 2**20} MiB",
+                                                  value=f"{series.last / 2**20:.0f} MiB"),),
                         params=params)
