@@ -137,3 +137,12 @@ def test_version_and_help() -> None:
     assert code == 0 and out.startswith("virt-doctor ")
     code, out, _ = run("scan", "--help")
     assert "--from" in out and "Exit status" in out
+
+
+def test_a_tree_of_only_malformed_objects_says_why_in_one_line(tmp_path: Path) -> None:
+    (tmp_path / "a.yaml").write_text("apiVersion: v1\nkind: Pod\nmetadata: just-a-name\n")
+    (tmp_path / "b.yaml").write_text("apiVersion: v1\nmetadata: {name: x}\n")
+    code, _, err = run("scan", "--from", str(tmp_path), "--at", "2026-11-20T09:00:00Z")
+    assert code == 2
+    assert "no Kubernetes objects found" in err and "metadata that is a str" in err and "(and 1 more)" in err
+    assert len(err.strip().splitlines()) == 1 and "Traceback" not in err

@@ -42,7 +42,9 @@ def test_a_crashing_rule_is_isolated_and_reported(registry: Registry) -> None:
     report = evaluate(snap_of({"kind": "Node", "apiVersion": "v1", "metadata": {"name": "n1"}}), registry=registry)
     coverage = {c.alert: c for c in report.coverage}
     assert coverage["VirtHandlerDown"].status == "skipped"
-    assert coverage["VirtHandlerDown"].reason == "internal error in rule: RuntimeError: boom"
+    reason = coverage["VirtHandlerDown"].reason
+    assert reason.startswith("internal error in rule (") and reason.endswith("): RuntimeError: boom"), reason
+    assert "test_engine.py" not in reason  # points at virt-doctor code only (no package frame here)
     assert coverage["VirtAPIDown"].status == "evaluated"
     assert [f.alert for f in report.findings] == ["VirtAPIDown"]
     finding = report.findings[0]
@@ -75,7 +77,8 @@ def test_undeclared_cause_is_a_rule_bug(registry: Registry) -> None:
         yield Detection(Subject("Node", "", "n1"), "node-not-ready", "x")
 
     report = evaluate(snap_of(), registry=registry, only=["VirtHandlerDown"])
-    assert report.coverage[0].reason.startswith("internal error in rule: ValueError")
+    assert report.coverage[0].reason.startswith("internal error in rule (rules/engine.py:")
+    assert "): ValueError" in report.coverage[0].reason
 
 
 def test_registering_an_alert_twice_raises(registry: Registry) -> None:
@@ -127,3 +130,13 @@ def test_dump_from_disk_at_fixed_time_gives_the_same_report_twice(simulated: Sim
     path, _ = simulated(["handler-crashloop"])
     assert scan(path) == scan(path)
     assert load_dump(Path(path)).at == load_dump(Path(path)).at
+
+
+def test_an_object_a_key_function_cannot_read_is_a_warning_not_a_crash() -> None:
+    """A real dump may hold odd objects; one of them must not stop the scan."""
+    odd = {"kind": "Pod", "apiVersion": "v1", "metadata": {"name": "p", "namespace": "n", "ownerReferences": ["x"]}}
+    snap = Snapshot(objects=[odd, {"kind": "Node", "apiVersion": "v1", "metadata": {"name": "n1"}}], at=AT,
+                    source=SourceInfo("dump", "x"))
+    assert snap.get("Pod", "n", "p") is odd  # still found by name
+    report = evaluate(snap)
+    assert any(w.startswith("Pod/n/p: a field has an unexpected shape") for w in report.warnings), report.warnings

@@ -70,6 +70,8 @@ def test_bad_files_are_named_and_the_rest_is_read(tmp_path: Path) -> None:
     write(tmp_path, "broken.yaml", "apiVersion: v1\nkind: Pod\nmetadata:\n  name: [unclosed\n")
     write(tmp_path, "nokind.yaml", "apiVersion: v1\nmetadata: {name: x}\n")
     write(tmp_path, "bad.json", "{not json")
+    write(tmp_path, "flatmeta.yaml", "apiVersion: v1\nkind: Pod\nmetadata: p2\n")
+    write(tmp_path, "liststatus.json", '{"apiVersion": "v1", "kind": "Node", "metadata": {"name": "n"}, "status": []}')
     (tmp_path / "latin1.yaml").write_bytes(b"kind: Pod\nmetadata: {name: caf\xe9}\n")
     raw = read_dump(tmp_path)
     assert [o["metadata"]["name"] for o in raw.objects] == ["p1"]
@@ -79,7 +81,10 @@ def test_bad_files_are_named_and_the_rest_is_read(tmp_path: Path) -> None:
     assert "nokind.yaml: object without kind" in text
     assert "bad.json: invalid JSON" in text
     assert "latin1.yaml: not UTF-8" in text
-    assert sorted(raw.skipped_files) == ["bad.json", "broken.yaml", "latin1.yaml", "nokind.yaml"]
+    assert "flatmeta.yaml: object with a metadata that is a str, not a mapping" in text
+    assert "liststatus.json: object with a status that is a list, not a mapping" in text
+    assert sorted(raw.skipped_files) == ["bad.json", "broken.yaml", "flatmeta.yaml", "latin1.yaml",
+                                         "liststatus.json", "nokind.yaml"]
 
 
 def test_unreadable_sources_are_errors(tmp_path: Path) -> None:

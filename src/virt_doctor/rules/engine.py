@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import traceback
 from collections.abc import Iterable
 
 from virt_doctor.catalog.catalog import Catalog, CatalogEntry, StepEntry, fill, load_catalog
@@ -49,7 +50,8 @@ def evaluate(snap: Snapshot, registry: Registry | None = None, catalog: Catalog 
             coverage.append(Coverage(entry.name, "skipped", str(exc)))
             continue
         except Exception as exc:  # one broken rule never costs the others
-            coverage.append(Coverage(entry.name, "skipped", f"internal error in rule: {type(exc).__name__}: {exc}"))
+            coverage.append(Coverage(entry.name, "skipped",
+                                     f"internal error in rule ({_where(exc)}): {type(exc).__name__}: {exc}"))
             continue
         coverage.append(Coverage(entry.name, "evaluated"))
         findings.extend(produced)
@@ -61,12 +63,19 @@ def evaluate(snap: Snapshot, registry: Registry | None = None, catalog: Catalog 
                 "skipped_files": list(snap.source.skipped_files)},
         coverage=tuple(coverage),
         findings=tuple(findings),
-        warnings=snap.source.warnings,
+        warnings=snap.source.warnings + tuple(dict.fromkeys(snap.unindexed)),
     )
     return cross_check(snap, report, catalog)
 
 
 _SEVERITY_ORDER = {"critical": 0, "warning": 1, "info": 2}
+
+
+def _where(exc: BaseException) -> str:
+    """file:line of the innermost virt-doctor frame, so a bug report can point at the code."""
+    frames = [f for f in traceback.extract_tb(exc.__traceback__) if "virt_doctor" in f.filename]
+    last = frames[-1] if frames else None
+    return f"{last.filename.rsplit('virt_doctor/', 1)[-1]}:{last.lineno}" if last else "unknown place"
 
 
 def _default_registry() -> Registry:

@@ -62,6 +62,7 @@ class Snapshot:
 
     def __post_init__(self) -> None:
         self.memo: dict[str, Any] = {}
+        self.unindexed: list[str] = []  # objects a key function could not read, as warnings
         self.objects = _dedupe(self.objects)
         self.by_kind: dict[str, list[Obj]] = defaultdict(list)
         self.by_key: dict[tuple[str, str, str], Obj] = {}
@@ -82,7 +83,12 @@ class Snapshot:
             if object_uid:
                 by_uid[object_uid] = obj
             for kind_table, key_fn in per_kind.get(kind, ()):
-                key = key_fn(obj)
+                try:
+                    key = key_fn(obj)
+                except (AttributeError, TypeError, KeyError, IndexError, ValueError) as exc:
+                    self.unindexed.append(f"{a.ref(obj)}: a field has an unexpected shape ({exc}); "
+                                          "rules may not see this object")
+                    continue
                 if key is not None:
                     kind_table[key].append(obj)
 

@@ -76,7 +76,9 @@ def read_dump(path: str | os.PathLike[str]) -> RawDump:
             raw.warnings.append(f"{rel}: unreadable ({exc})")
             raw.skipped_files.append(rel)
     if not raw.objects:
-        raise SourceError(f"{root}: no Kubernetes objects found (looked for .yaml, .yml and .json files)")
+        why = f"; {raw.warnings[0]}" + (f" (and {len(raw.warnings) - 1} more)" if len(raw.warnings) > 1 else "") \
+            if raw.warnings else ""
+        raise SourceError(f"{root}: no Kubernetes objects found (looked for .yaml, .yml and .json files){why}")
     raw.strings = StringPool()  # the pool's table is not needed once loading is done
     return raw
 
@@ -227,17 +229,31 @@ def _add_document(raw: RawDump, rel: str, index: int, document: Any, multi: bool
             if isinstance(item, dict) and not item.get("kind") and item_kind:
                 item["kind"] = item_kind
                 item.setdefault("apiVersion", document.get("apiVersion", "v1"))
-            if isinstance(item, dict) and item.get("kind"):
+            problem = _malformed(item)
+            if problem is None:
                 raw.objects.append(_clean(raw, item))
                 added += 1
             else:
-                raw.warnings.append(f"{where}: item {position} has no kind; skipped")
+                raw.warnings.append(f"{where}: item {position} {problem}; skipped")
         return added
-    if not kind or not isinstance(kind, str):
-        raw.warnings.append(f"{where}: object without kind; skipped")
+    problem = _malformed(document)
+    if problem is not None:
+        raw.warnings.append(f"{where}: object {problem}; skipped")
         return 0
     raw.objects.append(_clean(raw, document))
     return 1
+
+
+def _malformed(obj: Any) -> str | None:
+    """Why `obj` is not shaped like a Kubernetes object (rules trust kind, metadata, spec and status), or None."""
+    if not isinstance(obj, dict):
+        return f"is a {type(obj).__name__}, not a Kubernetes object"
+    if not obj.get("kind") or not isinstance(obj["kind"], str):
+        return "without kind"
+    for key in ("metadata", "spec", "status"):
+        if obj.get(key) is not None and not isinstance(obj[key], dict):
+            return f"with a {key} that is a {type(obj[key]).__name__}, not a mapping"
+    return None
 
 
 def _clean(raw: RawDump, obj: dict[str, Any]) -> dict[str, Any]:
