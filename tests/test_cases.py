@@ -36,6 +36,8 @@ def test_cause_is_diagnosed(case_file: Path, simulated: SimulateFn) -> None:
     finding = matching[0]
     assert finding.cause.id == expect["cause"], [e.note or e.value for e in finding.evidence]
     assert finding.state == expect["state"]
+    for words in expect.get("summary_contains", []):
+        assert words.format(**fields) in finding.summary, finding.summary
     assert finding.evidence, "a diagnosis names its evidence"
     assert finding.remediation, "a diagnosis proposes remediation"
     # commands are filled with the real names, never left as placeholders the rule knows

@@ -187,7 +187,7 @@ def diagnose_component(snap: Snapshot, state: ComponentState, low_count: bool = 
         return Diagnosis(cause, f"{a.name(pod)}: {problem.detail} ({counts})", tuple(workload_evidence + evidence),
                          params, problem.since)
     if len(state.pods) < state.desired:
-        return Diagnosis("unknown", f"{state.desired} wanted but only {len(state.pods)} pods exist ({counts})",
+        return Diagnosis("unknown", f"{counted(state.desired, 'replica')} wanted but only {len(state.pods)} exist ({counts})",
                          tuple(workload_evidence), params,
                          checked=("pods and their states", f"{state.component.kind} conditions and events"))
     return Diagnosis("unknown", f"the objects do not show why ({counts})", tuple(workload_evidence), params,

@@ -22,6 +22,6 @@ def low_kvm_nodes_count(snap: Snapshot) -> Iterator[Detection]:
     evidence = [Evidence(object=a.ref(n), path=f"status.allocatable[{KVM}]",
                          value=(a.status(n).get("allocatable") or {}).get(KVM), note="no KVM") for n in without[:10]]
     yield Detection(Subject("KubeVirt", a.namespace(cr), a.name(cr)), "kvm-missing-on-nodes",
-                    f"only {len(with_kvm)} of {len(workers)} worker nodes offer KVM "
-                    f"({', '.join(a.name(n) for n in with_kvm) or 'none'}); live migration needs two",
+                    (f"only {a.name(with_kvm[0])} of {len(workers)} worker nodes offers KVM" if with_kvm
+                     else f"none of {len(workers)} worker nodes offers KVM") + "; live migration needs two",
                     evidence=tuple(evidence), params={"node": a.name(without[0])} if without else {})
