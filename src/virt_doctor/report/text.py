@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import orjson
 from rich.console import Console, Group
 from rich.markup import escape
 from rich.table import Table
@@ -20,6 +21,13 @@ def _age(report: Report, finding: Finding) -> str:
     return f" for {human_age(at - since)}" if since and at else ""
 
 
+def shown_value(value: object) -> str:
+    """A field's value as the object spells it: JSON for lists, maps and booleans, text as is."""
+    if isinstance(value, dict | list | tuple | bool):
+        return orjson.dumps(value, default=str).decode()
+    return str(value)
+
+
 def evidence_line(ev: Evidence) -> str:
     """One evidence item as a single readable line."""
     parts = [ev.object]
@@ -27,7 +35,7 @@ def evidence_line(ev: Evidence) -> str:
         parts.append(ev.path)
     line = " ".join(parts)
     if ev.value not in (None, ""):
-        line += f" = {ev.value}"
+        line += f" = {shown_value(ev.value)}"
     if ev.note:
         line += f"  ({ev.note})" if ev.value not in (None, "") or ev.path else f": {ev.note}"
     return line

@@ -38,8 +38,10 @@ def cdi_default_storage_class_degraded(snap: Snapshot) -> Iterator[Detection]:
     annotation = DEFAULT_VIRT_SC if which.startswith("the default virt") else DEFAULT_SC
     evidence: list[Evidence] = [field(sc, f"metadata.annotations[{annotation}]", "true", which)]
     if not rwx:
-        modes = [f"{cps.get('accessModes')}/{cps.get('volumeMode')}" for cps in a.status(profile).get("claimPropertySets") or []]
-        evidence.append(field(profile, "status.claimPropertySets", modes or None, "no ReadWriteMany: VMs cannot live-migrate"))
+        modes = [f"{'+'.join(cps.get('accessModes') or [])}/{cps.get('volumeMode') or 'Filesystem'}"
+                 for cps in a.status(profile).get("claimPropertySets") or []]
+        evidence.append(field(profile, "status.claimPropertySets", ", ".join(modes) or None,
+                              "no ReadWriteMany: VMs cannot live-migrate"))
     if not smart:
         evidence.append(field(profile, "status.cloneStrategy", a.status(profile).get("cloneStrategy"), how))
     # prefer a capable class that is already marked default-virt (two are, or this alert would not name this one)

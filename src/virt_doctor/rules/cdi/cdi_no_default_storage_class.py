@@ -31,7 +31,8 @@ def cdi_no_default_storage_class(snap: Snapshot) -> Iterator[Detection]:
     candidates = sorted(a.name(sc) for sc in snap.kind("StorageClass"))
     yield Detection(
         Subject("DataVolume", a.namespace(first), a.name(first)), "no-default",
-        f"no storage class is marked default, and {counted(len(pending), 'DataVolume')} that name none wait for one "
+        f"no storage class is marked default, and {counted(len(pending), 'DataVolume')} that "
+        f"{'names none waits' if len(pending) == 1 else 'name none wait'} for one "
         f"({names}{', ...' if len(pending) > 5 else ''})",
         since=min((t for t in (a.created(d) for d in pending) if t), default=None), evidence=tuple(evidence),
         params={"storage-class": candidates[0]} if candidates else {})

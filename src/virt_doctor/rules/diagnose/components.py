@@ -181,10 +181,12 @@ def diagnose_component(snap: Snapshot, state: ComponentState, low_count: bool = 
         params["pod"] = a.name(pod)
         if a.pod_node(pod) or a.daemon_pod_node(pod):
             params["node"] = a.pod_node(pod) or a.daemon_pod_node(pod)
-        evidence = list(problem.evidence)
-        if cause == "dns-failure":
-            evidence += _dns_lines(snap, pod, problem.container or state.component.container)
-        return Diagnosis(cause, f"{a.name(pod)}: {problem.detail} ({counts})", tuple(workload_evidence + evidence),
+        evidence, detail = list(problem.evidence), problem.detail
+        if cause == "dns-failure":  # the same log lines, read as what they are: lookups failing
+            container = problem.container or state.component.container
+            evidence = [e for e in evidence if not (e.path or "").startswith("log ")] + _dns_lines(snap, pod, container)
+            detail = f"container {container} crash-loops and cannot resolve names (DNS lookups fail)"
+        return Diagnosis(cause, f"{a.name(pod)}: {detail} ({counts})", tuple(workload_evidence + evidence),
                          params, problem.since)
     if len(state.pods) < state.desired:
         return Diagnosis("unknown", f"{counted(state.desired, 'replica')} wanted but only {len(state.pods)} exist ({counts})",

@@ -40,9 +40,9 @@ def placement_exclusion(snap: Snapshot, ds: Obj | None, node: Obj) -> list[Evide
     placement = ((a.spec(cr).get("workloads") or {}).get("nodePlacement") or {}) if cr else {}
     selector = placement.get("nodeSelector") or {}
     if selector and not a.selector_matches(selector, node_labels):
-        missing = {k: v for k, v in selector.items() if node_labels.get(k) != str(v)}
+        missing = ", ".join(f"{k}={v}" for k, v in selector.items() if node_labels.get(k) != str(v))
         evidence.append(field(cr, "spec.workloads.nodePlacement.nodeSelector", selector,  # type: ignore[arg-type]
-                              f"node {a.name(node)} lacks {missing}"))
+                              f"node {a.name(node)} lacks the label {missing}"))
     if placement.get("affinity") and not a.required_affinity_matches(placement["affinity"], node_labels):
         evidence.append(field(cr, "spec.workloads.nodePlacement.affinity", "required node affinity",  # type: ignore[arg-type]
                               f"node {a.name(node)} does not satisfy it"))

@@ -9,6 +9,7 @@ from virt_doctor.rules.diagnose.evidence import field
 from virt_doctor.rules.diagnose.nodes import KVM, untolerated_taints
 from virt_doctor.snapshot import access as a
 from virt_doctor.snapshot.snapshot import Snapshot
+from virt_doctor.wording import counted
 
 Obj = dict[str, Any]
 
@@ -60,11 +61,12 @@ def constraint_misses(vm: Obj, nodes: list[Obj]) -> tuple[list[Obj], list[Eviden
     if rejected_selector:
         evidence.append(field(vm, "spec.template.spec.nodeSelector" if selector else "spec.template.spec.affinity",
                               selector or "required node affinity",
-                              f"matches none of {rejected_selector} candidate node(s)" if not admitted
-                              else f"excludes {rejected_selector} node(s)"))
+                              f"matches none of {counted(rejected_selector, 'candidate node')}" if not admitted
+                              else f"excludes {counted(rejected_selector, 'node')}"))
     if rejected_taint:
         evidence.append(field(vm, "spec.template.spec.tolerations", tolerations,
-                              f"{rejected_taint} node(s) carry taints the VM does not tolerate"))
+                              f"{counted(rejected_taint, 'node')} {'carries' if rejected_taint == 1 else 'carry'} taints "
+                              "the VM does not tolerate"))
     return admitted, evidence
 
 

@@ -77,7 +77,7 @@ def diagnose(snap: Snapshot, vm: Obj, vmi: Obj | None) -> Detection:
     if invalid:
         return found("invalid-spec", str(invalid[0].note), invalid)
     if state == "Terminating" and a.finalizers(vm):
-        return found("stuck-finalizer", f"deletion waits on finalizers {a.finalizers(vm)}",
+        return found("stuck-finalizer", f"deletion waits on finalizers {', '.join(a.finalizers(vm))}",
                      [field(vm, "metadata.finalizers", a.finalizers(vm))])
     if vmi is None and state in ("Starting", "Provisioning", "Unknown"):
         controller = component_state(snap, VIRT_CONTROLLER)
@@ -244,7 +244,7 @@ def _scheduling_problem(snap: Snapshot, vm: Obj, vmi: Obj | None
     need = memory_request(vm)
     if need and all(free_memory(snap, n) < need for n in admitted):
         best = max(admitted, key=lambda n: free_memory(snap, n))
-        return ("insufficient-resources", f"no node has {need / 2**30:.1f} GiB of memory free",
+        return ("insufficient-resources", f"no node has {f'{need / 2**30:.1f}'.removesuffix('.0')} GiB of memory free",
                 evidence + [field(best, "status.allocatable.memory", (a.status(best).get("allocatable") or {}).get(
                     "memory"), f"most free: {free_memory(snap, best) / 2**30:.1f} GiB after pod requests")], {})
     if message_cause:
