@@ -43,7 +43,8 @@ def test_cause_is_diagnosed(case_file: Path, simulated: SimulateFn) -> None:
     # commands are filled with the real names, never left as placeholders the rule knows
     for step in finding.remediation:
         for placeholder in ("<namespace>", "<vm>", "<node>", "<kubevirt-namespace>", "<cdi-namespace>",
-                            "<hco-namespace>", "<cnao-namespace>", "<ssp-namespace>", "<hpp-namespace>", "<pod>"):
+                            "<hco-namespace>", "<cnao-namespace>", "<ssp-namespace>", "<hpp-namespace>", "<pod>",
+                            "<missing-name>", "<secret-or-configmap>"):
             assert placeholder not in step.command, step.command
     # a step meant for the failing pod never names a healthy one
     ready = {o["metadata"]["name"] for o in cluster.objects() if o.get("kind") == "Pod" and any(

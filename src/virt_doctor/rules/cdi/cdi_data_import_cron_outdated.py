@@ -39,6 +39,11 @@ def diagnose(snap: Snapshot, cron: dict[str, Any], up_to_date: dict[str, Any], s
     head = f"DataImportCron {ns}/{name} is not up to date ({up_to_date.get('reason') or 'no reason'})"
     subject = Subject("DataImportCron", ns, name)
     params = {"namespace": ns, "dataimportcron": name}
+    imports = a.status(cron).get("currentImports") or []
+    dv_name = (imports[-1].get("DataVolumeName") if imports else None) or \
+        ((a.status(cron).get("lastImportedPVC") or {}).get("name"))
+    if dv_name:
+        params["dv"] = str(dv_name)
     since = a.transitioned(up_to_date)
     if up_to_date.get("reason") in REGISTRY_REASONS:
         url = ((((a.spec(cron).get("template") or {}).get("spec") or {}).get("source") or {}).get("registry") or {})
@@ -50,9 +55,6 @@ def diagnose(snap: Snapshot, cron: dict[str, Any], up_to_date: dict[str, Any], s
                                                                           "<storage-class>")},
                          evidence=tuple(base + [Evidence(object=f"StorageClass/{storage_class}",
                                                          note="named by the cron, not found")]))
-    imports = a.status(cron).get("currentImports") or []
-    dv_name = (imports[-1].get("DataVolumeName") if imports else None) or \
-        ((a.status(cron).get("lastImportedPVC") or {}).get("name"))
     dv = snap.get("DataVolume", ns, str(dv_name)) if dv_name else None
     if dv is not None and (a.status(dv).get("phase") != "Succeeded"):
         params["dv"] = a.name(dv)

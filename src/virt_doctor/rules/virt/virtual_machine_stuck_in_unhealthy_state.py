@@ -92,7 +92,10 @@ def diagnose(snap: Snapshot, vm: Obj, vmi: Obj | None) -> Detection:
         return found(cause, why, evidence, extra={"dv": claim, "pvc": claim})
     missing = _missing_references(snap, vm)
     if missing:
-        return found("missing-secret-or-configmap", str(missing[0].note), missing)
+        kind, missing_name = missing[0].object.split("/")[0], missing[0].object.rsplit("/", 1)[-1]
+        return found("missing-secret-or-configmap", str(missing[0].note), missing,
+                     extra={"missing-name": missing_name,
+                            "secret-or-configmap": "configmap" if kind == "ConfigMap" else "secret generic"})
     if vmi is not None:
         synced = a.condition(vmi, "Synchronized")
         if state in ("ErrImagePull", "ImagePullBackOff") or (synced and synced.get("reason") in a.IMAGE_PULL_REASONS):
