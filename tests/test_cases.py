@@ -38,6 +38,9 @@ def test_cause_is_diagnosed(case_file: Path, simulated: SimulateFn) -> None:
     assert finding.state == expect["state"]
     for words in expect.get("summary_contains", []):
         assert words.format(**fields) in finding.summary, finding.summary
+    for words in expect.get("remediation_contains", []):
+        assert any(words.format(**fields) in step.command for step in finding.remediation), \
+            [step.command for step in finding.remediation]
     assert finding.evidence, "a diagnosis names its evidence"
     assert finding.remediation, "a diagnosis proposes remediation"
     # commands are filled with the real names, never left as placeholders the rule knows
