@@ -146,3 +146,21 @@ def test_a_tree_of_only_malformed_objects_says_why_in_one_line(tmp_path: Path) -
     assert code == 2
     assert "no Kubernetes objects found" in err and "metadata that is a str" in err and "(and 1 more)" in err
     assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
+
+
+def test_a_long_subject_is_wrapped_in_the_table_never_cut() -> None:
+    """People copy names from the table: a long one must be there whole, even on a narrow terminal."""
+    import os
+    import subprocess
+    import sys
+
+    example = Path(__file__).resolve().parents[2] / "examples" / "broken-cluster"
+    cli = Path(sys.executable).parent / "virt-doctor"
+    result = subprocess.run([str(cli), "scan", "--from", str(example)], capture_output=True, text=True,
+                            env={**os.environ, "COLUMNS": "100"}, check=False)
+    assert result.returncode == 1, result.stderr
+    table = result.stdout.split("\n\n")[1]
+    assert table.startswith("SEVERITY") and "…" not in table
+    assert "DataImportCron/openshift-virtualization-os-images/fedora-image-cron" in "".join(
+        line[table.index("SUBJECT") - table.index("SEVERITY"):].split("  ")[0] for line in table.splitlines()
+        if line.strip())

@@ -64,7 +64,7 @@ def render_table(report: Report, console: Console, wide: bool = False) -> None:
     else:
         table = Table(show_edge=False, pad_edge=False, box=None, header_style="bold")
         for column in ("SEVERITY", "STATE", "ALERT", "SUBJECT", "CAUSE"):
-            table.add_column(column)
+            table.add_column(column, overflow="fold")  # names are wrapped, never cut: people copy them
         for f in report.findings:
             table.add_row(Text(f.severity.upper(), SEVERITY_STYLE.get(f.severity, "")), f.state + _age(report, f),
                           f.alert, f.subject.ref(), f.cause.id)
