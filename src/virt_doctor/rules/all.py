@@ -11,6 +11,7 @@ FAMILIES = ("virt", "cdi", "network", "nodes", "storage", "hco", "ssp")
 
 
 def _import_all() -> None:
+    importlib.import_module(f"{_rules.__name__}.component_pods")  # the table of component-pod alerts
     for family in FAMILIES:
         try:
             package = importlib.import_module(f"{_rules.__name__}.{family}")
