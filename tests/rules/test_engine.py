@@ -140,3 +140,16 @@ def test_an_object_a_key_function_cannot_read_is_a_warning_not_a_crash() -> None
     assert snap.get("Pod", "n", "p") is odd  # still found by name
     report = evaluate(snap)
     assert any(w.startswith("Pod/n/p: a field has an unexpected shape") for w in report.warnings), report.warnings
+
+
+@pytest.mark.parametrize("alert, missing", [
+    ("HPPSharingPoolPathWithOS", "no Pod objects in the source"),
+    ("KubeVirtCRModified", "no HyperConverged and KubeVirt CRs in the source"),
+])
+def test_a_rule_of_metrics_or_objects_skips_only_when_it_has_neither(alert: str, missing: str) -> None:
+    node = {"kind": "Node", "apiVersion": "v1", "metadata": {"name": "n1"}}
+    without = evaluate(snap_of(node), only=[alert]).coverage[0]
+    assert (without.status, without.reason) == ("skipped", f"{missing}, and no Prometheus (--prometheus)")
+    with_prometheus = Snapshot(objects=[node], at=AT, source=SourceInfo("simulated", "test"), metrics={})
+    report = evaluate(with_prometheus, only=[alert])
+    assert report.coverage[0].status == "evaluated" and report.findings == []

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from virt_doctor.report.model import Evidence
+from virt_doctor.rules.detection import CannotEvaluate
 from virt_doctor.snapshot.metrics import Series, holding_since
 from virt_doctor.snapshot.snapshot import Snapshot
 
@@ -17,6 +18,12 @@ def holding(snap: Snapshot, alert: str) -> list[tuple[Series, datetime]]:
         if since is not None:
             found.append((series, since))
     return found
+
+
+def objects_cannot_tell(snap: Snapshot, missing: str) -> None:
+    """For a rule that reads metrics or objects: missing objects say nothing, and without Prometheus nothing does."""
+    if snap.metrics is None:
+        raise CannotEvaluate(f"{missing}, and no Prometheus (--prometheus)")
 
 
 def answer(snap: Snapshot, alert: str, name: str) -> list[Series]:

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from virt_doctor.rules.api import CannotEvaluate, Detection, Evidence, Snapshot, Subject, a, rule
-from virt_doctor.rules.diagnose.metrics import holding, metric_evidence
+from virt_doctor.rules.diagnose.metrics import holding, metric_evidence, objects_cannot_tell
 from virt_doctor.wording import counted
 
 # HyperConverged spec field -> where HCO writes it in the KubeVirt CR
@@ -39,7 +39,7 @@ CONDITION = "sum by (component_name) (increase(kubevirt_hco_out_of_band_modifica
       metrics_optional=True)
 def kube_virt_cr_modified(snap: Snapshot) -> Iterator[Detection]:
     """HCO counted out-of-band edits of an operand in the last 10 minutes, or the KubeVirt CR differs from HCO's ask."""
-    edited = holding(snap, "KubeVirtCRModified") if snap.metrics is not None else []
+    edited = holding(snap, "KubeVirtCRModified")
     for series, since in edited:
         component = series.labels.get("component_name", "")
         kind, _, name = component.partition("/")
@@ -51,9 +51,8 @@ def kube_virt_cr_modified(snap: Snapshot) -> Iterator[Detection]:
     if edited:
         return
     if not (snap.kind("HyperConverged") and snap.kind("KubeVirt")):
-        if snap.metrics is not None:
-            return
-        raise CannotEvaluate("no HyperConverged and KubeVirt CRs in the source, and no Prometheus (--prometheus)")
+        objects_cannot_tell(snap, "no HyperConverged and KubeVirt CRs in the source")
+        return
     hco = snap.kind("HyperConverged")[0]
     kubevirt = next((k for k in snap.kind("KubeVirt") if a.namespace(k) == a.namespace(hco)), None)
     if kubevirt is None:

@@ -5,9 +5,9 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from virt_doctor.rules.api import CannotEvaluate, Detection, Evidence, Snapshot, Subject, a, rule
+from virt_doctor.rules.api import Detection, Evidence, Snapshot, Subject, a, rule
 from virt_doctor.rules.diagnose.components import HPP_CSI, component_state
-from virt_doctor.rules.diagnose.metrics import holding, metric_evidence
+from virt_doctor.rules.diagnose.metrics import holding, metric_evidence, objects_cannot_tell
 
 # hostpath-provisioner's evaluateSharedPathMetric: "pool (NAME, PATH), shares path with OS which can lead to ..."
 SHARED = re.compile(r"pool \((?P<pool>[^,]+), (?P<path>[^)]+)\), shares path with OS")
@@ -20,7 +20,7 @@ CONDITION = "max by (namespace, pod) (kubevirt_hpp_pool_path_shared_with_os) == 
       metrics_optional=True)
 def hpp_sharing_pool_path_with_os(snap: Snapshot) -> Iterator[Detection]:
     """The HPP CSI pods report (metric) or log that a pool path shares a filesystem with the OS."""
-    reported = holding(snap, "HPPSharingPoolPathWithOS") if snap.metrics is not None else []
+    reported = holding(snap, "HPPSharingPoolPathWithOS")
     for series, since in reported:
         ns, pod_name = series.labels.get("namespace", ""), series.labels.get("pod", "")
         pod = snap.get("Pod", ns, pod_name)
@@ -35,17 +35,15 @@ def hpp_sharing_pool_path_with_os(snap: Snapshot) -> Iterator[Detection]:
     if reported:
         return
     if not snap.has_kind("Pod"):
-        if snap.metrics is not None:
-            return
-        raise CannotEvaluate("no Pod objects in the source, and no Prometheus (--prometheus)")
+        objects_cannot_tell(snap, "no Pod objects in the source")
+        return
     state = component_state(snap, HPP_CSI)
     if not state.pods:
         return  # the hostpath provisioner is not deployed
     logged = [(pod, snap.log(a.namespace(pod), a.name(pod), HPP_CSI.container)) for pod in state.pods]
     if not any(log is not None for _, log in logged):
-        if snap.metrics is not None:
-            return
-        raise CannotEvaluate("needs the hostpath-provisioner-csi pods' logs (not in the source) or Prometheus")
+        objects_cannot_tell(snap, "the hostpath-provisioner-csi pods' logs are not in the source")
+        return
     for pod, log in logged:
         if log is None:
             continue
