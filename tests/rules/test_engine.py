@@ -152,4 +152,4 @@ def test_a_rule_of_metrics_or_objects_skips_only_when_it_has_neither(alert: str,
     assert (without.status, without.reason) == ("skipped", f"{missing}, and no Prometheus (--prometheus)")
     with_prometheus = Snapshot(objects=[node], at=AT, source=SourceInfo("simulated", "test"), metrics={})
     report = evaluate(with_prometheus, only=[alert])
-    assert report.coverage[0].status == "evaluated" and report.findings == []
+    assert report.coverage[0].status == "evaluated" and not report.findings
