@@ -32,76 +32,76 @@ for prefix, component in (("VirtApi", "virt-api"), ("VirtController", "virt-cont
                           ("VirtHandler", "virt-handler"), ("VirtOperator", "virt-operator")):
     CASES[f"{prefix}RESTErrorsBurst"] = (rest(component, "0+100x40", "0+1x40"), NS, 1)
     CASES[f"{prefix}RESTErrorsHigh"] = (rest(component, "0+1x40", "0+10x40"), NS, 1)
+def sample(series: str, values: str) -> dict[str, str]:
+    """One input series of a promtool test, in its expanding notation ('0+60x40': 0, 60, 120, ...)."""
+    return {"series": series, "values": values}
+
+
 CONTAINER = {"namespace": "kubevirt", "pod": "virt-controller-5d8f7b6c9-x2x7k", "container": "virt-controller"}
 LABELS = 'namespace="kubevirt",pod="virt-controller-5d8f7b6c9-x2x7k",container="virt-controller"'
-CASES["KubeVirtComponentExceedsRequestedCPU"] = (
-    [{"series": f"container_cpu_usage_seconds_total{{{LABELS}}}", "values": "0+60x40"},
-     {"series": f'kube_pod_container_resource_requests{{{LABELS},resource="cpu"}}', "values": "0.01x40"}], CONTAINER, 1)
-CASES["KubeVirtComponentExceedsRequestedMemory"] = (
-    [{"series": f"container_memory_working_set_bytes{{{LABELS}}}", "values": "629145600x40"},
-     {"series": f'kube_pod_container_resource_requests{{{LABELS},resource="memory"}}', "values": "340787200x40"}],
-    CONTAINER, 0)
+
+
+def usage_and_request(usage_metric: str, resource: str, used: str, requested: str) -> list[dict[str, str]]:
+    return [sample(f"{usage_metric}{{{LABELS}}}", used),
+            sample(f'kube_pod_container_resource_requests{{{LABELS},resource="{resource}"}}', requested)]
+
+
 LAUNCHER = 'namespace="vms",pod="virt-launcher-fedora-1-abcde",container="compute"'
-CASES["KubevirtVmHighMemoryUsage"] = (
-    [{"series": f'kube_pod_container_resource_requests{{{LAUNCHER},resource="memory"}}', "values": "2147483648x40"},
-     {"series": f"container_memory_working_set_bytes{{{LAUNCHER}}}", "values": "2130706432x40"},
-     {"series": f"container_memory_rss{{{LAUNCHER}}}", "values": "1073741824x40"}],
-    {"namespace": "vms", "pod": "virt-launcher-fedora-1-abcde"}, 0)
+
+
+def launcher_memory(working_set: str, rss: str) -> list[dict[str, str]]:
+    return [sample(f'kube_pod_container_resource_requests{{{LAUNCHER},resource="memory"}}', "2147483648x40"),
+            sample(f"container_memory_working_set_bytes{{{LAUNCHER}}}", working_set),
+            sample(f"container_memory_rss{{{LAUNCHER}}}", rss)]
+
+
 API = 'group="kubevirt.io",version="v1alpha3",resource="virtualmachines"'
-CASES["KubeVirtDeprecatedAPIRequested"] = (
-    [{"series": f"apiserver_requested_deprecated_apis{{{API}}}", "values": "1x40"},
-     {"series": f'apiserver_request_total{{{API},verb="POST"}}', "values": "0+2x40"}],
-    {"group": "kubevirt.io", "version": "v1alpha3", "resource": "virtualmachines"}, 1)
 SSP = 'namespace="kubevirt",pod="ssp-operator-7c9d8f-abcde"'
-CASES["SSPFailingToReconcile"] = (
-    [{"series": f"kubevirt_ssp_operator_reconcile_succeeded{{{SSP}}}", "values": "0x40"},
-     {"series": f"up{{{SSP}}}", "values": "1x40"}], NS, 0)
-CASES["SSPHighRateRejectedVms"] = (
-    [{"series": 'kubevirt_ssp_template_validator_rejected_total{namespace="kubevirt",pod="virt-template-validator-1"}',
-      "values": "0+10x40"}], NS, 1)
-CASES["SSPCommonTemplatesModificationReverted"] = (
-    [{"series": f"kubevirt_ssp_common_templates_restored_total{{{SSP}}}", "values": "0 0 1+0x38"}], NS, 2)
+REJECTED = 'kubevirt_ssp_template_validator_rejected_total{namespace="kubevirt",pod="virt-template-validator-1"}'
+RESTORED = f"kubevirt_ssp_common_templates_restored_total{{{SSP}}}"
+OUT_OF_BAND = 'kubevirt_hco_out_of_band_modifications_total{component_name="kubevirt/kubevirt-kubevirt-hyperconverged"}'
+HPP_SHARED = 'kubevirt_hpp_pool_path_shared_with_os{namespace="kubevirt",pod="hostpath-provisioner-csi-abcde"}'
 
 
+def ssp_reconcile(succeeded: str) -> list[dict[str, str]]:
+    return [sample(f"kubevirt_ssp_operator_reconcile_succeeded{{{SSP}}}", succeeded), sample(f"up{{{SSP}}}", "1x40")]
+
+
+CASES["KubeVirtComponentExceedsRequestedCPU"] = (
+    usage_and_request("container_cpu_usage_seconds_total", "cpu", "0+60x40", "0.01x40"), CONTAINER, 1)
+CASES["KubeVirtComponentExceedsRequestedMemory"] = (
+    usage_and_request("container_memory_working_set_bytes", "memory", "629145600x40", "340787200x40"), CONTAINER, 0)
+CASES["KubevirtVmHighMemoryUsage"] = (
+    launcher_memory("2130706432x40", "1073741824x40"), {"namespace": "vms", "pod": "virt-launcher-fedora-1-abcde"}, 0)
+CASES["KubeVirtDeprecatedAPIRequested"] = (
+    [sample(f"apiserver_requested_deprecated_apis{{{API}}}", "1x40"),
+     sample(f'apiserver_request_total{{{API},verb="POST"}}', "0+2x40")],
+    {"group": "kubevirt.io", "version": "v1alpha3", "resource": "virtualmachines"}, 1)
+CASES["SSPFailingToReconcile"] = (ssp_reconcile("0x40"), NS, 0)
+CASES["SSPHighRateRejectedVms"] = ([sample(REJECTED, "0+10x40")], NS, 1)
+CASES["SSPCommonTemplatesModificationReverted"] = ([sample(RESTORED, "0 0 1+0x38")], NS, 2)
 CASES["KubeVirtCRModified"] = (
-    [{"series": 'kubevirt_hco_out_of_band_modifications_total{component_name="kubevirt/kubevirt-kubevirt-hyperconverged"}',
-      "values": "0 0 1+0x38"}], {"component_name": "kubevirt/kubevirt-kubevirt-hyperconverged"}, 2)
+    [sample(OUT_OF_BAND, "0 0 1+0x38")], {"component_name": "kubevirt/kubevirt-kubevirt-hyperconverged"}, 2)
 CASES["HPPSharingPoolPathWithOS"] = (
-    [{"series": 'kubevirt_hpp_pool_path_shared_with_os{namespace="kubevirt",pod="hostpath-provisioner-csi-abcde"}',
-      "values": "1x40"}], {"namespace": "kubevirt", "pod": "hostpath-provisioner-csi-abcde"}, 0)
+    [sample(HPP_SHARED, "1x40")], {"namespace": "kubevirt", "pod": "hostpath-provisioner-csi-abcde"}, 0)
 
 # alert -> input series of a healthy cluster: the alert must stay silent
-HEALTHY: dict[str, list[dict[str, str]]] = {}
-for alert, (series, _labels, _needs) in CASES.items():
-    if "RESTErrors" in alert:
-        HEALTHY[alert] = [s for s in series if 'code="200"' in s["series"]]
-HEALTHY["KubeVirtComponentExceedsRequestedCPU"] = [
-    {"series": f"container_cpu_usage_seconds_total{{{LABELS}}}", "values": "0+0.3x40"},
-    {"series": f'kube_pod_container_resource_requests{{{LABELS},resource="cpu"}}', "values": "0.01x40"}]
-HEALTHY["KubeVirtComponentExceedsRequestedMemory"] = [
-    {"series": f"container_memory_working_set_bytes{{{LABELS}}}", "values": "104857600x40"},
-    {"series": f'kube_pod_container_resource_requests{{{LABELS},resource="memory"}}', "values": "340787200x40"}]
-HEALTHY["KubevirtVmHighMemoryUsage"] = [
-    {"series": f'kube_pod_container_resource_requests{{{LAUNCHER},resource="memory"}}', "values": "2147483648x40"},
-    {"series": f"container_memory_working_set_bytes{{{LAUNCHER}}}", "values": "1073741824x40"},
-    {"series": f"container_memory_rss{{{LAUNCHER}}}", "values": "966367641x40"}]
+HEALTHY: dict[str, list[dict[str, str]]] = {
+    alert: [s for s in series if 'code="200"' in s["series"]] for alert, (series, _, _) in CASES.items()
+    if "RESTErrors" in alert}
+HEALTHY["KubeVirtComponentExceedsRequestedCPU"] = usage_and_request(
+    "container_cpu_usage_seconds_total", "cpu", "0+0.3x40", "0.01x40")
+HEALTHY["KubeVirtComponentExceedsRequestedMemory"] = usage_and_request(
+    "container_memory_working_set_bytes", "memory", "104857600x40", "340787200x40")
+HEALTHY["KubevirtVmHighMemoryUsage"] = launcher_memory("1073741824x40", "966367641x40")
 HEALTHY["KubeVirtDeprecatedAPIRequested"] = [
-    {"series": 'apiserver_request_total{group="kubevirt.io",version="v1",resource="virtualmachines",verb="POST"}',
-     "values": "0+2x40"}]
-HEALTHY["SSPFailingToReconcile"] = [
-    {"series": f"kubevirt_ssp_operator_reconcile_succeeded{{{SSP}}}", "values": "1x40"},
-    {"series": f"up{{{SSP}}}", "values": "1x40"}]
-HEALTHY["SSPHighRateRejectedVms"] = [
-    {"series": 'kubevirt_ssp_template_validator_rejected_total{namespace="kubevirt",pod="virt-template-validator-1"}',
-     "values": "0x40"}]
-HEALTHY["KubeVirtCRModified"] = [
-    {"series": 'kubevirt_hco_out_of_band_modifications_total{component_name="kubevirt/kubevirt-kubevirt-hyperconverged"}',
-     "values": "3x40"}]
-HEALTHY["HPPSharingPoolPathWithOS"] = [
-    {"series": 'kubevirt_hpp_pool_path_shared_with_os{namespace="kubevirt",pod="hostpath-provisioner-csi-abcde"}',
-     "values": "0x40"}]
-HEALTHY["SSPCommonTemplatesModificationReverted"] = [
-    {"series": f"kubevirt_ssp_common_templates_restored_total{{{SSP}}}", "values": "0x40"}]
+    sample('apiserver_request_total{group="kubevirt.io",version="v1",resource="virtualmachines",verb="POST"}',
+           "0+2x40")]
+HEALTHY["SSPFailingToReconcile"] = ssp_reconcile("1x40")
+HEALTHY["SSPHighRateRejectedVms"] = [sample(REJECTED, "0x40")]
+HEALTHY["KubeVirtCRModified"] = [sample(OUT_OF_BAND, "3x40")]
+HEALTHY["HPPSharingPoolPathWithOS"] = [sample(HPP_SHARED, "0x40")]
+HEALTHY["SSPCommonTemplatesModificationReverted"] = [sample(RESTORED, "0x40")]
 
 
 def export(fmt: str) -> Any:
