@@ -7,7 +7,7 @@ from typing import Any
 
 from virt_doctor.simulator.cluster import Cluster
 from virt_doctor.simulator.faults import fault
-from virt_doctor.simulator.metrics import MetricHistory, MiB, after, constant
+from virt_doctor.simulator.metrics import MetricHistory, MiB, Shape, after, constant
 
 COMPONENT_ALERT = {"virt-api": "VirtApi", "virt-controller": "VirtController", "virt-handler": "VirtHandler",
                    "virt-operator": "VirtOperator"}
@@ -109,23 +109,25 @@ def deprecated_api(cluster: Cluster, since: datetime) -> None:
                  "POSTs to kubevirt.io/v1alpha3 virtualmachines", "", "virtualmachines.kubevirt.io/v1alpha3")
 
 
-def _ssp(cluster: Cluster, name: str) -> list[dict[str, Any]]:
-    pods = cluster.component_pods.get(name)
+def _per_ssp_pod(cluster: Cluster, deployment: str, family: str, kind: str, before: Shape, during: Shape,
+                 since: datetime) -> None:
+    """A series per pod of an SSP Deployment that changes from `before` to `during` when the fault starts."""
+    pods = cluster.component_pods.get(deployment)
     if not pods:
-        raise ValueError(f"no {name} in the simulated cluster (use the OpenShift flavour)")
-    return pods
+        raise ValueError(f"no {deployment} in the simulated cluster (use the OpenShift flavour)")
+
+    def apply(history: MetricHistory) -> None:
+        for pod in pods:
+            history.family(family, kind).add({"namespace": cluster.install_ns, "pod": pod["metadata"]["name"]},
+                                             after(since, before, during))
+    cluster.metric_faults.append(apply)
 
 
 @fault("ssp-reconcile-failing", "SSPFailingToReconcile", "reconcile-error",
        "the SSP operator runs but every reconcile fails")
 def ssp_reconcile_failing(cluster: Cluster, since: datetime) -> None:
-    pods = _ssp(cluster, "ssp-operator")
-
-    def apply(history: MetricHistory) -> None:
-        for pod in pods:
-            history.family("kubevirt_ssp_operator_reconcile_succeeded", "gauge").add(
-                {"namespace": cluster.install_ns, "pod": pod["metadata"]["name"]}, after(since, constant(1), constant(0)))
-    cluster.metric_faults.append(apply)
+    _per_ssp_pod(cluster, "ssp-operator", "kubevirt_ssp_operator_reconcile_succeeded", "gauge",
+                 constant(1), constant(0), since)
     cluster.note("ssp-reconcile-failing", "SSPFailingToReconcile", "reconcile-error", "Deployment",
                  "reconcile_succeeded is 0", cluster.install_ns, "ssp-operator")
 
@@ -133,14 +135,8 @@ def ssp_reconcile_failing(cluster: Cluster, since: datetime) -> None:
 @fault("ssp-rejected-vms", "SSPHighRateRejectedVms", "invalid-vm-specs",
        "a script keeps submitting VMs the template validator rejects")
 def ssp_rejected_vms(cluster: Cluster, since: datetime) -> None:
-    pods = _ssp(cluster, "virt-template-validator")
-
-    def apply(history: MetricHistory) -> None:
-        for pod in pods:
-            history.family("kubevirt_ssp_template_validator_rejected", "counter").add(
-                {"namespace": cluster.install_ns, "pod": pod["metadata"]["name"]},
-                after(since, constant(0.0), constant(0.01)))
-    cluster.metric_faults.append(apply)
+    _per_ssp_pod(cluster, "virt-template-validator", "kubevirt_ssp_template_validator_rejected", "counter",
+                 constant(0.0), constant(0.01), since)
     cluster.note("ssp-rejected-vms", "SSPHighRateRejectedVms", "invalid-vm-specs", "Deployment",
                  "36 rejections an hour per validator pod", cluster.install_ns, "virt-template-validator")
 
@@ -148,14 +144,8 @@ def ssp_rejected_vms(cluster: Cluster, since: datetime) -> None:
 @fault("ssp-templates-reverted", "SSPCommonTemplatesModificationReverted", "template-edited",
        "someone edits a common template and the SSP operator reverts it")
 def ssp_templates_reverted(cluster: Cluster, since: datetime) -> None:
-    pods = _ssp(cluster, "ssp-operator")
-
-    def apply(history: MetricHistory) -> None:
-        for pod in pods:
-            history.family("kubevirt_ssp_common_templates_restored", "counter").add(
-                {"namespace": cluster.install_ns, "pod": pod["metadata"]["name"]},
-                after(since, constant(0.0), constant(0.002)))
-    cluster.metric_faults.append(apply)
+    _per_ssp_pod(cluster, "ssp-operator", "kubevirt_ssp_common_templates_restored", "counter",
+                 constant(0.0), constant(0.002), since)
     cluster.note("ssp-templates-reverted", "SSPCommonTemplatesModificationReverted", "template-edited", "Deployment",
                  "common template restored", cluster.install_ns, "ssp-operator")
 
