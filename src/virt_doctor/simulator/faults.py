@@ -120,6 +120,13 @@ def _ds_unscheduled(cluster: Cluster, node: str) -> None:
         status[key] -= 1
 
 
+def cordon(node: Obj, since: datetime) -> None:
+    """`kubectl cordon`: spec.unschedulable, and the taint the node controller adds for it."""
+    node["spec"]["unschedulable"] = True
+    node["spec"]["taints"] = node["spec"].get("taints", []) + [
+        {"key": "node.kubernetes.io/unschedulable", "effect": "NoSchedule", "timeAdded": ts(since)}]
+
+
 def _set_node_not_ready(node: Obj, since: datetime) -> None:
     for cond in node["status"]["conditions"]:
         cond.update(status="Unknown", reason="NodeStatusUnknown", message="Kubelet stopped posting node status.",

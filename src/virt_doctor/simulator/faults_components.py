@@ -7,7 +7,7 @@ from typing import Any
 
 from virt_doctor.simulator import podstate
 from virt_doctor.simulator.cluster import Cluster, component_log
-from virt_doctor.simulator.faults import _set_node_not_ready, fault
+from virt_doctor.simulator.faults import _set_node_not_ready, cordon, fault
 from virt_doctor.simulator.objects import event, ts
 
 Obj = dict[str, Any]
@@ -217,9 +217,7 @@ def component_no_spread(cluster: Cluster, since: datetime, name: str) -> None:
     keep = pods[0]["spec"]["nodeName"]
     for worker in cluster.workers:
         if worker["metadata"]["name"] != keep:
-            worker["spec"]["unschedulable"] = True
-            worker["spec"]["taints"] = worker["spec"].get("taints", []) + [
-                {"key": "node.kubernetes.io/unschedulable", "effect": "NoSchedule", "timeAdded": ts(since)}]
+            cordon(worker, since)
     total = len(cluster.workers) + len(cluster.masters)
     message = (f"0/{total} nodes are available: 1 node(s) didn't match pod anti-affinity rules, "
                f"{len(cluster.workers) - 1} node(s) were unschedulable, {len(cluster.masters)} node(s) had untolerated "

@@ -9,7 +9,7 @@ import orjson
 
 from virt_doctor.simulator import podstate
 from virt_doctor.simulator.cluster import Cluster, component_log
-from virt_doctor.simulator.faults import fault, pick_vm, pick_worker
+from virt_doctor.simulator.faults import cordon, fault, pick_vm, pick_worker
 from virt_doctor.simulator.faults_components import _crash, _unavailable
 from virt_doctor.simulator.metrics import after, constant
 from virt_doctor.simulator.objects import condition, event, meta, storage_class, storage_profile, ts
@@ -390,9 +390,7 @@ def no_kvm_nodes(cluster: Cluster, since: datetime) -> None:
        "every worker is cordoned for maintenance")
 def all_nodes_cordoned(cluster: Cluster, since: datetime) -> None:
     for worker in cluster.workers:
-        worker["spec"]["unschedulable"] = True
-        worker["spec"]["taints"] = worker["spec"].get("taints", []) + [
-            {"key": "node.kubernetes.io/unschedulable", "effect": "NoSchedule", "timeAdded": ts(since)}]
+        cordon(worker, since)
     cluster.note("all-nodes-cordoned", "KubeVirtNoAvailableNodesToRunVMs", "no-schedulable-nodes",
                  _only(cluster, "KubeVirt"), "all workers cordoned")
 
@@ -472,7 +470,7 @@ def excessive_migrations(cluster: Cluster, since: datetime) -> None:
        "a VMI keeps being migrated off a node that automation drains again and again")
 def excessive_migrations_drain(cluster: Cluster, since: datetime) -> None:
     node = pick_worker(cluster, with_vms=False)
-    node["spec"]["unschedulable"] = True
+    cordon(node, since)
     cluster.extra.append(event(cluster.ids, node, "NodeNotSchedulable", f"Node {node['metadata']['name']} status is "
                                "now: NodeNotSchedulable", cluster.at - timedelta(minutes=30), count=13,
                                first=cluster.at - timedelta(hours=20), component="kubelet"))

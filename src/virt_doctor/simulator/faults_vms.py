@@ -10,6 +10,7 @@ from virt_doctor.simulator.cluster import Cluster, component_log
 from virt_doctor.simulator.faults import (
     _ds_unready,
     _handler_crash,
+    cordon,
     fault,
     node_goes_down,
     pick_vm,
@@ -428,9 +429,7 @@ def vm_unsatisfiable_selector(cluster: Cluster, since: datetime) -> None:
        "every worker is cordoned for maintenance while a VM starts")
 def vm_no_schedulable_nodes(cluster: Cluster, since: datetime) -> None:
     for worker in cluster.workers:
-        worker["spec"]["unschedulable"] = True
-        worker["spec"]["taints"] = worker["spec"].get("taints", []) + [
-            {"key": "node.kubernetes.io/unschedulable", "effect": "NoSchedule", "timeAdded": ts(since)}]
+        cordon(worker, since)
     vmset = pick_vm(cluster)
     total = len(cluster.workers) + len(cluster.masters)
     _unschedulable(cluster, vmset, since, f"0/{total} nodes are available: {len(cluster.workers)} node(s) were "
