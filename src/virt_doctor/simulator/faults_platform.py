@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 import orjson
 
@@ -35,33 +35,52 @@ def _degrade(cr: Obj, since: datetime, message: str) -> None:
 
 # --- operator CRs ---------------------------------------------------------------------------
 
-@fault("cdi-not-ready", "CDINotReady", "pod-crash-looping",
-       "cdi-deployment crash-loops and the CDI CR reports itself degraded")
-def cdi_not_ready(cluster: Cluster, since: datetime) -> None:
-    cdi = _only(cluster, "CDI")
-    _degrade(cdi, since, "Deployment cdi-deployment is not available")
-    for pod in cluster.component_pods["cdi-deployment"]:
-        _crash(cluster, pod, since, [("error", "failed to create the uploadproxy certificate")])
-    _unavailable(cluster, "cdi-deployment", 0, since)
-    cluster.note("cdi-not-ready", "CDINotReady", "pod-crash-looping", cdi, "CDI degraded")
+class OperandFaults(NamedTuple):
+    """An operator CR that reports readiness (CDI, HPP): its two ways to be not ready, as two faults."""
+
+    prefix: str  # the faults are <prefix>-not-ready and <prefix>-cr-degraded
+    kind: str
+    alert: str
+    short: str  # what the notes call it
+    workload: str  # the component whose pods crash-loop
+    unavailable: str  # the CR's message while that component is down
+    crash_line: str  # what its pods log before they exit
+    degraded: str  # the CR's message when it fails on its own
 
 
-@fault("cdi-cr-degraded", "CDINotReady", "cr-degraded", "the CDI CR reports itself degraded while its pods run")
-def cdi_cr_degraded(cluster: Cluster, since: datetime) -> None:
-    cdi = _only(cluster, "CDI")
-    _degrade(cdi, since, "Reconcile failed: admission webhook configuration could not be updated")
-    cluster.note("cdi-cr-degraded", "CDINotReady", "cr-degraded", cdi, "CDI CR degraded")
+OPERAND_FAULTS = (
+    OperandFaults("cdi", "CDI", "CDINotReady", "CDI", "cdi-deployment", "Deployment cdi-deployment is not available",
+                  "failed to create the uploadproxy certificate",
+                  "Reconcile failed: admission webhook configuration could not be updated"),
+    OperandFaults("hpp", "HostPathProvisioner", "HPPNotReady", "HPP", "hostpath-provisioner-csi",
+                  "DaemonSet hostpath-provisioner-csi is not ready",
+                  "storage pool local: mount /var/hpvolumes: no such device",
+                  "storage pool local: the PVC template's storage class does not exist"),
+)
 
 
-@fault("hpp-not-ready", "HPPNotReady", "pod-crash-looping",
-       "the hostpath provisioner CSI pods crash-loop and the HPP CR is not ready")
-def hpp_not_ready(cluster: Cluster, since: datetime) -> None:
-    hpp = _only(cluster, "HostPathProvisioner")
-    _degrade(hpp, since, "DaemonSet hostpath-provisioner-csi is not ready")
-    for pod in cluster.component_pods["hostpath-provisioner-csi"]:
-        _crash(cluster, pod, since, [("error", "storage pool local: mount /var/hpvolumes: no such device")])
-    _unavailable(cluster, "hostpath-provisioner-csi", 0, since)
-    cluster.note("hpp-not-ready", "HPPNotReady", "pod-crash-looping", hpp, "HPP CSI crash-looping")
+def _register_operand_faults(row: OperandFaults) -> None:
+    not_ready, degraded = f"{row.prefix}-not-ready", f"{row.prefix}-cr-degraded"
+
+    @fault(not_ready, row.alert, "pod-crash-looping",
+           f"{row.workload} crash-loops and the {row.short} CR reports itself degraded")
+    def crash(cluster: Cluster, since: datetime) -> None:
+        cr = _only(cluster, row.kind)
+        _degrade(cr, since, row.unavailable)
+        for pod in cluster.component_pods[row.workload]:
+            _crash(cluster, pod, since, [("error", row.crash_line)])
+        _unavailable(cluster, row.workload, 0, since)
+        cluster.note(not_ready, row.alert, "pod-crash-looping", cr, f"{row.workload} crash-looping")
+
+    @fault(degraded, row.alert, "cr-degraded", f"the {row.short} CR reports itself degraded while its pods run")
+    def degrade(cluster: Cluster, since: datetime) -> None:
+        cr = _only(cluster, row.kind)
+        _degrade(cr, since, row.degraded)
+        cluster.note(degraded, row.alert, "cr-degraded", cr, f"{row.short} CR degraded")
+
+
+for _row in OPERAND_FAULTS:
+    _register_operand_faults(_row)
 
 
 @fault("hpp-shared-path", "HPPSharingPoolPathWithOS", "pool-on-root-filesystem",
@@ -552,13 +571,6 @@ def duplicate_mac(cluster: Cluster, since: datetime) -> None:
     keys = sorted([first.key, second.key])
     cluster.note("duplicate-mac", "KubeMacPoolDuplicateMacsFound", "duplicate-mac", "VirtualMachine",
                  f"{mac} on {keys[0][1]} and {keys[1][1]}", keys[0][0], keys[0][1])
-
-
-@fault("hpp-cr-degraded", "HPPNotReady", "cr-degraded", "the HPP CR reports itself degraded while its pods run")
-def hpp_cr_degraded(cluster: Cluster, since: datetime) -> None:
-    hpp = _only(cluster, "HostPathProvisioner")
-    _degrade(hpp, since, "storage pool local: the PVC template's storage class does not exist")
-    cluster.note("hpp-cr-degraded", "HPPNotReady", "cr-degraded", hpp, "HPP CR degraded")
 
 
 @fault("nac-component-missing", "NetworkAddonsConfigNotReady", "component-not-ready",
