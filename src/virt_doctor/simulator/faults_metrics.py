@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from virt_doctor.simulator.cluster import Cluster
 from virt_doctor.simulator.faults import fault
-from virt_doctor.simulator.metrics import MetricHistory, MiB, Shape, after, constant
+from virt_doctor.simulator.metrics import MetricHistory, MiB, after, constant
 
 COMPONENT_ALERT = {"virt-api": "VirtApi", "virt-controller": "VirtController", "virt-handler": "VirtHandler",
                    "virt-operator": "VirtOperator"}
@@ -109,45 +109,53 @@ def deprecated_api(cluster: Cluster, since: datetime) -> None:
                  "POSTs to kubevirt.io/v1alpha3 virtualmachines", "", "virtualmachines.kubevirt.io/v1alpha3")
 
 
-def _per_ssp_pod(cluster: Cluster, deployment: str, family: str, kind: str, before: Shape, during: Shape,
-                 since: datetime) -> None:
-    """A series per pod of an SSP Deployment that changes from `before` to `during` when the fault starts."""
-    pods = cluster.component_pods.get(deployment)
-    if not pods:
-        raise ValueError(f"no {deployment} in the simulated cluster (use the OpenShift flavour)")
+class SSPSeriesFault(NamedTuple):
+    """A fault an SSP metric shows: per pod of a Deployment, a series that changes when the fault starts."""
 
-    def apply(history: MetricHistory) -> None:
-        for pod in pods:
-            history.family(family, kind).add({"namespace": cluster.install_ns, "pod": pod["metadata"]["name"]},
-                                             after(since, before, during))
-    cluster.metric_faults.append(apply)
-
-
-@fault("ssp-reconcile-failing", "SSPFailingToReconcile", "reconcile-error",
-       "the SSP operator runs but every reconcile fails")
-def ssp_reconcile_failing(cluster: Cluster, since: datetime) -> None:
-    _per_ssp_pod(cluster, "ssp-operator", "kubevirt_ssp_operator_reconcile_succeeded", "gauge",
-                 constant(1), constant(0), since)
-    cluster.note("ssp-reconcile-failing", "SSPFailingToReconcile", "reconcile-error", "Deployment",
-                 "reconcile_succeeded is 0", cluster.install_ns, "ssp-operator")
+    name: str
+    alert: str
+    cause: str
+    help: str
+    deployment: str
+    family: str
+    kind: str  # gauge | counter
+    before: float  # value (gauge) or rate per second (counter) before the fault
+    during: float
+    note: str
 
 
-@fault("ssp-rejected-vms", "SSPHighRateRejectedVms", "invalid-vm-specs",
-       "a script keeps submitting VMs the template validator rejects")
-def ssp_rejected_vms(cluster: Cluster, since: datetime) -> None:
-    _per_ssp_pod(cluster, "virt-template-validator", "kubevirt_ssp_template_validator_rejected", "counter",
-                 constant(0.0), constant(0.01), since)
-    cluster.note("ssp-rejected-vms", "SSPHighRateRejectedVms", "invalid-vm-specs", "Deployment",
-                 "36 rejections an hour per validator pod", cluster.install_ns, "virt-template-validator")
+SSP_SERIES_FAULTS = (
+    SSPSeriesFault("ssp-reconcile-failing", "SSPFailingToReconcile", "reconcile-error",
+                   "the SSP operator runs but every reconcile fails", "ssp-operator",
+                   "kubevirt_ssp_operator_reconcile_succeeded", "gauge", 1, 0, "reconcile_succeeded is 0"),
+    SSPSeriesFault("ssp-rejected-vms", "SSPHighRateRejectedVms", "invalid-vm-specs",
+                   "a script keeps submitting VMs the template validator rejects", "virt-template-validator",
+                   "kubevirt_ssp_template_validator_rejected", "counter", 0.0, 0.01,
+                   "36 rejections an hour per validator pod"),
+    SSPSeriesFault("ssp-templates-reverted", "SSPCommonTemplatesModificationReverted", "template-edited",
+                   "someone edits a common template and the SSP operator reverts it", "ssp-operator",
+                   "kubevirt_ssp_common_templates_restored", "counter", 0.0, 0.002, "common template restored"),
+)
 
 
-@fault("ssp-templates-reverted", "SSPCommonTemplatesModificationReverted", "template-edited",
-       "someone edits a common template and the SSP operator reverts it")
-def ssp_templates_reverted(cluster: Cluster, since: datetime) -> None:
-    _per_ssp_pod(cluster, "ssp-operator", "kubevirt_ssp_common_templates_restored", "counter",
-                 constant(0.0), constant(0.002), since)
-    cluster.note("ssp-templates-reverted", "SSPCommonTemplatesModificationReverted", "template-edited", "Deployment",
-                 "common template restored", cluster.install_ns, "ssp-operator")
+def _register_ssp_fault(row: SSPSeriesFault) -> None:
+    @fault(row.name, row.alert, row.cause, row.help)
+    def inject(cluster: Cluster, since: datetime) -> None:
+        pods = cluster.component_pods.get(row.deployment)
+        if not pods:
+            raise ValueError(f"no {row.deployment} in the simulated cluster (use the OpenShift flavour)")
+
+        def apply(history: MetricHistory) -> None:
+            for pod in pods:
+                history.family(row.family, row.kind).add(
+                    {"namespace": cluster.install_ns, "pod": pod["metadata"]["name"]},
+                    after(since, constant(row.before), constant(row.during)))
+        cluster.metric_faults.append(apply)
+        cluster.note(row.name, row.alert, row.cause, "Deployment", row.note, cluster.install_ns, row.deployment)
+
+
+for _row in SSP_SERIES_FAULTS:
+    _register_ssp_fault(_row)
 
 
 @fault("prometheus-only-alert", "LowKVMNodesCount", "unknown",
