@@ -11,7 +11,7 @@ rm -rf examples/broken-cluster
   --fault handler-crashloop --fault handler-taint \
   --fault vm-stuck-terminating --fault vm-image-pull-on-node --fault vm-kvm-unavailable \
   --fault vm-datavolume-import-failure --fault vm-insufficient-memory --fault vm-invalid-spec \
-  --fault component-crashloop:cdi-operator --fault operator-lease-stale --fault cron-import-failing \
+  --fault component-crashloop:cdi-operator --fault vm-missing-secret --fault cron-import-failing \
   --fault multiple-default-virt-sc --fault storage-profile-incomplete --fault duplicate-mac \
   --fault hco-jsonpatch --fault vmi-rwo-disk --fault windows-rbd-no-rxbounce \
   --fault rest-errors:virt-controller --fault component-memory:virt-api --fault ssp-rejected-vms

@@ -25,11 +25,11 @@ def simulated(tmp_path: Path) -> SimulateFn:
 
     def make(faults: Iterable[str] = (), nodes: int = 3, vms: int = 12, seed: int = 7, fmt: str = "yaml",
              age: timedelta = timedelta(minutes=30), vms_details: bool = True, install_ns: str = "openshift-cnv",
-             archive: bool = False) -> tuple[Path, Cluster]:
+             archive: bool = False, also_collect: Iterable[str] = ()) -> tuple[Path, Cluster]:
         cluster = simulate(nodes=nodes, vms=vms, faults=list(faults), seed=seed, fault_age=age,
                            vms_details=vms_details, install_ns=install_ns)
         out = tmp_path / (f"dump-{next(counter)}" + (".tar.gz" if archive else ""))
-        return write_dump(cluster, out, fmt, archive=archive), cluster
+        return write_dump(cluster, out, fmt, archive=archive, also_collect=frozenset(also_collect)), cluster
 
     return make
 

@@ -20,7 +20,8 @@ def test_cause_is_diagnosed(case_file: Path, simulated: SimulateFn) -> None:
     assert case_file.parent.name == expect["alert"]
     path, cluster = simulated([case["fault"]], vms_details=case.get("vms_details", True),
                               age=parse_duration(str(case.get("age", "30m"))),
-                              nodes=case.get("nodes", 3), install_ns=case.get("install_namespace", "openshift-cnv"))
+                              nodes=case.get("nodes", 3), install_ns=case.get("install_namespace", "openshift-cnv"),
+                              also_collect=case.get("also_collect", ()))
     injected = [i for i in cluster.injected if i.fault == case["fault"].split(":")[0]]
     assert len(injected) == 1, "the fault should target exactly one subject"
     target = injected[0]

@@ -10,10 +10,9 @@ import pytest
 
 from tests.prometheus.conftest import prometheus_from
 from virt_doctor.report.model import Report
-from virt_doctor.rules.engine import evaluate
+from virt_doctor.scan import ScanRequest, run_scan
 from virt_doctor.simulator.simulate import simulate
 from virt_doctor.simulator.writer import write_dump
-from virt_doctor.sources.load import attach_metrics, load_dump
 from virt_doctor.sources.prometheus import PrometheusClient
 
 METRIC_FAULTS = {
@@ -43,16 +42,14 @@ METRIC_ALERTS = {"VirtApiRESTErrorsBurst", "VirtApiRESTErrorsHigh", "VirtControl
 def scan_with_prometheus(faults: list[str], workdir: Path, age: timedelta = timedelta(minutes=40)) -> Report:
     cluster = simulate(nodes=3, vms=8, faults=faults, seed=3, fault_age=age)
     dump = write_dump(cluster, workdir / "dump", metrics=True)
-    from virt_doctor.cli.scan import metric_queries
-
     with prometheus_from(dump / "metrics.om", workdir) as url:
-        snap = load_dump(dump)
         client = PrometheusClient(url)
         try:
-            assert attach_metrics(snap, client, metric_queries(None)) is None
+            result = run_scan(ScanRequest(source=dump, prometheus=client))
         finally:
             client.close()
-    return evaluate(snap)
+    assert result.warnings == ()
+    return result.report
 
 
 @pytest.fixture(scope="module")

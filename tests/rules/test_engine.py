@@ -13,7 +13,8 @@ from virt_doctor.report.model import Subject
 from virt_doctor.rules.detection import Detection
 from virt_doctor.rules.engine import evaluate
 from virt_doctor.rules.registry import REGISTRY, Registry, rule
-from virt_doctor.snapshot import Snapshot, SourceInfo
+from virt_doctor.snapshot import Missing, Scope, Seen, Snapshot, SourceInfo
+from virt_doctor.snapshot.seen import FORBIDDEN, LISTED
 from virt_doctor.sources.load import load_dump
 
 AT = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
@@ -25,8 +26,10 @@ def registry() -> Registry:
     return Registry()
 
 
-def snap_of(*objects: dict) -> Snapshot:
-    return Snapshot(objects=list(objects), at=AT, source=SourceInfo("simulated", "test"))
+def snap_of(*objects: dict, seen: Seen | None = None) -> Snapshot:
+    """A snapshot of these objects; by default their kinds count as listed everywhere."""
+    seen = seen if seen is not None else Seen.everywhere({o["kind"] for o in objects})
+    return Snapshot(objects=list(objects), at=AT, source=SourceInfo("simulated", "test"), seen=seen)
 
 
 def test_a_crashing_rule_is_isolated_and_reported(registry: Registry) -> None:
@@ -60,15 +63,27 @@ def test_missing_kinds_and_metric_alerts_are_skipped_with_a_reason(registry: Reg
 
     report = evaluate(snap_of({"kind": "Node", "apiVersion": "v1", "metadata": {"name": "n1"}}), registry=registry)
     coverage = {c.alert: c for c in report.coverage}
-    assert coverage["VirtHandlerDown"].reason == "no Pod, DaemonSet objects in the source"
+    assert coverage["VirtHandlerDown"].reason == ("Pod (cluster-wide) was not seen: the source holds no list of it; "
+                                                  "DaemonSet (cluster-wide) was not seen: the source holds no list of it")
     assert coverage["VirtApiRESTErrorsBurst"].reason == "needs Prometheus (--prometheus)"
     assert all(c.status == "skipped" for c in report.coverage)
 
 
-def test_an_empty_list_file_counts_as_the_kind_being_collected() -> None:
-    snap = Snapshot(objects=[{"kind": "Node", "apiVersion": "v1", "metadata": {"name": "n1"}}], at=AT,
-                    source=SourceInfo("dump", "x"), listed_kinds=frozenset({"Pod"}))
-    assert snap.has_kind("Pod") and not snap.has_kind("DaemonSet")
+def test_lookups_answer_present_absent_or_unknown() -> None:
+    seen = Seen({Scope("Pod", "ns1"): LISTED, Scope("Node", ""): LISTED, Scope("Secret", "ns2"): FORBIDDEN},
+                reasons={Scope("Secret", "ns2"): "403: secrets is forbidden"}, inspected=frozenset({"ns1", "ns2"}))
+    snap = snap_of({"kind": "Node", "apiVersion": "v1", "metadata": {"name": "n1"}}, seen=seen)
+    assert snap.lookup("Node", "", "n1") == snap.get("Node", "", "n1")
+    gone = snap.lookup("Node", "", "n2")
+    assert isinstance(gone, Missing) and gone.seen and not gone
+    assert snap.absent("Pod", "ns1", "p") and not snap.absent("Pod", "ns3", "p")
+    unknown = snap.lookup("Pod", "ns3", "p")
+    assert isinstance(unknown, Missing) and not unknown.seen
+    assert unknown.reason == "Pod in namespace ns3 was not seen: the source did not inspect that namespace"
+    refused = snap.lookup("Secret", "ns2", "s")
+    assert isinstance(refused, Missing) and not refused.seen
+    assert refused.reason == "Secret in namespace ns2 could not be listed (forbidden: 403: secrets is forbidden)"
+    assert snap.listed("Node") and not snap.listed("Pod") and snap.listed("Pod", "ns1")
 
 
 def test_undeclared_cause_is_a_rule_bug(registry: Registry) -> None:
@@ -123,7 +138,8 @@ def test_real_rule_registry_is_pinned() -> None:
 def test_rule_authoring_api_exports() -> None:
     import virt_doctor.rules.api as api
 
-    assert sorted(api.__all__) == ["CannotEvaluate", "Detection", "Evidence", "Snapshot", "Subject", "a", "discover", "rule"]
+    assert sorted(api.__all__) == ["CLUSTER", "CannotEvaluate", "Detection", "Evidence", "Missing", "Read", "SUBJECT",
+                                   "Snapshot", "Subject", "a", "discover", "rule"]
 
 
 def test_dump_from_disk_at_fixed_time_gives_the_same_report_twice(simulated: SimulateFn) -> None:
@@ -143,7 +159,8 @@ def test_an_object_a_key_function_cannot_read_is_a_warning_not_a_crash() -> None
 
 
 @pytest.mark.parametrize("alert, missing", [
-    ("HPPSharingPoolPathWithOS", "no Pod objects in the source"),
+    ("HPPSharingPoolPathWithOS", "the hostpath-provisioner-csi logs in the source do not show a shared pool path, "
+                                 "and its absence from a log tail is no evidence"),
     ("KubeVirtCRModified", "no HyperConverged and KubeVirt CRs in the source"),
 ])
 def test_a_rule_of_metrics_or_objects_skips_only_when_it_has_neither(alert: str, missing: str) -> None:

@@ -51,7 +51,13 @@ def test_healthy_cluster_of_1000_vms_has_no_findings(simulated: SimulateFn) -> N
     path, cluster = simulated(nodes=20, vms=1000, fmt="json")
     report = scan(path)
     assert report.findings == ()
-    assert len([c for c in report.coverage if c.status == "evaluated"]) >= 43
+    # every object alert is evaluated but two that a must-gather cannot answer: no Leases are collected, and a
+    # log tail without the shared-path line proves nothing (both need Prometheus, or a live scan, to tell)
+    skipped = {c.alert: c.reason for c in report.coverage if c.status == "skipped" and "Prometheus" not in c.reason
+               or c.alert in ("NoLeadingVirtOperator", "HPPSharingPoolPathWithOS")}
+    assert set(skipped) == {"NoLeadingVirtOperator", "HPPSharingPoolPathWithOS"}, skipped
+    assert "Lease in namespace openshift-cnv was not seen" in skipped["NoLeadingVirtOperator"]
+    assert len([c for c in report.coverage if c.status == "evaluated"]) == 41
     assert len(cluster.vms) == 1000
 
 

@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 
 from virt_doctor.rules.engine import evaluate
-from virt_doctor.snapshot.snapshot import Snapshot, SourceInfo
 from virt_doctor.sources.dump import read_dump
+from virt_doctor.sources.load import snapshot_of
 
 EXAMPLE = Path(__file__).parents[2] / "examples" / "broken-cluster"
 
@@ -49,8 +49,8 @@ def test_no_rule_crashes_on_missing_or_null_fields(seed: int) -> None:
         for path in rng.sample(paths, min(6, len(paths))):
             with contextlib.suppress(KeyError, TypeError, IndexError):  # an ancestor may be gone already
                 _remove_or_null(obj, path, null=rng.random() < 0.5)
-    snap = Snapshot(objects=objects, at=raw.collected_at, source=SourceInfo("dump", str(EXAMPLE)), logs=raw.logs,
-                    listed_kinds=frozenset(raw.listed_kinds), collected_at=raw.collected_at)
+    raw.objects = objects
+    snap = snapshot_of(raw, raw.collected_at)
     report = evaluate(snap)
     crashed = [f"{c.alert}: {c.reason}" for c in report.coverage if "internal error" in (c.reason or "")]
     assert not crashed, crashed

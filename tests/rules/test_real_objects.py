@@ -16,9 +16,14 @@ def load(rel: str) -> dict:
     return yaml.safe_load((SAMPLES / rel).read_text())
 
 
-def dump(root: Path, objects: list[dict]) -> Path:
+def dump(root: Path, objects: list[dict], listed: tuple[tuple[str, str], ...] = ()) -> Path:
+    """The objects as one `kubectl get -o yaml` List (their kinds listed where they are), and an empty
+    inspect list for each (plural, namespace) in `listed` (listed there, none found)."""
     root.mkdir()
-    (root / "objects.yaml").write_text(yaml.safe_dump_all(objects))
+    (root / "objects.yaml").write_text(yaml.safe_dump({"apiVersion": "v1", "kind": "List", "items": objects}))
+    for plural, namespace in listed:
+        (root / "namespaces" / namespace / "core").mkdir(parents=True)
+        (root / "namespaces" / namespace / "core" / f"{plural}.yaml").write_text("apiVersion: v1\nkind: List\nitems: []\n")
     (root / "timestamp").write_text("2025-06-01 10:30:00.000 +0000 UTC m=+0.01\n")
     return root
 
@@ -29,16 +34,15 @@ def test_orphaned_vmi_on_a_real_notready_node(tmp_path: Path) -> None:
     vmi = load("VirtualMachineInstance/argocd-healthy_ready.yaml")
     vmi["status"]["nodeName"] = "worker-2"
     vmi["status"]["phase"] = "Running"
-    report = scan(dump(tmp_path / "d", [node, ds, vmi, load("KubeVirt/synth-deployed-with-outdated-workloads.yaml"),
-                                         {"apiVersion": "v1", "kind": "List", "items": []}]))
-    # No Pod objects at all: the orphan check cannot see virt-handler pods, and says so
+    report = scan(dump(tmp_path / "d", [node, ds, vmi, load("KubeVirt/synth-deployed-with-outdated-workloads.yaml")]))
+    # No Pod list at all: the orphan check cannot see virt-handler pods, and says so
     coverage = {c.alert: c for c in report.coverage}
     assert coverage["OrphanedVirtualMachineInstances"].status == "skipped"
     assert "Pod" in coverage["OrphanedVirtualMachineInstances"].reason
 
     launcher = load("Pod/virt-launcher-ocp411-fedora-basic-running.yaml")
     launcher["spec"]["nodeName"] = "worker-2"
-    report = scan(dump(tmp_path / "e", [node, ds, vmi, launcher]))
+    report = scan(dump(tmp_path / "e", [node, ds, vmi, launcher], listed=(("pods", "openshift-cnv"),)))
     orphaned = [f for f in report.findings if f.alert == "OrphanedVirtualMachineInstances"]
     assert [(f.subject.name, f.cause.id, f.state) for f in orphaned] == [("worker-2", "node-not-ready", "firing")]
     assert orphaned[0].since == "2025-06-01T10:00:00Z"

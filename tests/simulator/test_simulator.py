@@ -65,7 +65,9 @@ def test_every_fault_injects_something_its_alert_sees(simulated: SimulateFn) -> 
     for name, spec in sorted(FAULTS.items()):
         if spec.fn.__module__.endswith("faults_metrics"):
             continue  # metric-only faults are seen through Prometheus: tests/prometheus
-        path, cluster = simulated([name])  # a parameterised fault takes its default workload
+        # a parameterised fault takes its default workload; Leases and the HyperConverged list are collected
+        # too, since a must-gather alone cannot show a lease fault or a missing CR
+        path, cluster = simulated([name], also_collect=("Lease", "HyperConverged"))
         assert cluster.injected, name
         assert cluster.injected[-1].alert in (spec.alert, ""), name
         findings = scan(path).findings

@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import sys
-from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from virt_doctor.catalog import load_catalog
 from virt_doctor.cli.errors import fail, handles_input_errors
 from virt_doctor.cli.options import (
     AllNamespaces,
@@ -23,12 +21,9 @@ from virt_doctor.cli.options import (
 from virt_doctor.report.model import Report
 from virt_doctor.report.render import report_json, report_yaml, write_atomic
 from virt_doctor.report.text import render_markdown, render_table
-from virt_doctor.rules.crosscheck import alerts_only
-from virt_doctor.rules.engine import evaluate
-from virt_doctor.rules.registry import REGISTRY
-from virt_doctor.sources.load import attach_metrics, empty_snapshot, load_dump
+from virt_doctor.scan import ScanRequest, run_scan
 from virt_doctor.sources.prometheus import PrometheusClient
-from virt_doctor.timeutil import parse_duration, parse_user_time
+from virt_doctor.timeutil import parse_user_time
 
 EXIT_OK, EXIT_FIRING = 0, 1
 
@@ -68,34 +63,26 @@ def scan(
     """
     if source is None and not prometheus:
         raise fail("give a dump with --from PATH, or --prometheus URL (live clusters are not supported yet)")
-    if alerts_only_ and not prometheus:
-        raise fail("--alerts-only needs --prometheus URL")
     if namespace and all_namespaces:
         raise fail("-n/--namespace and -A/--all-namespaces exclude each other")
     moment = parse_user_time(at) if at else None
-    only = [load_catalog().get(name).name for name in alert] if alert else None
     client = PrometheusClient(prometheus, prometheus_token, str(prometheus_ca) if prometheus_ca else None,
                               prometheus_insecure, prometheus_timeout) if prometheus else None
+    request = ScanRequest(source=source, at=moment or (None if source else datetime.now(UTC)), prometheus=client,
+                          only=alert or None, alerts_only=alerts_only_, namespace=namespace)
     err = stderr_console()
-    if source is None:
-        snap = empty_snapshot(moment or datetime.now(UTC), str(prometheus))
-    elif sys.stderr.isatty():
-        with err.status(f"reading {source} …"):
-            snap = load_dump(source, at=moment)
-    else:
-        snap = load_dump(source, at=moment)
-    if client is not None:
-        try:
-            warning = attach_metrics(snap, client, metric_queries(only))
-        finally:
+    try:
+        if source is not None and sys.stderr.isatty():
+            with err.status(f"reading {source} …"):
+                result = run_scan(request)
+        else:
+            result = run_scan(request)
+    finally:
+        if client is not None:
             client.close()
-        if warning:
-            err.print(f"virt-doctor: warning: {warning}; the metric alerts are skipped", markup=False)
-    report = evaluate(snap, only=only)
-    if alerts_only_:
-        report = alerts_only(report)
-    if namespace:
-        report = _in_namespace(report, namespace)
+    for warning in result.warnings:
+        err.print(f"virt-doctor: warning: {warning}", markup=False)
+    report = result.report
     text = _render(report, output)
     if out_file is not None:
         write_atomic(out_file, text if text is not None else _render(report, ReportFormat.markdown) or "")
@@ -114,16 +101,3 @@ def _render(report: Report, output: ReportFormat) -> str | None:
     if output is ReportFormat.markdown:
         return render_markdown(report)
     return None
-
-
-def _in_namespace(report: Report, namespace: str) -> Report:
-    return replace(report, findings=tuple(f for f in report.findings if f.subject.namespace == namespace))
-
-
-def metric_queries(only: list[str] | None) -> dict[str, tuple[dict[str, str], timedelta]]:
-    """Every metric rule's PromQL with its alert's `for`, for the source to ask before the rules run."""
-    import virt_doctor.rules.all  # noqa: F401  (registers)
-
-    catalog = load_catalog()
-    return {spec.alert: (dict(spec.queries), parse_duration(catalog.get(spec.alert).for_)) for spec in REGISTRY
-            if spec.queries and (only is None or spec.alert in only)}

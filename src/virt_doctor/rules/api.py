@@ -2,8 +2,9 @@
 
 from virt_doctor.report.model import Evidence, Subject
 from virt_doctor.rules.detection import CannotEvaluate, Detection
-from virt_doctor.rules.registry import rule
-from virt_doctor.snapshot import Snapshot, discover
+from virt_doctor.rules.registry import CLUSTER, SUBJECT, Read, rule
+from virt_doctor.snapshot import Missing, Snapshot, discover
 from virt_doctor.snapshot import access as a
 
-__all__ = ["CannotEvaluate", "Detection", "Evidence", "Snapshot", "Subject", "a", "discover", "rule"]
+__all__ = ["CLUSTER", "SUBJECT", "CannotEvaluate", "Detection", "Evidence", "Missing", "Read", "Snapshot",
+           "Subject", "a", "discover", "rule"]

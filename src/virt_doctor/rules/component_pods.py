@@ -14,13 +14,14 @@ from virt_doctor.rules.api import Detection, Snapshot, rule
 from virt_doctor.rules.diagnose.component_alerts import (
     COMPONENT_CAUSES,
     LOW_COUNT_CAUSES,
-    NEEDS,
     Condition,
     component_alert,
     fewer_ready_than_running,
     low_running,
+    needs_of,
     none_ready,
     none_running,
+    reads_of,
 )
 from virt_doctor.rules.diagnose.components import (
     CDI_OPERATOR,
@@ -70,7 +71,8 @@ def _register(row: ComponentAlert) -> None:
 
     check.__name__ = check.__qualname__ = f"component_alert[{row.alert}]"
     check.__doc__ = f"{row.alert}: {row.condition.__name__.replace('_', ' ')} ({row.component.name})."
-    rule(row.alert, needs=NEEDS, causes=LOW_COUNT_CAUSES if row.low_count else COMPONENT_CAUSES)(check)
+    rule(row.alert, needs=needs_of(row.component), reads=reads_of(row.component),
+         causes=LOW_COUNT_CAUSES if row.low_count else COMPONENT_CAUSES)(check)
 
 
 for _row in COMPONENT_ALERTS:

@@ -27,6 +27,7 @@ class Detection:
     params: Mapping[str, str] = field(default_factory=dict)
     labels: Mapping[str, str] = field(default_factory=dict)
     checked: tuple[str, ...] = ()
+    unchecked: tuple[str, ...] = ()
 
 
 class CannotEvaluate(Exception):  # noqa: N818 - it is a verdict, not a failure

@@ -10,7 +10,7 @@ from virt_doctor.catalog.catalog import Catalog, CatalogEntry, StepEntry, fill, 
 from virt_doctor.report.model import Cause, Coverage, Evidence, Finding, Report, Step
 from virt_doctor.rules.crosscheck import cross_check
 from virt_doctor.rules.detection import CannotEvaluate, Detection
-from virt_doctor.rules.registry import REGISTRY, Registry, RuleSpec
+from virt_doctor.rules.registry import ALL, CLUSTER, REGISTRY, SUBJECT, Registry, RuleSpec
 from virt_doctor.snapshot import Snapshot
 from virt_doctor.snapshot.discover import install_namespaces
 from virt_doctor.timeutil import parse_duration, rfc3339
@@ -39,9 +39,9 @@ def evaluate(snap: Snapshot, registry: Registry | None = None, catalog: Catalog 
         if spec.queries and not spec.metrics_optional and entry.name in snap.metric_errors:
             coverage.append(Coverage(entry.name, "skipped", snap.metric_errors[entry.name]))
             continue
-        missing = [kind for kind in spec.needs if not snap.has_kind(kind)]
-        if missing:
-            coverage.append(Coverage(entry.name, "skipped", f"no {', '.join(missing)} objects in the source"))
+        unseen = unseen_needs(snap, spec)
+        if unseen:
+            coverage.append(Coverage(entry.name, "skipped", "; ".join(unseen)))
             continue
         try:
             detections = list(spec.fn(snap))
@@ -71,6 +71,27 @@ def evaluate(snap: Snapshot, registry: Registry | None = None, catalog: Catalog 
 _SEVERITY_ORDER = {"critical": 0, "warning": 1, "info": 2}
 
 
+def unseen_needs(snap: Snapshot, spec: RuleSpec) -> list[str]:
+    """Why each required read was not seen (empty when all were): the kind and where it was looked for."""
+    why: list[str] = []
+    namespaces = install_namespaces(snap)
+    for read in spec.needs:
+        if read.scope == SUBJECT:
+            continue  # the rule checks each subject's namespace itself
+        if read.scope == CLUSTER:
+            if not snap.kind(read.kind) and not snap.seen.listed_anywhere(read.kind):
+                why.append(snap.seen.why_unseen(read.kind))
+            continue
+        if read.scope == ALL:
+            if not snap.listed(read.kind):
+                why.append(snap.seen.why_unseen(read.kind))
+            continue
+        namespace = namespaces.get(read.scope)
+        if namespace and not snap.listed(read.kind, namespace):  # not installed: the rule says so itself
+            why.append(snap.seen.why_unseen(read.kind, namespace))
+    return list(dict.fromkeys(why))
+
+
 def _where(exc: BaseException) -> str:
     """file:line of the innermost virt-doctor frame, so a bug report can point at the code."""
     frames = [f for f in traceback.extract_tb(exc.__traceback__) if "virt_doctor" in f.filename]
@@ -97,6 +118,9 @@ def to_finding(snap: Snapshot, entry: CatalogEntry, spec: RuleSpec, det: Detecti
     evidence = _unique(det.evidence)
     if det.cause == "unknown" and det.checked:
         evidence = evidence + tuple(Evidence(object="(diagnosis)", note=f"checked: {c}") for c in det.checked)
+    if det.unchecked:
+        evidence = evidence + tuple(Evidence(object="(diagnosis)", note=f"not checked: {c}")
+                                    for c in dict.fromkeys(det.unchecked))
     steps = cause.fixes or tuple(s.id for s in entry.mitigation)
     remediation = tuple(_filled(entry.mitigation_step(sid), params) for sid in steps)
     diagnosis = tuple(_filled(s, params) for s in entry.diagnosis)
@@ -109,12 +133,22 @@ def to_finding(snap: Snapshot, entry: CatalogEntry, spec: RuleSpec, det: Detecti
         subject=det.subject,
         labels=dict(det.labels),
         summary=det.summary,
-        cause=Cause(cause.id, cause.title, det.confidence if det.cause != "unknown" else "low"),
+        cause=Cause(cause.id, cause.title, _confidence(det)),
         evidence=evidence,
         remediation=remediation,
         runbook=entry.name,
         diagnosis=diagnosis,
     )
+
+
+_LOWER = {"high": "medium", "medium": "low", "low": "low"}
+
+
+def _confidence(det: Detection) -> str:
+    """An unknown cause is low; a cause named while parts of the diagnosis could not be checked drops a step."""
+    if det.cause == "unknown":
+        return "low"
+    return _LOWER[det.confidence] if det.unchecked else det.confidence
 
 
 def _unique(evidence: tuple[Evidence, ...]) -> tuple[Evidence, ...]:

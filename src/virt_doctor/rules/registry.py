@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import TypeVar
+from typing import NamedTuple, TypeVar
 
 from virt_doctor.rules.detection import Detection
 from virt_doctor.snapshot import Snapshot
@@ -12,18 +12,69 @@ from virt_doctor.snapshot import Snapshot
 RuleFn = Callable[[Snapshot], Iterable[Detection]]
 F = TypeVar("F", bound=RuleFn)
 
+# Where a rule reads a kind:
+# - CLUSTER: wherever the source has it; as a need, the source must hold some of it or have listed it somewhere
+#   (a rule that looks at each object it is given);
+# - ALL: every object of the kind; as a need, the kind must have been listed cluster-wide (a rule whose verdict
+#   rests on what is not there: "no default class", "fewer than two KVM nodes");
+# - an install namespace by its placeholder (kubevirt-namespace, cdi-namespace, ...): as a need, the kind must
+#   have been listed there ("no virt-api pod is running");
+# - SUBJECT: the namespace of each subject, which the rule checks itself (snap.lookup / snap.absent).
+CLUSTER = "cluster"
+ALL = "all"
+SUBJECT = "subject"
+INSTALL_SCOPES = ("kubevirt-namespace", "cdi-namespace", "hco-namespace", "cnao-namespace", "ssp-namespace",
+                  "hpp-namespace")
+
+
+class Read(NamedTuple):
+    """A kind a rule reads, and where."""
+
+    kind: str
+    scope: str = CLUSTER
+
+    def __str__(self) -> str:
+        return self.kind if self.scope == CLUSTER else f"{self.kind}@{self.scope}"
+
+
+ReadLike = Read | str
+
+
+def reads_of(items: Iterable[ReadLike]) -> tuple[Read, ...]:
+    """Declarations as Read values ('Pod' means Read('Pod', CLUSTER); 'Pod@kubevirt-namespace' names a scope)."""
+    out = []
+    for item in items:
+        if isinstance(item, Read):
+            out.append(item)
+        else:
+            kind, _, scope = item.partition("@")
+            if scope and scope not in (CLUSTER, ALL, SUBJECT, *INSTALL_SCOPES):
+                raise ValueError(f"unknown read scope {scope!r} in {item!r}")
+            out.append(Read(kind, scope or CLUSTER))
+    return tuple(out)
+
 
 @dataclass(frozen=True)
 class RuleSpec:
-    """A registered rule: the alert it detects, the kinds it cannot do without, the causes it may name."""
+    """A registered rule: the alert it detects, what it reads, the causes it may name.
+
+    `needs`: reads it cannot do without; when one of them was not seen, the alert is skipped with the
+    reason. `reads`: what else it reads (events, nodes, logs' pods); a cause resting on their absence is
+    named only where the absence was seen. A test holds the declarations to the reads.
+    """
 
     alert: str
     fn: RuleFn
-    needs: tuple[str, ...]
+    needs: tuple[Read, ...]
     causes: tuple[str, ...]
     module: str
     queries: Mapping[str, str] = field(default_factory=dict)  # PromQL by name; "condition" is the alert's expr
     metrics_optional: bool = False  # True: the rule also works from objects alone
+    reads: tuple[Read, ...] = ()
+
+    @property
+    def declared(self) -> tuple[Read, ...]:
+        return self.needs + self.reads
 
 
 @dataclass
@@ -47,8 +98,8 @@ class Registry:
 REGISTRY = Registry()
 
 
-def rule(alert: str, *, needs: tuple[str, ...] = (), causes: tuple[str, ...] = (),
-         queries: Mapping[str, str] | None = None, metrics_optional: bool = False,
+def rule(alert: str, *, needs: Iterable[ReadLike] = (), reads: Iterable[ReadLike] = (),
+         causes: tuple[str, ...] = (), queries: Mapping[str, str] | None = None, metrics_optional: bool = False,
          registry: Registry | None = None) -> Callable[[F], F]:
     """Register a rule function for an alert; the function is returned unchanged.
 
@@ -56,7 +107,7 @@ def rule(alert: str, *, needs: tuple[str, ...] = (), causes: tuple[str, ...] = (
     rules, at the evaluation time); "condition" is the alert's own expression.
     """
     def decorate(fn: F) -> F:
-        (registry or REGISTRY).register(RuleSpec(alert, fn, tuple(needs), tuple(causes), fn.__module__,
-                                                 dict(queries or {}), metrics_optional))
+        (registry or REGISTRY).register(RuleSpec(alert, fn, reads_of(needs), tuple(causes), fn.__module__,
+                                                 dict(queries or {}), metrics_optional, reads_of(reads)))
         return fn
     return decorate

@@ -232,22 +232,27 @@ def handler_placement(cluster: Cluster, since: datetime) -> None:
                  f"spec.workloads.nodePlacement requires node-role.kubernetes.io/virt, which {name} lacks")
 
 
-@fault("handler-down", "VirtHandlerDown", "pod-crash-looping", "every virt-handler pod crash-loops")
+@fault("handler-down", "VirtHandlerDown", "image-pull-failure",
+       "every virt-handler pod waits on an image that cannot be pulled (phase Pending)")
 def handler_down(cluster: Cluster, since: datetime) -> None:
-    for node in list(cluster.handler_pods):
-        _handler_crash(cluster, node, since)
+    image = "quay.io/kubevirt/virt-handler:v1.5.3-rc.0"
+    for pod in cluster.handler_pods.values():
+        podstate.image_pull(pod, "virt-handler", since, image, phase="Pending")
+        cluster.extra.append(event(cluster.ids, pod, "Failed", f'Failed to pull image "{image}": reading manifest '
+                                   "v1.5.3-rc.0 in quay.io/kubevirt/virt-handler: manifest unknown",
+                                   cluster.at - timedelta(seconds=40), "Warning", count=12, first=since))
     _ds_unready(cluster, len(cluster.handler_pods))
-    cluster.note("handler-down", "VirtHandlerDown", "pod-crash-looping", _ds(cluster),
-                 "all virt-handler pods are in CrashLoopBackOff")
+    cluster.note("handler-down", "VirtHandlerDown", "image-pull-failure", _ds(cluster),
+                 "no virt-handler pod runs: every one is in ImagePullBackOff")
 
 
-@fault("handler-down-api", "VirtHandlerDown", "api-server-unreachable",
-       "every virt-handler pod crash-loops because it cannot reach the API server")
+@fault("handler-down-api", "VirtHandlerDaemonSetRolloutFailing", "api-server-unreachable",
+       "every virt-handler pod crash-loops because it cannot reach the API server (still phase Running)")
 def handler_down_api(cluster: Cluster, since: datetime) -> None:
     for node in list(cluster.handler_pods):
         _handler_crash(cluster, node, since, api=True)
     _ds_unready(cluster, len(cluster.handler_pods))
-    cluster.note("handler-down-api", "VirtHandlerDown", "api-server-unreachable", _ds(cluster),
+    cluster.note("handler-down-api", "VirtHandlerDaemonSetRolloutFailing", "api-server-unreachable", _ds(cluster),
                  "virt-handler logs 'dial tcp 172.30.0.1:443: connect: connection refused'")
 
 

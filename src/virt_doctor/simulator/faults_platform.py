@@ -333,11 +333,20 @@ def _importer(cluster: Cluster, since: datetime, fault_name: str, cause: str, re
     vmset = pick_vm(cluster)
     ns, name = vmset.key
     dv_name = f"{name}-rootdisk"
-    from virt_doctor.simulator.objects import running_pod
+    from virt_doctor.simulator.objects import meta, running_pod
 
-    owner = {"apiVersion": "v1", "kind": "PersistentVolumeClaim",
-             "metadata": {"name": f"prime-{dv_name}", "uid": cluster.ids.uid()}}
-    pod = running_pod(cluster.ids, f"importer-prime-{cluster.ids.uid()}", ns, vmset.node, since,
+    # CDI's populator: a temporary 'prime' PVC named after the target PVC's UID, owned by the target PVC;
+    # its importer pod is named after the prime PVC and owned by it.
+    target_uid = vmset.pvc["metadata"]["uid"] if vmset.pvc is not None else cluster.ids.uid()
+    target = {"apiVersion": "v1", "kind": "PersistentVolumeClaim", "metadata": {"name": dv_name, "uid": target_uid}}
+    prime = {"apiVersion": "v1", "kind": "PersistentVolumeClaim",
+             "metadata": meta(cluster.ids, f"prime-{target_uid}", ns, since, {"app": "containerized-data-importer"},
+                              None, target),
+             "spec": {"accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": "30Gi"}}},
+             "status": {"phase": "Bound"}}
+    cluster.extra.append(prime)
+    owner = prime
+    pod = running_pod(cluster.ids, f"importer-prime-{target_uid}", ns, vmset.node, since,
                       {"app": "containerized-data-importer", "app.kubernetes.io/component": "storage",
                        "cdi.kubevirt.io": "importer"},
                       [{"name": "importer", "image": "quay.io/kubevirt/cdi-importer:v1.61.1"}], owner=owner)

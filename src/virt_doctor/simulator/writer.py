@@ -15,6 +15,7 @@ import yaml
 
 from virt_doctor.simulator.cluster import Cluster
 from virt_doctor.simulator.metrics import write_metrics
+from virt_doctor.sources import resources
 
 Obj = dict[str, Any]
 IMAGE_DIR = "quay-io-kubevirt-must-gather-sha256-5b1f0e8c2d"
@@ -27,31 +28,20 @@ class _Dumper(_BaseDumper):
     def ignore_aliases(self, data: Any) -> bool:
         return True
 
-# kind -> (API group directory, resource plural) as `oc adm inspect` names them
-INSPECT = {
-    "Pod": ("core", "pods"), "Event": ("core", "events"), "PersistentVolumeClaim": ("core", "persistentvolumeclaims"),
-    "Secret": ("core", "secrets"), "DaemonSet": ("apps", "daemonsets"), "Deployment": ("apps", "deployments"),
-    "ReplicaSet": ("apps", "replicasets"), "Lease": ("coordination.k8s.io", "leases"),
-    "Node": ("core", "nodes"), "StorageClass": ("storage.k8s.io", "storageclasses"),
-    "VolumeAttachment": ("storage.k8s.io", "volumeattachments"),
-    "CSIDriver": ("storage.k8s.io", "csidrivers"), "Network": ("config.openshift.io", "networks"),
-}
-# kind -> CRD name, for the kubevirt must-gather's `crs` collector
-CRDS = {
-    "VirtualMachineInstance": "virtualmachineinstances.kubevirt.io", "KubeVirt": "kubevirts.kubevirt.io",
-    "HyperConverged": "hyperconvergeds.hco.kubevirt.io", "DataVolume": "datavolumes.cdi.kubevirt.io",
-    "StorageProfile": "storageprofiles.cdi.kubevirt.io", "CDI": "cdis.cdi.kubevirt.io",
-    "VirtualMachineInstanceMigration": "virtualmachineinstancemigrations.kubevirt.io",
-    "DataImportCron": "dataimportcrons.cdi.kubevirt.io", "SSP": "ssps.ssp.kubevirt.io",
-    "NetworkAddonsConfig": "networkaddonsconfigs.networkaddonsoperator.network.kubevirt.io",
-    "HostPathProvisioner": "hostpathprovisioners.hostpathprovisioner.kubevirt.io",
-    "VolumeSnapshotClass": "volumesnapshotclasses.snapshot.storage.k8s.io",
-}
+# What `oc adm inspect` never collects unless asked by name: left out, as a real must-gather leaves it out.
+NOT_COLLECTED = frozenset({"Lease"})
+# CRDs whose name holds one of these are collected by the kubevirt must-gather's `crs` collector.
+CRS_GROUPS = ("kubevirt.io", "snapshot.storage.k8s.io")
 
 
 def write_dump(cluster: Cluster, out: str | os.PathLike[str], fmt: str = "yaml", archive: bool = False,
-               progress: Callable[[int], None] | None = None, metrics: bool = False) -> Path:
-    """Write the must-gather tree under `out` (or `out` as a .tar.gz when `archive`); return what was written."""
+               progress: Callable[[int], None] | None = None, metrics: bool = False,
+               also_collect: frozenset[str] = frozenset()) -> Path:
+    """Write the must-gather tree under `out` (or `out` as a .tar.gz when `archive`); return what was written.
+
+    `also_collect`: kinds a must-gather leaves out (Leases) written all the same, as a support engineer
+    adds them with `oc adm inspect leases -n <namespace>`.
+    """
     target = Path(out)
     root = target.with_suffix("").with_suffix("") if archive else target
     if root.is_file() or (root.is_dir() and any(root.iterdir())):
@@ -64,7 +54,12 @@ def write_dump(cluster: Cluster, out: str | os.PathLike[str], fmt: str = "yaml",
     writer.write_text("version", "kubevirt/must-gather\nv1.5.2\n")
     lists: dict[str, list[Obj]] = defaultdict(list)
     for obj in cluster.objects():
-        _place(writer, lists, cluster, obj)
+        if obj["kind"] in also_collect:  # listed on purpose: one list file in the install namespace, empty or not
+            lists[_extra_list(cluster, obj["kind"])].append(obj)
+        elif obj["kind"] not in NOT_COLLECTED:
+            _place(writer, lists, cluster, obj)
+    for kind in also_collect:
+        lists.setdefault(_extra_list(cluster, kind), [])
     for path, items in sorted(lists.items()):
         writer.write_list(path, items)
     for (namespace, pod, container), logs in sorted(cluster.logs.items()):
@@ -84,6 +79,12 @@ def write_dump(cluster: Cluster, out: str | os.PathLike[str], fmt: str = "yaml",
     return root
 
 
+def _extra_list(cluster: Cluster, kind: str) -> str:
+    """Where `oc get <kind> -n <install namespace> -o yaml` is saved beside the inspect tree."""
+    res = resources.BY_KIND[kind]
+    return f"namespaces/{cluster.install_ns}/{res.group_dir}/{res.plural}"
+
+
 def _place(writer: _Writer, lists: dict[str, list[Obj]], cluster: Cluster, obj: Obj) -> None:
     """Where the kubevirt must-gather puts each kind, including the places that duplicate objects."""
     kind = obj["kind"]
@@ -95,13 +96,14 @@ def _place(writer: _Writer, lists: dict[str, list[Obj]], cluster: Cluster, obj: 
             else "custom"
         writer.write_obj(f"namespaces/{namespace}/kubevirt.io/virtualmachines/{flavour}/{name}", obj)
         return
-    if kind in CRDS:
-        base = f"namespaces/{namespace}/crs/{CRDS[kind]}" if namespace else f"cluster-scoped-resources/{CRDS[kind]}"
+    res = resources.BY_KIND[kind]
+    if res.group.endswith(CRS_GROUPS):  # the kubevirt must-gather's `crs` collector: one file an object
+        base = f"namespaces/{namespace}/crs/{res.crd_name}" if namespace else f"cluster-scoped-resources/{res.crd_name}"
         writer.write_obj(f"{base}/{name}", obj)
         if kind == "KubeVirt":  # also in the inspect list of the install namespace: a duplicate to de-duplicate
             lists[f"namespaces/{namespace}/kubevirt.io/kubevirts"].append(obj)
         return
-    group, plural = INSPECT.get(kind, ("core", kind.lower() + "s"))
+    group, plural = res.group_dir, res.plural
     if not namespace:
         writer.write_obj(f"cluster-scoped-resources/{group}/{plural}/{name}", obj)
         return

@@ -1,5 +1,6 @@
-"""The cluster state as plain dicts, indexed once, with the evaluation time fixed."""
+"""The cluster state as plain dicts, indexed once, with the evaluation time fixed and what was seen recorded."""
 
-from virt_doctor.snapshot.snapshot import Snapshot, SourceInfo
+from virt_doctor.snapshot.seen import Scope, Seen
+from virt_doctor.snapshot.snapshot import Missing, Snapshot, SourceInfo
 
-__all__ = ["Snapshot", "SourceInfo"]
+__all__ = ["Missing", "Scope", "Seen", "Snapshot", "SourceInfo"]

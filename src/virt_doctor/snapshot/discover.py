@@ -36,9 +36,7 @@ def _kubevirt_namespace(snap: Snapshot) -> str:
 
 def kubevirt_namespace(snap: Snapshot) -> str:
     """KubeVirt's install namespace: the KubeVirt CR's, else virt-handler's or a virt-* pod's."""
-    if "kubevirt_namespace" not in snap.memo:
-        snap.memo["kubevirt_namespace"] = _kubevirt_namespace(snap)
-    return str(snap.memo["kubevirt_namespace"])
+    return snap.derived("kubevirt_namespace", lambda: _kubevirt_namespace(snap))
 
 
 def virt_handler_daemonset(snap: Snapshot) -> Obj | None:
@@ -71,8 +69,10 @@ INSTALL_CRS = {"hco-namespace": "HyperConverged", "ssp-namespace": "SSP"}
 
 def install_namespaces(snap: Snapshot) -> dict[str, str]:
     """Where each operator of the stack runs, by placeholder name (<cdi-namespace>, <hco-namespace>, ...)."""
-    if "install_namespaces" in snap.memo:
-        return dict(snap.memo["install_namespaces"])
+    return dict(snap.derived("install_namespaces", lambda: _install_namespaces(snap)))
+
+
+def _install_namespaces(snap: Snapshot) -> dict[str, str]:
     found: dict[str, str] = {}
     kubevirt = kubevirt_namespace(snap)
     if kubevirt:
@@ -87,5 +87,4 @@ def install_namespaces(snap: Snapshot) -> dict[str, str]:
             crs = [cr for cr in snap.kind(INSTALL_CRS.get(placeholder, "")) if a.namespace(cr)]
             if crs:
                 found[placeholder] = a.namespace(crs[0])
-    snap.memo["install_namespaces"] = found
-    return dict(found)
+    return found

@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Hashable, Iterable, Mapping
+from collections.abc import Callable, Hashable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol, TypeVar, cast
 
 from virt_doctor.snapshot import access as a
 from virt_doctor.snapshot.indexes import INDEXES
 from virt_doctor.snapshot.metrics import Series
+from virt_doctor.snapshot.seen import Seen
 from virt_doctor.timeutil import parse_time
 
 Obj = dict[str, Any]
+T = TypeVar("T")
 
 
 class LogLike(Protocol):
@@ -46,35 +48,55 @@ def _group(obj: Obj) -> str:
     return api_version.rsplit("/", 1)[0] if "/" in api_version else ""
 
 
-@dataclass
+class Missing(NamedTuple):
+    """An object that is not in the source: `seen` says whether its kind was listed there (then it does not
+    exist) or not (then nobody knows); `reason` says which, for evidence and coverage."""
+
+    seen: bool
+    reason: str
+
+    def __bool__(self) -> bool:
+        return False
+
+
+@dataclass(frozen=True)
 class Snapshot:
-    """Cluster objects, de-duplicated and indexed once; `at` is the evaluation time rules use."""
+    """Cluster objects, de-duplicated and indexed once; `at` is the evaluation time rules use.
+
+    Immutable once built: objects, logs, metrics and what was seen (`seen`) all come in at
+    construction. Derived values rules share are cached by `derived`, keyed by what they depend on.
+    """
 
     objects: list[Obj]
     at: datetime
     source: SourceInfo
     logs: Mapping[tuple[str, str, str], LogLike] = field(default_factory=dict)
-    listed_kinds: frozenset[str] = frozenset()
+    seen: Seen = field(default_factory=Seen)
     collected_at: datetime | None = None
     metrics: Mapping[str, Mapping[str, list[Series]]] | None = None  # None: no Prometheus configured
     metric_errors: Mapping[str, str] = field(default_factory=dict)
     prometheus_alerts: list[Series] | None = None  # the ALERTS series at `at`, for the cross-check
+    # built once in __post_init__
+    by_kind: dict[str, list[Obj]] = field(init=False, repr=False, compare=False)
+    by_key: dict[tuple[str, str, str], Obj] = field(init=False, repr=False, compare=False)
+    by_uid: dict[str, Obj] = field(init=False, repr=False, compare=False)
+    indexes: dict[str, dict[Hashable, list[Obj]]] = field(init=False, repr=False, compare=False)
+    unindexed: tuple[str, ...] = field(init=False, repr=False, compare=False)
+    _derived: dict[Hashable, Any] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        self.memo: dict[str, Any] = {}
-        self.unindexed: list[str] = []  # objects a key function could not read, as warnings
-        self.objects = _dedupe(self.objects)
-        self.by_kind: dict[str, list[Obj]] = defaultdict(list)
-        self.by_key: dict[tuple[str, str, str], Obj] = {}
-        self.by_uid: dict[str, Obj] = {}
+        unindexed: list[str] = []  # objects a key function could not read, as warnings
+        objects = _dedupe(self.objects)
+        by_kind: dict[str, list[Obj]] = defaultdict(list)
+        by_key: dict[tuple[str, str, str], Obj] = {}
+        by_uid: dict[str, Obj] = {}
         per_kind: dict[str, list[tuple[dict[Hashable, list[Obj]], Any]]] = defaultdict(list)
-        self.indexes: dict[str, dict[Hashable, list[Obj]]] = {}
+        indexes: dict[str, dict[Hashable, list[Obj]]] = {}
         for index_name, kind, key_fn in INDEXES:
             table: dict[Hashable, list[Obj]] = defaultdict(list)
-            self.indexes[index_name] = table
+            indexes[index_name] = table
             per_kind[kind].append((table, key_fn))
-        by_kind, by_key, by_uid = self.by_kind, self.by_key, self.by_uid
-        for obj in self.objects:
+        for obj in objects:
             kind = obj["kind"]
             by_kind[kind].append(obj)
             metadata = obj.get("metadata") or {}
@@ -86,30 +108,39 @@ class Snapshot:
                 try:
                     key = key_fn(obj)
                 except (AttributeError, TypeError, KeyError, IndexError, ValueError) as exc:
-                    self.unindexed.append(f"{a.ref(obj)}: a field has an unexpected shape ({exc}); "
-                                          "rules may not see this object")
+                    unindexed.append(f"{a.ref(obj)}: a field has an unexpected shape ({exc}); "
+                                     "rules may not see this object")
                     continue
                 if key is not None:
                     kind_table[key].append(obj)
+        built = {"objects": objects, "by_kind": by_kind, "by_key": by_key, "by_uid": by_uid, "indexes": indexes,
+                 "unindexed": tuple(unindexed), "_derived": {}}
+        for name, value in built.items():
+            object.__setattr__(self, name, value)
 
-    # --- lookups ---------------------------------------------------------------------------
+
+    # --- lookups: what is present -----------------------------------------------------------
 
     def kind(self, kind: str, group: str | None = None) -> list[Obj]:
-        """Every object of a kind (optionally of one API group)."""
+        """Every object of a kind the source holds (optionally of one API group): present, not 'all there are'."""
         objs = self.by_kind.get(kind, [])
         return objs if group is None else [o for o in objs if _group(o) == group]
 
     def get(self, kind: str, namespace: str, name: str) -> Obj | None:
-        """One object by kind, namespace ('' if cluster-scoped) and name."""
+        """One object if the source holds it; None says nothing about whether it exists (see `lookup`)."""
         return self.by_key.get((kind, namespace, name))
+
+    def by_uid_of(self, uid: str) -> Obj | None:
+        """The object with this metadata.uid, if the source holds it."""
+        return self.by_uid.get(uid)
 
     def index(self, index_name: str, key: Hashable) -> list[Obj]:
         """The objects filed under `key` in a declared index (see indexes.py)."""
         return self.indexes[index_name].get(key, [])
 
-    def has_kind(self, kind: str) -> bool:
-        """Whether the source holds this kind at all (objects, or an empty list of it)."""
-        return kind in self.by_kind or kind in self.listed_kinds
+    def index_items(self, index_name: str) -> list[tuple[Hashable, list[Obj]]]:
+        """Every (key, objects) of a declared index."""
+        return list(self.indexes[index_name].items())
 
     def events_for(self, obj: Obj) -> list[Obj]:
         """Events about an object, newest last."""
@@ -117,12 +148,39 @@ class Snapshot:
         return sorted(events, key=event_time_key)
 
     def log(self, namespace: str, pod: str, container: str) -> LogLike | None:
-        """A container's log from the dump, if it was collected."""
+        """A container's log, if the source has it."""
         return self.logs.get((namespace, pod, container))
 
     def age(self, moment: datetime | None) -> float | None:
         """Seconds from `moment` to the evaluation time."""
         return (self.at - moment).total_seconds() if moment else None
+
+    # --- what was seen: present / absent / unknown -------------------------------------------
+
+    def listed(self, kind: str, namespace: str = "") -> bool:
+        """Whether the source listed `kind` in `namespace` ('' cluster-wide): only then does absence count."""
+        return self.seen.listed(kind, namespace)
+
+    def lookup(self, kind: str, namespace: str, name: str) -> Obj | Missing:
+        """The object, or Missing(seen=True) when its kind was listed there and it is not, else Missing(seen=False)."""
+        found = self.by_key.get((kind, namespace, name))
+        if found is not None:
+            return found
+        where = f" in {namespace}" if namespace else ""
+        if self.seen.listed(kind, namespace):
+            return Missing(True, f"no {kind} {name}{where} (the source lists {kind}{where} and it is not there)")
+        return Missing(False, self.seen.why_unseen(kind, namespace))
+
+    def absent(self, kind: str, namespace: str, name: str) -> bool:
+        """True only when the object's kind was listed in its namespace and the object is not there."""
+        found = self.lookup(kind, namespace, name)
+        return isinstance(found, Missing) and found.seen
+
+    def derived(self, key: Hashable, compute: Callable[[], T]) -> T:
+        """A value computed once per snapshot; `key` must name everything the value depends on."""
+        if key not in self._derived:
+            self._derived[key] = compute()
+        return cast(T, self._derived[key])
 
 
 def event_time(event: Obj) -> datetime | None:

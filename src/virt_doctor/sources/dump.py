@@ -22,7 +22,8 @@ from typing import Any
 import orjson
 
 from virt_doctor.errors import SourceError
-from virt_doctor.sources import mustgather
+from virt_doctor.snapshot.seen import EVERYWHERE, LISTED, Scope
+from virt_doctor.sources import mustgather, resources
 from virt_doctor.sources.compact import LAST_APPLIED, PRUNE, StringPool
 from virt_doctor.sources.yamlparse import YAMLParseError, parse_yaml
 
@@ -42,7 +43,8 @@ class RawDump:
     collected_at: datetime | None = None
     warnings: list[str] = field(default_factory=list)
     skipped_files: list[str] = field(default_factory=list)
-    listed_kinds: set[str] = field(default_factory=set)
+    scopes: dict[Scope, str] = field(default_factory=dict)  # what was listed where (snapshot/seen.py)
+    inspected: set[str] = field(default_factory=set)  # namespaces whose must-gather tree is here
     files_read: int = 0
     strings: StringPool = field(default_factory=StringPool, repr=False)
 
@@ -71,6 +73,9 @@ def read_dump(path: str | os.PathLike[str]) -> RawDump:
                 continue
             if name.endswith(OBJECT_SUFFIXES):
                 raw.files_read += 1
+                namespace = mustgather.inspected_namespace(rel)
+                if namespace:
+                    raw.inspected.add(namespace)
                 _add_objects(raw, rel, read())
         except (OSError, tarfile.TarError, zipfile.BadZipFile, zlib.error, EOFError) as exc:
             raw.warnings.append(f"{rel}: unreadable ({exc})")
@@ -195,9 +200,12 @@ def _add_objects(raw: RawDump, rel: str, data: bytes) -> None:
         raw.warnings.append(f"{rel}: not UTF-8 text ({exc.reason} at byte {exc.start})")
         raw.skipped_files.append(rel)
         return
+    listing = mustgather.listing_of(rel)
+    if listing is not None:
+        raw.scopes[Scope(*listing)] = LISTED
     found = 0
     for index, document in enumerate(documents, start=1):
-        found += _add_document(raw, rel, index, document, len(documents) > 1)
+        found += _add_document(raw, rel, index, document, len(documents) > 1, listing is None)
     if found == 0 and documents and rel not in raw.skipped_files and not _is_empty_list(documents):
         raw.skipped_files.append(rel)
 
@@ -206,11 +214,16 @@ def _is_empty_list(documents: list[Any]) -> bool:
     return all(isinstance(d, dict) and d.get("items") in ([], None) and "List" in str(d.get("kind")) for d in documents)
 
 
-def _add_document(raw: RawDump, rel: str, index: int, document: Any, multi: bool) -> int:
-    """Add one parsed document (an object or a list of them); return how many objects it held."""
+def _add_document(raw: RawDump, rel: str, index: int, document: Any, multi: bool, free_form: bool = False) -> int:
+    """Add one parsed document (an object or a list of them); return how many objects it held.
+
+    `free_form`: the file's place names no listing (not the must-gather layout); a List document there
+    still shows what was listed: each item's kind in each item's namespace (cluster-wide for cluster-scoped
+    kinds), and an empty typed list of a cluster-scoped kind.
+    """
     where = f"{rel} (document {index})" if multi else rel
     if isinstance(document, list):
-        return sum(_add_document(raw, rel, index, item, True) for item in document)
+        return sum(_add_document(raw, rel, index, item, True, free_form) for item in document)
     if not isinstance(document, dict):
         raw.warnings.append(f"{where}: not a Kubernetes object (a {type(document).__name__})")
         return 0
@@ -220,10 +233,8 @@ def _add_document(raw: RawDump, rel: str, index: int, document: Any, multi: bool
         items = []  # `items: null` is an empty list
     if isinstance(items, list) and (not kind or str(kind).endswith("List")):
         item_kind = str(kind)[: -len("List")] if kind and kind != "List" else None
-        if not items:
-            listed = item_kind or mustgather.kind_of_resource_path(rel)
-            if listed:
-                raw.listed_kinds.add(listed)
+        if free_form:
+            _mark_listed(raw, item_kind, items)
         added = 0
         for position, item in enumerate(items):
             if isinstance(item, dict) and not item.get("kind") and item_kind:
@@ -242,6 +253,23 @@ def _add_document(raw: RawDump, rel: str, index: int, document: Any, multi: bool
         return 0
     raw.objects.append(_clean(raw, document))
     return 1
+
+
+def _mark_listed(raw: RawDump, item_kind: str | None, items: list[Any]) -> None:
+    """A free-form List is a listing: of its kinds, in the namespaces its items are in."""
+    if item_kind and resources.is_namespaced(item_kind) is False:
+        raw.scopes[Scope(item_kind, EVERYWHERE)] = LISTED
+    for item in items:
+        if not isinstance(item, dict) or not isinstance(item.get("kind") or item_kind, str):
+            continue
+        kind = str(item.get("kind") or item_kind)
+        namespaced = resources.is_namespaced(kind)
+        metadata = item.get("metadata")
+        namespace = str(metadata.get("namespace") or "") if isinstance(metadata, dict) else ""
+        if namespaced is False or (namespaced is None and not namespace):
+            raw.scopes[Scope(kind, EVERYWHERE)] = LISTED
+        elif namespace:
+            raw.scopes[Scope(kind, namespace)] = LISTED
 
 
 def _malformed(obj: Any) -> str | None:

@@ -4,33 +4,70 @@ from __future__ import annotations
 
 import gc
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime, timedelta
+from typing import Any
 
 from virt_doctor.errors import SourceError
-from virt_doctor.snapshot import Snapshot, SourceInfo
+from virt_doctor.snapshot import Seen, Snapshot, SourceInfo
 from virt_doctor.snapshot.snapshot import newest_timestamp
-from virt_doctor.sources.dump import read_dump
-from virt_doctor.sources.prometheus import PrometheusClient, fetch
+from virt_doctor.sources.dump import RawDump, read_dump
+from virt_doctor.sources.prometheus import MetricAnswers, PrometheusClient, fetch
+
+MetricsFn = Callable[[datetime], MetricAnswers]
 
 
-def load_dump(path: str | os.PathLike[str], at: datetime | None = None, source_type: str = "dump") -> Snapshot:
-    """A dump as a Snapshot, evaluated at `at`, else its collection time, else its newest timestamp."""
+def load_dump(path: str | os.PathLike[str], at: datetime | None = None, source_type: str = "dump",
+              metrics: MetricsFn | None = None) -> Snapshot:
+    """A dump as a Snapshot, evaluated at `at`, else its collection time, else its newest timestamp.
+
+    `metrics`, when given, is asked for Prometheus' answers at that time before the snapshot is built.
+    """
     with paused_gc():
         raw = read_dump(path)
         moment = at or raw.collected_at or newest_timestamp(raw.objects)
         if moment is None:
             raise SourceError(f"{path}: no collection time and no timestamps in the objects; give --at")
-        return Snapshot(
-            objects=raw.objects,
-            at=moment,
-            source=SourceInfo(source_type, raw.location, tuple(raw.warnings), tuple(raw.skipped_files),
-                              raw.files_read),
-            logs=raw.logs,
-            listed_kinds=frozenset(raw.listed_kinds),
-            collected_at=raw.collected_at,
-        )
+        return snapshot_of(raw, moment, metrics(moment) if metrics is not None else None, source_type)
+
+
+def snapshot_of(raw: RawDump, at: datetime, answers: MetricAnswers | None = None,
+                source_type: str = "dump") -> Snapshot:
+    """The Snapshot of what a dump holds, with what it saw and Prometheus' answers, evaluated at `at`."""
+    return Snapshot(
+        objects=raw.objects,
+        at=at,
+        source=SourceInfo(source_type, raw.location, tuple(raw.warnings), tuple(raw.skipped_files), raw.files_read),
+        logs=raw.logs,
+        seen=Seen(dict(raw.scopes), inspected=frozenset(raw.inspected), source=f"the dump {raw.location}"),
+        collected_at=raw.collected_at,
+        **metric_fields(answers),
+    )
+
+
+def metric_fields(answers: MetricAnswers | None) -> dict[str, Any]:
+    """The Snapshot fields Prometheus' answers fill (none without Prometheus)."""
+    if answers is None:
+        return {}
+    return {"metrics": answers.results, "metric_errors": answers.errors, "prometheus_alerts": answers.firing}
+
+
+def metrics_from(client: PrometheusClient, queries: dict[str, tuple[dict[str, str], timedelta]]) -> MetricsFn:
+    """Ask Prometheus every rule's queries at the evaluation time."""
+    return lambda at: fetch(client, queries, at)
+
+
+def prometheus_only(at: datetime, location: str, answers: MetricAnswers) -> Snapshot:
+    """A snapshot with no objects, for a scan that only asks Prometheus."""
+    return Snapshot(objects=[], at=at, source=SourceInfo("prometheus", location), **metric_fields(answers))
+
+
+def metrics_warning(snap: Snapshot) -> str | None:
+    """One line when Prometheus answered none of the queries, else None."""
+    if snap.metric_errors and not snap.metrics:
+        return next(iter(snap.metric_errors.values()))
+    return None
 
 
 @contextmanager
@@ -50,20 +87,3 @@ def paused_gc() -> Iterator[None]:
         gc.freeze()
         if was_enabled:
             gc.enable()
-
-
-def empty_snapshot(at: datetime, location: str) -> Snapshot:
-    """A snapshot with no objects, for a scan that only asks Prometheus."""
-    return Snapshot(objects=[], at=at, source=SourceInfo("prometheus", location))
-
-
-def attach_metrics(snap: Snapshot, client: PrometheusClient, queries: dict[str, tuple[dict[str, str], timedelta]]
-                   ) -> str | None:
-    """Ask Prometheus every rule's queries at the snapshot's time; return a one-line warning if it failed."""
-    answers = fetch(client, queries, snap.at)
-    snap.metrics = answers.results
-    snap.metric_errors = answers.errors
-    snap.prometheus_alerts = answers.firing
-    if answers.errors and not answers.results:
-        return next(iter(answers.errors.values()))
-    return None

@@ -6,6 +6,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from virt_doctor.sources import resources
 from virt_doctor.timeutil import parse_go_time
 
 # namespaces/<ns>/pods/<pod>/<container>/<container>/logs/{current,previous}[.insecure].log
@@ -55,40 +56,45 @@ def parse_timestamp_file(data: bytes) -> datetime | None:
     return None
 
 
-# The resource directories of `oc adm inspect` and the kubevirt must-gather, for
-# telling an empty list file's kind (`namespaces/ns/core/pods.yaml` with no items).
-RESOURCE_KINDS = {
-    "pods": "Pod",
-    "nodes": "Node",
-    "events": "Event",
-    "daemonsets": "DaemonSet",
-    "deployments": "Deployment",
-    "replicasets": "ReplicaSet",
-    "persistentvolumeclaims": "PersistentVolumeClaim",
-    "persistentvolumes": "PersistentVolume",
-    "storageclasses": "StorageClass",
-    "volumeattachments": "VolumeAttachment",
-    "configmaps": "ConfigMap",
-    "secrets": "Secret",
-    "leases": "Lease",
-    "virtualmachines": "VirtualMachine",
-    "virtualmachineinstances": "VirtualMachineInstance",
-    "virtualmachineinstancemigrations": "VirtualMachineInstanceMigration",
-    "kubevirts": "KubeVirt",
-    "datavolumes": "DataVolume",
-    "dataimportcrons": "DataImportCron",
-    "storageprofiles": "StorageProfile",
-}
+def listing_of(path: str) -> tuple[str, str] | None:
+    """(kind, namespace) a must-gather file lists, judged from its place; None when its place says nothing.
 
-
-def kind_of_resource_path(path: str) -> str | None:
-    """The kind a list file holds, judged from its name (`.../core/pods.yaml` -> Pod)."""
-    stem = path.rsplit("/", 1)[-1].split(".", 1)[0]
-    if stem in RESOURCE_KINDS:
-        return RESOURCE_KINDS[stem]
-    # kubevirt must-gather: crs/<plural>.<group>/<name>.yaml or cluster-scoped-resources/<crd>/...
+    `namespaces/NS/<group>/<plural>.yaml` is the kind's list in NS (an empty one too);
+    `namespaces/NS/<group>/<plural>/<name>.yaml`, `namespaces/NS/crs/<crd>/<name>.yaml` and
+    `namespaces/NS/kubevirt.io/virtualmachines/<flavour>/<name>.yaml` are one object a file of a kind the
+    collector listed in NS; `cluster-scoped-resources/...` likewise for cluster-scoped kinds ('' namespace).
+    A pod's own file (`namespaces/NS/pods/POD/POD.yaml`) proves the pod, not the list: old `oc adm inspect`
+    skipped pods that were not running.
+    """
     parts = path.split("/")
-    if len(parts) >= 2:
-        plural = parts[-2].split(".", 1)[0]
-        return RESOURCE_KINDS.get(plural)
+    stem = parts[-1].split(".", 1)[0]
+    for at in range(len(parts) - 2, -1, -1):
+        if parts[at] == "cluster-scoped-resources":
+            res = _resource_under(parts[at + 1:], stem)
+            return (res.kind, "") if res is not None and not res.namespaced else None
+        if parts[at] == "namespaces" and at + 2 < len(parts):
+            namespace, rest = parts[at + 1], parts[at + 2:]
+            if rest[0] == "crs":
+                rest = rest[1:]
+            res = _resource_under(rest, stem)
+            return (res.kind, namespace) if res is not None and res.namespaced else None
+    return None
+
+
+def _resource_under(rest: list[str], stem: str) -> resources.Resource | None:
+    if len(rest) == 2:  # <crd>/<name>.yaml or <group>/<plural>.yaml
+        return resources.by_crd_name(rest[0]) or resources.by_group_plural(rest[0], stem)
+    if len(rest) == 3:  # <group>/<plural>/<name>.yaml
+        return resources.by_group_plural(rest[0], rest[1])
+    if len(rest) == 4 and rest[:2] == ["kubevirt.io", "virtualmachines"]:  # vmConvertor's custom|template-based
+        return resources.by_group_plural(rest[0], rest[1])
+    return None
+
+
+def inspected_namespace(path: str) -> str | None:
+    """The namespace whose must-gather tree holds this file (`namespaces/NS/...`), else None."""
+    parts = path.split("/")
+    for at in range(len(parts) - 3, -1, -1):
+        if parts[at] == "namespaces":
+            return parts[at + 1]
     return None

@@ -19,7 +19,7 @@ def cron_storage_class(cron: dict[str, Any]) -> str:
                                                                       .get("spec") or {}})
 
 
-@rule("CDIDataImportCronOutdated", needs=("DataImportCron",),
+@rule("CDIDataImportCronOutdated", needs=("DataImportCron", "StorageClass@all"), reads=("DataVolume", "Event"),
       causes=("storage-class-missing", "import-failing", "registry-unreachable", "unknown"))
 def cdi_data_import_cron_outdated(snap: Snapshot) -> Iterator[Detection]:
     """UpToDate is not True, and the import is not merely pending for a default storage class."""
@@ -28,7 +28,7 @@ def cdi_data_import_cron_outdated(snap: Snapshot) -> Iterator[Detection]:
         if up_to_date is None or up_to_date.get("status") == "True":
             continue
         storage_class = cron_storage_class(cron)
-        if not storage_class and snap.has_kind("StorageClass") and default_class(snap) is None:
+        if not storage_class and default_class(snap) is None:
             continue  # pending: CDINoDefaultStorageClass fires instead
         yield diagnose(snap, cron, up_to_date, storage_class)
 
@@ -49,7 +49,7 @@ def diagnose(snap: Snapshot, cron: dict[str, Any], up_to_date: dict[str, Any], s
         url = ((((a.spec(cron).get("template") or {}).get("spec") or {}).get("source") or {}).get("registry") or {})
         return Detection(subject, "registry-unreachable", f"{head}: it cannot read the image digest from "
                          f"{url.get('url', 'its registry')}", since=since, evidence=tuple(base), params=params)
-    if storage_class and snap.has_kind("StorageClass") and snap.get("StorageClass", "", storage_class) is None:
+    if storage_class and snap.absent("StorageClass", "", storage_class):
         return Detection(subject, "storage-class-missing", f"{head}: storage class {storage_class} does not exist",
                          since=since, params={**params, "storage-class": (a.name(default_class(snap) or {}) or
                                                                           "<storage-class>")},

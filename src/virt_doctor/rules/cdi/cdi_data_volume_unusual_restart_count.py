@@ -21,7 +21,7 @@ def is_cdi_worker(pod: dict[str, Any]) -> bool:
         a.labels(pod).get("app") == "containerized-data-importer"
 
 
-@rule("CDIDataVolumeUnusualRestartCount", needs=("DataVolume",),
+@rule("CDIDataVolumeUnusualRestartCount", needs=("DataVolume",), reads=("Pod", "PersistentVolumeClaim"),
       causes=("source-unreachable", "storage-full", "oom-killed", "unknown"))
 def cdi_data_volume_unusual_restart_count(snap: Snapshot) -> Iterator[Detection]:
     """A CDI worker pod's container restarted more than three times (the DataVolume's restartCount when no pod)."""
@@ -32,7 +32,7 @@ def cdi_data_volume_unusual_restart_count(snap: Snapshot) -> Iterator[Detection]
         restarts = max((int(cs.get("restartCount") or 0) for cs in a.container_statuses(pod)), default=0)
         if restarts <= THRESHOLD:
             continue
-        dv_name = _dv_of(pod)
+        dv_name = dv_of_worker(snap, pod)
         if dv_name:
             seen_dvs.add((a.namespace(pod), dv_name))
         yield _diagnose_pod(snap, pod, restarts, dv_name)
@@ -42,10 +42,24 @@ def cdi_data_volume_unusual_restart_count(snap: Snapshot) -> Iterator[Detection]
             yield _diagnose_dv(snap, dv, restarts)
 
 
-def _dv_of(pod: dict[str, Any]) -> str:
+def dv_of_worker(snap: Snapshot, pod: dict[str, Any]) -> str:
+    """The DataVolume a CDI worker pod works for ('' when the source cannot tell).
+
+    The pod is owned by a PVC: the DataVolume's own claim (same name), or CDI's temporary
+    `prime-<UID of the target PVC>`, resolved through that UID to the target claim and its DataVolume.
+    """
     owner = a.controller_owner(pod) or {}
-    claim = str(owner.get("name") or "") if owner.get("kind") == "PersistentVolumeClaim" else ""
-    return claim.removeprefix("prime-") if claim else ""
+    if owner.get("kind") != "PersistentVolumeClaim":
+        return ""
+    claim = str(owner.get("name") or "")
+    if claim.startswith("prime-"):
+        target = snap.by_uid_of(claim.removeprefix("prime-"))
+        if target is None or target.get("kind") != "PersistentVolumeClaim":
+            return ""
+        claim = a.name(target)
+    pvc = snap.get("PersistentVolumeClaim", a.namespace(pod), claim)
+    dv_owner = a.controller_owner(pvc) if pvc is not None else None
+    return str(dv_owner.get("name") or claim) if dv_owner and dv_owner.get("kind") == "DataVolume" else claim
 
 
 def _classify(text: str) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from virt_doctor.rules.api import CannotEvaluate, Detection, Evidence, Snapshot, Subject, a, rule
+from virt_doctor.rules.api import CannotEvaluate, Detection, Evidence, Missing, Snapshot, Subject, a, rule
 from virt_doctor.rules.diagnose.evidence import field
 from virt_doctor.rules.diagnose.storage import (
     DEFAULT_SC,
@@ -15,26 +15,26 @@ from virt_doctor.rules.diagnose.storage import (
 )
 
 
-@rule("CDIDefaultStorageClassDegraded", needs=("StorageClass",),
-      causes=("no-readwritemany", "no-smart-clone", "unknown"))
+@rule("CDIDefaultStorageClassDegraded", needs=("StorageClass@all", "StorageProfile"),
+      reads=("CSIDriver", "VolumeSnapshotClass"), causes=("no-readwritemany", "no-smart-clone", "unknown"))
 def cdi_default_storage_class_degraded(snap: Snapshot) -> Iterator[Detection]:
     """The default (virt) class's StorageProfile offers no ReadWriteMany, or no CSI clone or snapshot clone."""
     sc = default_class(snap)
     if sc is None:
         return  # CDINoDefaultStorageClass's case
-    if not snap.has_kind("StorageProfile"):
-        raise CannotEvaluate("no StorageProfile objects in the source")
     name = a.name(sc)
-    profile = snap.get("StorageProfile", "", name)
-    if profile is None:
-        raise CannotEvaluate(f"no StorageProfile for the default storage class {name} in the source")
+    profile = snap.lookup("StorageProfile", "", name)
+    if isinstance(profile, Missing):
+        raise CannotEvaluate(f"no StorageProfile for the default storage class {name}: {profile.reason}")
     rwx = profile_rwx(profile)
     smart, how = profile_smart_clone(snap, profile)
     if rwx and smart:
         return
+    if rwx and smart is None:
+        raise CannotEvaluate(f"the default class {name} offers ReadWriteMany; smart cloning cannot be told: {how}")
     which = "the default virtualization class" if a.annotations(sc).get(DEFAULT_VIRT_SC) == "true" else \
         "the cluster default class"
-    lacks = [w for w, ok in (("ReadWriteMany", rwx), ("smart cloning", smart)) if not ok]
+    lacks = [w for w, ok in (("ReadWriteMany", rwx), ("smart cloning", smart)) if ok is False]
     annotation = DEFAULT_VIRT_SC if which.startswith("the default virt") else DEFAULT_SC
     evidence: list[Evidence] = [field(sc, f"metadata.annotations[{annotation}]", "true", which)]
     if not rwx:
@@ -42,14 +42,14 @@ def cdi_default_storage_class_degraded(snap: Snapshot) -> Iterator[Detection]:
                  for cps in a.status(profile).get("claimPropertySets") or []]
         evidence.append(field(profile, "status.claimPropertySets", ", ".join(modes) or None,
                               "no ReadWriteMany: VMs cannot live-migrate"))
-    if not smart:
+    if not smart:  # lacking, or unknown: say which
         evidence.append(field(profile, "status.cloneStrategy", a.status(profile).get("cloneStrategy"), how))
     # prefer a capable class that is already marked default-virt (two are, or this alert would not name this one)
     ordered = sorted(snap.kind("StorageClass"), key=lambda sc: (a.annotations(sc).get(DEFAULT_VIRT_SC) != "true",
                                                                  a.name(sc)))
     capable = [a.name(other) for other in ordered if a.name(other) != name
                and (p := snap.get("StorageProfile", "", a.name(other))) is not None and profile_rwx(p)
-               and profile_smart_clone(snap, p)[0]]
+               and profile_smart_clone(snap, p)[0] is True]
     if capable:
         evidence.append(Evidence(object=f"StorageClass/{capable[0]}", note="offers ReadWriteMany and smart cloning"))
     yield Detection(Subject("StorageClass", "", name), "no-readwritemany" if not rwx else "no-smart-clone",

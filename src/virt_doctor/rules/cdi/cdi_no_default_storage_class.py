@@ -10,7 +10,8 @@ from virt_doctor.rules.diagnose.storage import default_class, dv_storage_class
 from virt_doctor.wording import counted
 
 
-@rule("CDINoDefaultStorageClass", needs=("StorageClass", "DataVolume"), causes=("no-default", "unknown"))
+@rule("CDINoDefaultStorageClass", needs=("StorageClass@all", "DataVolume"), reads=("PersistentVolumeClaim",),
+      causes=("no-default", "unknown"))
 def cdi_no_default_storage_class(snap: Snapshot) -> Iterator[Detection]:
     """Neither a default nor a default-virt storage class exists while DataVolumes that name none are pending."""
     if default_class(snap) is not None:

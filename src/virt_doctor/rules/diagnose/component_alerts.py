@@ -5,13 +5,15 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 
 from virt_doctor.report.model import Subject
-from virt_doctor.rules.detection import Detection
+from virt_doctor.rules.detection import CannotEvaluate, Detection
 from virt_doctor.rules.diagnose.components import (
     Component,
     ComponentState,
     component_state,
     diagnose_component,
+    unseen_for,
 )
+from virt_doctor.rules.registry import Read
 from virt_doctor.snapshot import access as a
 from virt_doctor.snapshot.snapshot import Snapshot
 
@@ -21,7 +23,17 @@ COMPONENT_CAUSES = ("deployment-missing", "scaled-to-zero", "pod-crash-looping",
                     "pod-unschedulable", "node-not-ready", "api-server-unreachable", "dns-failure",
                     "readiness-probe-failing", "unknown")
 LOW_COUNT_CAUSES = (*COMPONENT_CAUSES, "too-few-schedulable-nodes")
-NEEDS = ("Pod", "Deployment")  # without Deployments in the source, "missing" could not be told from "not collected"
+
+
+def needs_of(component: Component) -> tuple[Read, ...]:
+    """The component's pods and workload, listed in its namespace: without them "down" cannot be told."""
+    return (Read("Pod", component.placeholder), Read(component.kind, component.placeholder))
+
+
+def reads_of(component: Component) -> tuple[Read, ...]:
+    """What else the shared diagnosis reads: workloads by name, pods by label, nodes, events, the installer CRs."""
+    return (Read("Deployment"), Read("DaemonSet"), Read("Pod"), Read("Node"), Read("Event", component.placeholder),
+            *(Read(kind) for kind in component.installed_by))
 
 
 def none_running(state: ComponentState) -> str | None:
@@ -58,6 +70,9 @@ def component_alert(snap: Snapshot, component: Component, condition: Condition,
     state = component_state(snap, component)
     if not (state.installed or expected):
         return
+    unseen = unseen_for(snap, state)
+    if unseen:
+        raise CannotEvaluate(unseen)
     what = condition(state)
     if what is None:
         return

@@ -103,9 +103,10 @@ class ComponentState:
 
 def component_state(snap: Snapshot, component: Component) -> ComponentState:
     """The component's workload and pods, found by name and labels wherever it is installed."""
-    key = f"component:{component.name}"
-    if key in snap.memo:
-        return snap.memo[key]
+    return snap.derived(("component_state", component), lambda: _component_state(snap, component))
+
+
+def _component_state(snap: Snapshot, component: Component) -> ComponentState:
     index = "deployments_by_name" if component.kind == "Deployment" else "daemonsets_by_name"
     workloads = snap.index(index, component.name)
     workload = workloads[0] if workloads else None
@@ -116,16 +117,25 @@ def component_state(snap: Snapshot, component: Component) -> ComponentState:
         candidates = snap.index("pods_by_namespace", namespace)
     else:
         labels = dict(component.labels)
-        candidates = [p for pods in snap.indexes["pods_by_namespace"].values() for p in pods]
+        candidates = [p for _, pods in snap.index_items("pods_by_namespace") for p in pods]
     pods = [p for p in candidates if labels and all(a.labels(p).get(k) == v for k, v in labels.items())]
     if not namespace and pods:
         namespace = a.namespace(pods[0])
     installed = workload is not None or bool(pods) or any(snap.kind(k) for k in component.installed_by)
     if not namespace:  # a missing workload still has a home: its installer's, or its siblings' namespace
         namespace = _namespace_of_installer(snap, component) or install_namespaces(snap).get(component.placeholder, "")
-    state = ComponentState(component, namespace, workload, sorted(pods, key=a.name), installed)
-    snap.memo[key] = state
-    return state
+    return ComponentState(component, namespace, workload, sorted(pods, key=a.name), installed)
+
+
+def unseen_for(snap: Snapshot, state: ComponentState) -> str | None:
+    """Why the component's pods (or its missing workload) cannot be told from the source, else None."""
+    if not state.namespace:
+        return f"{state.component.name}: its namespace is not known from the source"
+    if not snap.listed("Pod", state.namespace):
+        return snap.seen.why_unseen("Pod", state.namespace)
+    if state.workload is None and not snap.listed(state.component.kind, state.namespace):
+        return snap.seen.why_unseen(state.component.kind, state.namespace)
+    return None
 
 
 def _namespace_of_installer(snap: Snapshot, component: Component) -> str:
@@ -162,7 +172,8 @@ def diagnose_component(snap: Snapshot, state: ComponentState, low_count: bool = 
     counts = f"{counted(len(state.pods), 'pod')}, {len(state.running)} running, {len(state.ready)} ready"
     if state.workload is None and not state.pods:
         return Diagnosis("deployment-missing", f"there is no {name} {state.component.kind} in {ns or 'the cluster'}",
-                         (Evidence(object=state.ref(), note="not found in the source"),), params)
+                         (Evidence(object=state.ref(), note=f"not among the {state.component.kind}s listed in {ns}"),),
+                         params)
     workload_evidence = _workload_evidence(state)
     if state.workload is not None and state.desired == 0 and state.component.kind == "Deployment":
         return Diagnosis("scaled-to-zero", f"{name} is scaled to 0 replicas",
@@ -234,7 +245,7 @@ def _too_few_nodes(snap: Snapshot, state: ComponentState,
                    and not any(t.get("effect") == "NoSchedule" for t in a.spec(n).get("taints") or [])]
     pending = [(p, pr) for p, pr in failing if pr.kind == "unschedulable"]
     spread = [(p, pr) for p, pr in pending if "anti-affinity" in pr.detail or "didn't match pod" in pr.detail.lower()]
-    if spread or (snap.has_kind("Node") and len(schedulable) < state.desired):
+    if spread or (snap.listed("Node") and len(schedulable) < state.desired):
         evidence = [Evidence(object="Node", note=f"{counted(len(schedulable), 'schedulable node')} for {counted(state.desired, 'replica')}")]
         for _pod, problem in (spread or pending)[:1]:
             evidence += list(problem.evidence)

@@ -8,12 +8,13 @@ from typing import Any
 
 from virt_doctor.report.model import Subject
 from virt_doctor.rules.detection import Detection
-from virt_doctor.rules.diagnose.components import Component, component_state, diagnose_component
+from virt_doctor.rules.diagnose.components import Component, component_state, diagnose_component, unseen_for
 from virt_doctor.rules.diagnose.evidence import cond_evidence
 from virt_doctor.snapshot import access as a
 from virt_doctor.snapshot.snapshot import Snapshot
 
 Obj = dict[str, Any]
+OPERAND_READS = ("Pod", "Deployment", "DaemonSet", "Node", "Event")  # what diagnosing their components reads
 
 
 def cr_not_ready(cr: Obj) -> tuple[list[Obj], datetime | None] | None:
@@ -39,8 +40,13 @@ def operand_not_ready(snap: Snapshot, kind: str, label: str, components: tuple[C
         subject = Subject(kind, a.namespace(cr), a.name(cr))
         evidence = tuple(cond_evidence(cr, c) for c in conditions)
         placeholder = components[0].placeholder
+        unseen: list[str] = []
         for component in components:
             state = component_state(snap, component)
+            why = unseen_for(snap, state)
+            if why is not None:  # its pods were not seen: cannot say whether it is the one that fails
+                unseen.append(why)
+                continue
             if state.workload is None and not state.pods:
                 continue
             if state.pods and len(state.ready) >= max(state.desired, len(state.pods)):
@@ -51,5 +57,10 @@ def operand_not_ready(snap: Snapshot, kind: str, label: str, components: tuple[C
                             params={**diagnosis.params, placeholder: state.namespace}, checked=diagnosis.checked)
             break
         else:
+            if unseen:
+                yield Detection(subject, "unknown", f"{label} reports itself not ready; the components the source "
+                                "shows look ready, the others could not be checked", since=since, evidence=evidence,
+                                confidence="low", checked=tuple(f"not checked: {why}" for why in dict.fromkeys(unseen)))
+                continue
             yield Detection(subject, "cr-degraded", f"{label} reports itself not ready, and its pods look ready",
                             since=since, evidence=evidence)

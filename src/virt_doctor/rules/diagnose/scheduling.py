@@ -21,12 +21,9 @@ UNSCHEDULABLE_WORDS = ("were unschedulable", "node(s) were unschedulable", "no n
 
 def vm_host_candidates(snap: Snapshot) -> list[Obj]:
     """Nodes that can host any VM at all: Ready, not cordoned, kubevirt.io/schedulable, KVM allocatable."""
-    memo = snap.memo.get("vm_host_candidates")
-    if memo is None:
-        memo = [n for n in snap.kind("Node") if a.node_ready_status(n) == "True" and not a.node_is_cordoned(n)
-                and a.labels(n).get("kubevirt.io/schedulable") == "true" and (a.allocatable(n, KVM) or 0) > 0]
-        snap.memo["vm_host_candidates"] = memo
-    return list(memo)
+    return list(snap.derived("vm_host_candidates", lambda: [
+        n for n in snap.kind("Node") if a.node_ready_status(n) == "True" and not a.node_is_cordoned(n)
+        and a.labels(n).get("kubevirt.io/schedulable") == "true" and (a.allocatable(n, KVM) or 0) > 0]))
 
 
 def scheduler_message_cause(message: str) -> str | None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from virt_doctor.snapshot import access as a
-from virt_doctor.snapshot.snapshot import Snapshot
+from virt_doctor.snapshot.snapshot import Missing, Snapshot
 from virt_doctor.timeutil import parse_time
 
 Obj = dict[str, Any]
@@ -47,20 +47,29 @@ def profile_rwx(profile: Obj) -> bool:
                for cps in a.status(profile).get("claimPropertySets") or [])
 
 
-def profile_smart_clone(snap: Snapshot, profile: Obj) -> tuple[bool, str]:
-    """CDI's smart-clone test: csi-clone with a CSIDriver, or snapshot (or unset) with a VolumeSnapshotClass."""
+def profile_smart_clone(snap: Snapshot, profile: Obj) -> tuple[bool | None, str]:
+    """CDI's smart-clone test: csi-clone with a CSIDriver, or snapshot (or unset) with a VolumeSnapshotClass.
+
+    None when the answer rests on a kind the source did not list (no CSIDriver or VolumeSnapshotClass seen).
+    """
     strategy = a.status(profile).get("cloneStrategy")
     provisioner = str(a.status(profile).get("provisioner") or "")
     if strategy == "copy":
         return False, "cloneStrategy is copy (host-assisted)"
     if strategy == "csi-clone":
-        if snap.get("CSIDriver", "", provisioner) is not None:
+        driver = snap.lookup("CSIDriver", "", provisioner)
+        if not isinstance(driver, Missing):
             return True, f"csi-clone with CSIDriver {provisioner}"
-        return False, f"cloneStrategy csi-clone but no CSIDriver {provisioner}"
+        if driver.seen:
+            return False, f"cloneStrategy csi-clone but no CSIDriver {provisioner}"
+        return None, f"cloneStrategy csi-clone; whether CSIDriver {provisioner} exists is unknown ({driver.reason})"
     classes = [v for v in snap.kind("VolumeSnapshotClass") if v.get("driver") == provisioner]
     if classes:
         return True, f"snapshots through VolumeSnapshotClass {a.name(classes[0])}"
-    return False, f"cloneStrategy {strategy or 'unset'} and no VolumeSnapshotClass for {provisioner}"
+    if snap.listed("VolumeSnapshotClass"):
+        return False, f"cloneStrategy {strategy or 'unset'} and no VolumeSnapshotClass for {provisioner}"
+    return None, (f"cloneStrategy {strategy or 'unset'}; whether a VolumeSnapshotClass for {provisioner} exists is "
+                  f"unknown ({snap.seen.why_unseen('VolumeSnapshotClass')})")
 
 
 def profile_incomplete(profile: Obj) -> str | None:

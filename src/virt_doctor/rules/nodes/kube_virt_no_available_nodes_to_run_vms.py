@@ -8,7 +8,7 @@ from virt_doctor.rules.api import Detection, Evidence, Snapshot, Subject, a, dis
 from virt_doctor.rules.diagnose.nodes import KVM, vm_node_blockers
 
 
-@rule("KubeVirtNoAvailableNodesToRunVMs", needs=("Node",), causes=("no-kvm", "no-schedulable-nodes", "unknown"))
+@rule("KubeVirtNoAvailableNodesToRunVMs", needs=("Node@all",), reads=("KubeVirt",), causes=("no-kvm", "no-schedulable-nodes", "unknown"))
 def kube_virt_no_available_nodes_to_run_vms(snap: Snapshot) -> Iterator[Detection]:
     """Name every node and why it cannot run VMs, when none can."""
     cr = discover.kubevirt_cr(snap)

@@ -8,7 +8,7 @@ from virt_doctor.rules.api import Detection, Evidence, Snapshot, Subject, a, dis
 from virt_doctor.rules.diagnose.nodes import KVM, is_control_plane
 
 
-@rule("LowKVMNodesCount", needs=("Node",), causes=("kvm-missing-on-nodes", "unknown"))
+@rule("LowKVMNodesCount", needs=("Node@all",), reads=("KubeVirt",), causes=("kvm-missing-on-nodes", "unknown"))
 def low_kvm_nodes_count(snap: Snapshot) -> Iterator[Detection]:
     """More than one worker node, but fewer than two offer devices.kubevirt.io/kvm."""
     cr = discover.kubevirt_cr(snap)

@@ -16,7 +16,7 @@ SHARED = re.compile(r"pool \((?P<pool>[^,]+), (?P<path>[^)]+)\), shares path wit
 CONDITION = "max by (namespace, pod) (kubevirt_hpp_pool_path_shared_with_os) == 1"
 
 
-@rule("HPPSharingPoolPathWithOS", causes=("pool-on-root-filesystem", "unknown"), queries={"condition": CONDITION},
+@rule("HPPSharingPoolPathWithOS", reads=("Pod", "DaemonSet", "Deployment", "HostPathProvisioner"), causes=("pool-on-root-filesystem", "unknown"), queries={"condition": CONDITION},
       metrics_optional=True)
 def hpp_sharing_pool_path_with_os(snap: Snapshot) -> Iterator[Detection]:
     """The HPP CSI pods report (metric) or log that a pool path shares a filesystem with the OS."""
@@ -34,17 +34,18 @@ def hpp_sharing_pool_path_with_os(snap: Snapshot) -> Iterator[Detection]:
                         labels={"node": node} if node else {})
     if reported:
         return
-    if not snap.has_kind("Pod"):
-        objects_cannot_tell(snap, "no Pod objects in the source")
-        return
+    found = list(_from_logs(snap))
+    if not found:  # a log without the line proves nothing: it is logged at higher verbosity, and only tails are kept
+        objects_cannot_tell(snap, "the hostpath-provisioner-csi logs in the source do not show a shared pool path, "
+                                  "and its absence from a log tail is no evidence")
+    yield from found
+
+
+def _from_logs(snap: Snapshot) -> Iterator[Detection]:
+    """Each HPP CSI pod whose log says a pool path shares the OS filesystem."""
     state = component_state(snap, HPP_CSI)
-    if not state.pods:
-        return  # the hostpath provisioner is not deployed
-    logged = [(pod, snap.log(a.namespace(pod), a.name(pod), HPP_CSI.container)) for pod in state.pods]
-    if not any(log is not None for _, log in logged):
-        objects_cannot_tell(snap, "the hostpath-provisioner-csi pods' logs are not in the source")
-        return
-    for pod, log in logged:
+    for pod in state.pods:
+        log = snap.log(a.namespace(pod), a.name(pod), HPP_CSI.container)
         if log is None:
             continue
         hits = [(m, line) for line in log.current + log.previous if (m := SHARED.search(line))]

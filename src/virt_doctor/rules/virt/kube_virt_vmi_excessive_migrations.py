@@ -32,7 +32,7 @@ def migration_finished(vmim: dict[str, Any]) -> datetime | None:
       causes=("node-pressure", "repeated-drains", "unknown"))
 def kube_virt_vmi_excessive_migrations(snap: Snapshot) -> Iterator[Detection]:
     """12 or more Succeeded migrations of one VMI in the last 24 hours."""
-    for key, migrations in sorted(snap.indexes["migrations_by_vmi"].items(), key=lambda item: str(item[0])):
+    for key, migrations in sorted(snap.index_items("migrations_by_vmi"), key=lambda item: str(item[0])):
         ns, vmi_name = str(key[0]), str(key[1])  # type: ignore[index]
         recent = [m for m in migrations if a.status(m).get("phase") == "Succeeded"
                   and (finished := migration_finished(m)) is not None and snap.at - WINDOW <= finished <= snap.at]

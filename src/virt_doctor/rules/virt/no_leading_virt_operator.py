@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import timedelta
 
-from virt_doctor.rules.api import Detection, Evidence, Snapshot, Subject, a, rule
+from virt_doctor.rules.api import CannotEvaluate, Detection, Evidence, Missing, Snapshot, Subject, a, rule
 from virt_doctor.rules.diagnose.components import VIRT_OPERATOR, component_state
 from virt_doctor.rules.diagnose.evidence import field
 from virt_doctor.timeutil import parse_time
@@ -14,7 +14,8 @@ from virt_doctor.wording import counted
 LEASE = "virt-operator"
 
 
-@rule("NoLeadingVirtOperator", needs=("Pod", "Lease"),
+@rule("NoLeadingVirtOperator", needs=("Pod@kubevirt-namespace", "Lease@kubevirt-namespace"),
+      reads=("Deployment", "Pod", "KubeVirt"),
       causes=("lease-held-by-missing-pod", "lease-expired", "unknown"))
 def no_leading_virt_operator(snap: Snapshot) -> Iterator[Detection]:
     """Ready virt-operator pods exist, yet the leader Lease names a pod that is gone, or nobody renews it."""
@@ -24,11 +25,13 @@ def no_leading_virt_operator(snap: Snapshot) -> Iterator[Detection]:
     ns = state.namespace
     subject = Subject("Lease", ns, LEASE)
     params = {"kubevirt-namespace": ns, "pod": a.name(state.ready[0])}
-    lease = snap.get("Lease", ns, LEASE)
+    lease = snap.lookup("Lease", ns, LEASE)
     pods = f"{counted(len(state.ready), 'ready virt-operator pod')}: {', '.join(a.name(p) for p in state.ready)}"
-    if lease is None:
+    if isinstance(lease, Missing):
+        if not lease.seen:
+            raise CannotEvaluate(lease.reason)
         yield Detection(subject, "unknown", f"no virt-operator leader Lease exists in {ns} ({pods})",
-                        evidence=(Evidence(object=subject.ref(), note="not found in the source"),), params=params,
+                        evidence=(Evidence(object=subject.ref(), note="not among the listed Leases"),), params=params,
                         checked=("the Lease", "the virt-operator pods"))
         return
     holder = str(a.spec(lease).get("holderIdentity") or "")

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from dataclasses import replace
 from typing import Any
 
-from virt_doctor.rules.api import Detection, Evidence, Snapshot, Subject, a, discover, rule
+from virt_doctor.rules.api import CannotEvaluate, Detection, Evidence, Snapshot, Subject, a, discover, rule
 from virt_doctor.rules.diagnose.evidence import field
 from virt_doctor.rules.diagnose.handlers import (
     daemonset_health,
@@ -24,7 +24,7 @@ Obj = dict[str, Any]
 def vmis_on_nodes(snap: Snapshot) -> dict[str, list[Obj]]:
     """Node -> the live VMIs (or launcher pods, when VMIs are missing) it hosts."""
     hosted: dict[str, dict[str, Obj]] = {}
-    for node, vmis in snap.indexes["vmis_by_node"].items():
+    for node, vmis in snap.index_items("vmis_by_node"):
         for vmi in vmis:
             if a.vmi_phase(vmi) not in a.FINAL_VMI_PHASES:
                 hosted.setdefault(str(node), {})[a.ref(vmi)] = vmi
@@ -38,12 +38,17 @@ def vmis_on_nodes(snap: Snapshot) -> dict[str, list[Obj]]:
     return {node: list(objs.values()) for node, objs in hosted.items()}
 
 
-@rule("OrphanedVirtualMachineInstances", needs=("Pod",),
+@rule("OrphanedVirtualMachineInstances", needs=("Pod@kubevirt-namespace", "VirtualMachineInstance"),
+      reads=("Pod", "DaemonSet@kubevirt-namespace", "DaemonSet", "KubeVirt", "Node", "Event"),
       causes=("node-not-ready", "virt-handler-daemonset-unhealthy", "workloads-placement-excludes-node",
               "node-taint-not-tolerated", "unknown"))
 def orphaned_virtual_machine_instances(snap: Snapshot) -> Iterator[Detection]:
     """A node runs VMIs but no Running, Ready virt-handler pod: those VMIs cannot be managed."""
     ds = discover.virt_handler_daemonset(snap)
+    namespace = discover.kubevirt_namespace(snap)
+    if not namespace:
+        raise CannotEvaluate("KubeVirt's install namespace is not known from the source, so its virt-handler "
+                             "pods cannot be looked for")
     for node_name, hosted in sorted(vmis_on_nodes(snap).items()):
         if ready_handler(snap, node_name) is not None:
             continue
@@ -81,10 +86,10 @@ def diagnose(snap: Snapshot, ds: Obj | None, node_name: str, hosted: list[Obj]) 
             evidence.append(daemonset_health(ds)[1])
         since = (problem.since if problem else None) or a.transitioned(a.condition(pod, "Ready")) or a.created(pod)
         return found("virt-handler-daemonset-unhealthy", f"virt-handler pod {a.name(pod)}: {detail}", evidence, since)
-    if ds is None:
-        namespace = discover.kubevirt_namespace(snap) or "any namespace"
+    namespace = discover.kubevirt_namespace(snap)
+    if ds is None and snap.absent("DaemonSet", namespace, "virt-handler"):
         return found("virt-handler-daemonset-unhealthy", f"there is no virt-handler DaemonSet in {namespace}",
-                     [Evidence(object=f"DaemonSet/{namespace}/virt-handler", note="not found in the source")])
+                     [Evidence(object=f"DaemonSet/{namespace}/virt-handler", note="not among the listed DaemonSets")])
     if node is not None:
         placement = placement_exclusion(snap, ds, node)
         if placement:
@@ -97,13 +102,16 @@ def diagnose(snap: Snapshot, ds: Obj | None, node_name: str, hosted: list[Obj]) 
             params["taint"] = f"{taints[0].value}-"
             return found("node-taint-not-tolerated", f"the node has a taint virt-handler does not tolerate "
                          f"({taints[0].value})", taints, since)
+    if ds is None:
+        det = found("unknown", "no virt-handler pod is on the node, and the DaemonSet is not in the source", [])
+        return replace(det, confidence="low", checked=("node Ready condition", "virt-handler pods on the node"),
+                       unchecked=(snap.seen.why_unseen("DaemonSet", namespace),))
     healthy, ds_evidence = daemonset_health(ds)
     if not healthy:
         return found("virt-handler-daemonset-unhealthy", f"the virt-handler DaemonSet is unhealthy "
                      f"({ds_evidence.value}) and has no pod here", [ds_evidence])
     checked = ["node Ready condition", "virt-handler pods on the node", "virt-handler DaemonSet status",
                "KubeVirt workloads placement", "node taints"]
-    if node is None:
-        checked.append(f"Node {node_name} is not in the source, so its conditions and taints were not read")
     det = found("unknown", "no virt-handler pod is scheduled here and the objects do not say why", [ds_evidence])
-    return replace(det, checked=tuple(checked), confidence="low")
+    unchecked = (f"Node {node_name}'s conditions and taints: {snap.seen.why_unseen('Node')}",) if node is None else ()
+    return replace(det, checked=tuple(checked), confidence="low", unchecked=unchecked)

@@ -12,7 +12,8 @@ from virt_doctor.rules.diagnose.handlers import daemonset_health
 CAUSES = tuple(c for c in COMPONENT_CAUSES if c not in ("deployment-missing", "scaled-to-zero"))
 
 
-@rule("VirtHandlerDaemonSetRolloutFailing", needs=("DaemonSet", "Pod"),
+@rule("VirtHandlerDaemonSetRolloutFailing", needs=("DaemonSet",),
+      reads=("Pod@kubevirt-namespace", "Deployment", "Pod", "KubeVirt", "Node", "Event"),
       causes=(*CAUSES, "insufficient-node-resources"))
 def virt_handler_daemon_set_rollout_failing(snap: Snapshot) -> Iterator[Detection]:
     """numberReady differs from desiredNumberScheduled on the virt-handler DaemonSet."""
@@ -24,6 +25,13 @@ def virt_handler_daemon_set_rollout_failing(snap: Snapshot) -> Iterator[Detectio
     if desired == ready:
         return
     state = component_state(snap, VIRT_HANDLER)
+    ns = a.namespace(ds)
+    if not snap.listed("Pod", ns):  # the DaemonSet's own status says it; its pods cannot say why
+        yield Detection(Subject("DaemonSet", ns, a.name(ds)), "unknown",
+                        f"{ready} of {desired} virt-handler pods are ready; the pods are not in the source",
+                        evidence=(daemonset_health(ds)[1],), params={"kubevirt-namespace": ns}, confidence="low",
+                        checked=("the DaemonSet's status",), unchecked=(snap.seen.why_unseen("Pod", ns),))
+        return
     if not any(not a.pod_is_ready(p) for p in state.pods) and state.pods and len(state.pods) >= desired:
         return  # the DaemonSet status lags behind pods that are all ready
     diagnosis = diagnose_component(snap, state)
@@ -33,7 +41,6 @@ def virt_handler_daemon_set_rollout_failing(snap: Snapshot) -> Iterator[Detectio
     not_ready = [p for p in state.pods if not a.pod_is_ready(p)]
     transitions = [a.transitioned(a.condition(p, "Ready")) for p in not_ready]
     since = min((t for t in transitions if t), default=None) or diagnosis.since
-    ns = a.namespace(ds)
     yield Detection(Subject("DaemonSet", ns, a.name(ds)), cause,
                     f"{ready} of {desired} virt-handler pods are ready: {diagnosis.why}", since=since,
                     evidence=(daemonset_health(ds)[1], *diagnosis.evidence[1:]),

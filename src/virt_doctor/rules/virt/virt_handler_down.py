@@ -1,11 +1,11 @@
-"""VirtHandlerDown: no virt-handler pod is ready anywhere, although KubeVirt expects them."""
+"""VirtHandlerDown: no virt-handler pod is running anywhere, although KubeVirt expects them."""
 
 from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterator
 
-from virt_doctor.rules.api import Detection, Evidence, Snapshot, Subject, a, discover, rule
+from virt_doctor.rules.api import CannotEvaluate, Detection, Evidence, Snapshot, Subject, a, discover, rule
 from virt_doctor.rules.diagnose.evidence import field
 from virt_doctor.rules.diagnose.handlers import daemonset_health
 from virt_doctor.rules.diagnose.pods import pod_problem
@@ -18,24 +18,34 @@ PROBLEM_CAUSES = {
 }
 
 
-@rule("VirtHandlerDown", needs=("Pod",),
+@rule("VirtHandlerDown", needs=("Pod@kubevirt-namespace",),
+      reads=("DaemonSet@kubevirt-namespace", "DaemonSet", "KubeVirt", "Pod", "Node", "Event"),
       causes=("daemonset-missing", "placement-matches-no-node", *PROBLEM_CAUSES.values(), "unknown"))
 def virt_handler_down(snap: Snapshot) -> Iterator[Detection]:
-    """No virt-handler pod is Running and Ready while KubeVirt is installed and expects at least one."""
+    """No virt-handler pod in phase Running while KubeVirt is installed (upstream's rule counts phase Running).
+
+    A crash-looping pod is still Running: VirtHandlerDaemonSetRolloutFailing shows it, not this alert.
+    """
     cr = discover.kubevirt_cr(snap)
     ds = discover.virt_handler_daemonset(snap)
     pods = discover.component_pods(snap, "virt-handler")
     namespace = discover.kubevirt_namespace(snap)
     if cr is None and ds is None and not pods:
         return  # KubeVirt is not installed here
-    if any(a.pod_is_ready(p) for p in pods):
+    if not namespace or not snap.listed("Pod", namespace):
+        raise CannotEvaluate(snap.seen.why_unseen("Pod", namespace) if namespace else
+                             "KubeVirt's install namespace is not known from the source")
+    if any(a.pod_phase(p) == "Running" and not a.deleting_since(p) for p in pods):
         return
     subject = Subject("DaemonSet", namespace, a.name(ds) if ds else "virt-handler")
     params = {"daemonset": subject.name}
     if ds is None:
+        if not snap.absent("DaemonSet", namespace, "virt-handler"):
+            raise CannotEvaluate(f"no virt-handler pod runs, and {snap.seen.why_unseen('DaemonSet', namespace)}")
         yield Detection(subject, "daemonset-missing",
-                        f"no virt-handler DaemonSet exists in {namespace or 'the cluster'}, so no node can run VMs",
-                        evidence=(Evidence(object=subject.ref(), note="not found in the source"),), params=params)
+                        f"no virt-handler DaemonSet exists in {namespace}, so no node can run VMs",
+                        evidence=(Evidence(object=subject.ref(), note="not among the listed DaemonSets"),),
+                        params=params)
         return
     desired = int(a.status(ds).get("desiredNumberScheduled") or 0)
     health = daemonset_health(ds)[1]
@@ -62,6 +72,6 @@ def virt_handler_down(snap: Snapshot) -> Iterator[Detection]:
     detail = example.detail if example else "not ready"
     evidence = [health, *(example.evidence if example else ())]
     yield Detection(subject, cause,
-                    f"none of {len(pods)} virt-handler pods is ready; e.g. {a.name(example_pod)}: {detail}",
+                    f"none of {len(pods)} virt-handler pods is running; e.g. {a.name(example_pod)}: {detail}",
                     since=since, evidence=tuple(evidence), params=params,
                     checked=("virt-handler pod states", "their nodes", "container states and logs"))

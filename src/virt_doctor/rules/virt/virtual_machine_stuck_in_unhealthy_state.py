@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from virt_doctor.rules.api import Detection, Evidence, Snapshot, Subject, a, rule
-from virt_doctor.rules.diagnose.components import VIRT_CONTROLLER, component_state
+from virt_doctor.rules.api import Detection, Evidence, Missing, Snapshot, Subject, a, rule
+from virt_doctor.rules.diagnose.components import VIRT_CONTROLLER, component_state, unseen_for
 from virt_doctor.rules.diagnose.evidence import (
     cond_evidence,
     event_evidence,
@@ -22,6 +22,7 @@ from virt_doctor.rules.diagnose.scheduling import (
     scheduler_message_cause,
     vm_host_candidates,
 )
+from virt_doctor.rules.diagnose.storage import default_class, dv_storage_class
 from virt_doctor.rules.diagnose.vms import (
     STUCK_UNHEALTHY_STATUSES,
     active_launcher,
@@ -36,12 +37,12 @@ from virt_doctor.rules.diagnose.vms import (
 from virt_doctor.wording import counted
 
 Obj = dict[str, Any]
-DEFAULT_SC = "storageclass.kubernetes.io/is-default-class"
-DEFAULT_VIRT_SC = "storageclass.kubevirt.io/is-default-virt-class"
 DV_FAILED_REASONS = ("Error", "ImportFailed", "CloneFailed", "UploadFailed")
 
 
 @rule("VirtualMachineStuckInUnhealthyState", needs=("VirtualMachine",),
+      reads=("VirtualMachineInstance@subject", "Pod", "DataVolume@subject", "PersistentVolumeClaim@subject",
+             "Secret@subject", "ConfigMap@subject", "StorageClass", "Node", "Event", "Deployment"),
       causes=("invalid-spec", "stuck-finalizer", "virt-controller-unavailable", "datavolume-import-failure",
               "no-default-storage-class", "pvc-not-bound", "missing-secret-or-configmap", "image-pull-failure",
               "no-schedulable-nodes", "scheduling-constraints-unsatisfiable", "insufficient-resources", "unknown"))
@@ -61,8 +62,12 @@ def diagnose(snap: Snapshot, vm: Obj, vmi: Obj | None) -> Detection:
     """Walk the runbook: spec, controller, storage, secrets, image, scheduling."""
     ns, name, state = a.namespace(vm), a.name(vm), a.vm_status(vm)
     base = status_evidence(vm, vmi)
+    unchecked: list[str] = []
     if vmi is None:
-        base.append(Evidence(object=f"VirtualMachineInstance/{ns}/{name}", note="no VMI exists"))
+        if snap.absent("VirtualMachineInstance", ns, name):
+            base.append(Evidence(object=f"VirtualMachineInstance/{ns}/{name}", note="no VMI exists"))
+        else:
+            unchecked.append(f"whether VMI {name} exists: {snap.seen.why_unseen('VirtualMachineInstance', ns)}")
     params = {"namespace": ns, "vm": name}
     head = f"VM {ns}/{name} is {state} with {'no VMI' if vmi is None else 'a VMI on no node'}"
 
@@ -70,7 +75,7 @@ def diagnose(snap: Snapshot, vm: Obj, vmi: Obj | None) -> Detection:
               extra: dict[str, str] | None = None) -> Detection:
         return Detection(Subject("VirtualMachine", ns, name), cause, f"{head}: {why}",
                          since=unhealthy_since(vm, vmi), evidence=tuple(base + evidence),
-                         params={**params, **(extra or {})}, checked=checked,
+                         params={**params, **(extra or {})}, checked=checked, unchecked=tuple(unchecked),
                          confidence="high" if cause != "unknown" else "low")
 
     invalid = _invalid_spec(vm)
@@ -81,16 +86,18 @@ def diagnose(snap: Snapshot, vm: Obj, vmi: Obj | None) -> Detection:
                      [field(vm, "metadata.finalizers", a.finalizers(vm))])
     if vmi is None and state in ("Starting", "Provisioning", "Unknown"):
         controller = component_state(snap, VIRT_CONTROLLER)
-        collected = controller.workload is not None or bool(controller.pods)  # else the source just lacks them
-        if collected and not controller.ready:
+        not_seen = unseen_for(snap, controller)
+        if not_seen:
+            unchecked.append(f"virt-controller: {not_seen}")
+        elif (controller.workload is not None or controller.pods) and not controller.ready:
             return found("virt-controller-unavailable", "no virt-controller pod is ready to create the VMI",
                          [Evidence(object=controller.ref(), value=f"{counted(len(controller.pods), 'pod')}, 0 ready",
                                    note="nothing creates VMIs")])
-    storage = _storage_problem(snap, vm)
+    storage = _storage_problem(snap, vm, unchecked)
     if storage is not None:
         cause, why, evidence, claim = storage
         return found(cause, why, evidence, extra={"dv": claim, "pvc": claim})
-    missing = _missing_references(snap, vm)
+    missing = _missing_references(snap, vm, unchecked)
     if missing:
         kind, missing_name = missing[0].object.split("/")[0], missing[0].object.rsplit("/", 1)[-1]
         return found("missing-secret-or-configmap", str(missing[0].note), missing,
@@ -131,15 +138,7 @@ def _invalid_spec(vm: Obj) -> list[Evidence]:
     return evidence
 
 
-def _default_class(snap: Snapshot) -> Obj | None:
-    for annotation in (DEFAULT_VIRT_SC, DEFAULT_SC):
-        for sc in snap.kind("StorageClass"):
-            if a.annotations(sc).get(annotation) == "true":
-                return sc
-    return None
-
-
-def _storage_problem(snap: Snapshot, vm: Obj) -> tuple[str, str, list[Evidence], str] | None:
+def _storage_problem(snap: Snapshot, vm: Obj, unchecked: list[str]) -> tuple[str, str, list[Evidence], str] | None:
     """(cause, why, evidence, claim) for the first disk-backed volume that is not ready."""
     ns = a.namespace(vm)
     templates = {(t.get("metadata") or {}).get("name") for t in a.spec(vm).get("dataVolumeTemplates") or []}
@@ -163,36 +162,31 @@ def _storage_problem(snap: Snapshot, vm: Obj) -> tuple[str, str, list[Evidence],
                 return "datavolume-import-failure", why, evidence, claim
         if pvc is None:
             if source == "dataVolume" and (dv is not None or claim in templates):
-                if dv is not None and not _dv_storage_class(dv) and snap.has_kind("StorageClass") \
-                        and _default_class(snap) is None:
+                if dv is not None and not dv_storage_class(dv) and snap.listed("StorageClass") \
+                        and default_class(snap) is None:
                     return ("no-default-storage-class", f"DataVolume {claim} names no storage class and "
                             "the cluster has no default", [field(dv, "status.phase", a.status(dv).get("phase"))],
                             claim)
                 continue  # CDI has not created the claim yet; not a fault by itself
-            if snap.has_kind("PersistentVolumeClaim"):
+            if snap.absent("PersistentVolumeClaim", ns, claim):
                 return ("pvc-not-bound", f"PVC {claim} does not exist",
                         [Evidence(object=f"PersistentVolumeClaim/{ns}/{claim}", note="referenced but not found")],
                         claim)
+            unchecked.append(f"PVC {claim}: {snap.seen.why_unseen('PersistentVolumeClaim', ns)}")
             continue
         if a.status(pvc).get("phase") == "Bound":
             continue
         evidence = [field(pvc, "status.phase", a.status(pvc).get("phase") or "Pending")]
         evidence += [event_evidence(e) for e in snap.events_for(pvc)[-2:]]
-        if not a.spec(pvc).get("storageClassName") and snap.has_kind("StorageClass") and _default_class(snap) is None:
+        if not a.spec(pvc).get("storageClassName") and snap.listed("StorageClass") and default_class(snap) is None:
             return ("no-default-storage-class", f"PVC {claim} names no storage class and the cluster has no default",
                     evidence, claim)
         return ("pvc-not-bound", f"PVC {claim} is {a.status(pvc).get('phase') or 'Pending'}", evidence, claim)
     return None
 
 
-def _dv_storage_class(dv: Obj) -> str:
-    dv_spec = a.spec(dv)
-    return str((dv_spec.get("storage") or {}).get("storageClassName") or (dv_spec.get("pvc") or {}).get(
-        "storageClassName") or "")
-
-
-def _missing_references(snap: Snapshot, vm: Obj) -> list[Evidence]:
-    """Secrets and ConfigMaps the VM mounts that are not in the source (only checked when those kinds are)."""
+def _missing_references(snap: Snapshot, vm: Obj, unchecked: list[str]) -> list[Evidence]:
+    """Secrets and ConfigMaps the VM mounts that do not exist (only where those kinds were listed)."""
     ns = a.namespace(vm)
     evidence = []
     for volume in a.vm_template_spec(vm).get("volumes") or []:
@@ -207,7 +201,12 @@ def _missing_references(snap: Snapshot, vm: Obj) -> list[Evidence]:
                 if (source.get(ref_key) or {}).get("name"):
                     refs.append(("Secret", source[ref_key]["name"]))
         for kind, ref_name in refs:
-            if ref_name and snap.has_kind(kind) and snap.get(kind, ns, ref_name) is None:
+            if not ref_name:
+                continue
+            found = snap.lookup(kind, ns, ref_name)
+            if isinstance(found, Missing) and not found.seen:
+                unchecked.append(f"{kind} {ref_name}: {found.reason}")
+            elif isinstance(found, Missing):
                 evidence.append(Evidence(object=f"{kind}/{ns}/{ref_name}", path=f"volume {volume.get('name')}",
                                          note=f"{kind} {ref_name} referenced by volume {volume.get('name')!r} "
                                               "does not exist"))
@@ -229,7 +228,7 @@ def _scheduling_problem(snap: Snapshot, vm: Obj, vmi: Obj | None
             if events:
                 evidence.append(event_evidence(events[-1]))
                 message_cause = message_cause or scheduler_message_cause(event_message(events[-1]))
-    if not snap.has_kind("Node"):
+    if not snap.listed("Node"):
         if message_cause:
             return message_cause, "the scheduler cannot place its launcher pod", evidence, {}
         return None

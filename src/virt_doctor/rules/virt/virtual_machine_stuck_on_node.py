@@ -27,6 +27,7 @@ KVM_WORDS = ("/dev/kvm", "kvm not available", "kvm is not available", "hardware 
 
 
 @rule("VirtualMachineStuckOnNode", needs=("VirtualMachine", "VirtualMachineInstance"),
+      reads=("Node", "Pod", "DaemonSet", "KubeVirt", "Event", "PersistentVolumeClaim", "VolumeAttachment"),
       causes=("node-not-ready", "virt-handler-missing", "stuck-termination", "image-pull-failure",
               "volume-mount-failure", "kvm-unavailable", "node-resource-pressure", "virt-launcher-not-ready",
               "unknown"))
@@ -57,19 +58,28 @@ def diagnose(snap: Snapshot, vm: Obj, vmi: Obj, pod: Obj | None, node_name: str)
     problem = pod_problem(snap, pod) if pod is not None else None
     head = f"VM {a.namespace(vm)}/{a.name(vm)} is {state} on node {node_name}"
 
+    unchecked: list[str] = []
+
     def found(cause: str, why: str, evidence: list[Evidence], checked: tuple[str, ...] = ()) -> Detection:
         return Detection(Subject("VirtualMachine", a.namespace(vm), a.name(vm)), cause, f"{head}: {why}",
                          since=unhealthy_since(vm, vmi), evidence=tuple(base + evidence), params=params,
-                         labels={"node": node_name}, checked=checked,
+                         labels={"node": node_name}, checked=checked, unchecked=tuple(unchecked),
                          confidence="high" if cause != "unknown" else "low")
 
-    if snap.has_kind("Node") and node is None:
-        return found("node-not-ready", f"node {node_name} no longer exists",
-                     [Evidence(object=f"Node/{node_name}", note="not in the source")])
+    if node is None:
+        if snap.absent("Node", "", node_name):
+            return found("node-not-ready", f"node {node_name} no longer exists",
+                         [Evidence(object=f"Node/{node_name}", note="not among the listed nodes")])
+        unchecked.append(f"node {node_name}: {snap.seen.why_unseen('Node')}")
     if node is not None and node_not_ready(node):
         return found("node-not-ready", "the node is not Ready", node_not_ready(node))
+    handler_ns = discover.kubevirt_namespace(snap)
+    handlers_seen = bool(handler_ns) and snap.listed("Pod", handler_ns)
     handlers_known = bool(discover.component_pods(snap, "virt-handler")) or discover.virt_handler_daemonset(snap)
-    if handlers_known and ready_handler(snap, node_name) is None:
+    if not handlers_seen:
+        unchecked.append(f"virt-handler on {node_name}: "
+                         + (snap.seen.why_unseen("Pod", handler_ns) if handler_ns else "KubeVirt's namespace is unknown"))
+    if handlers_seen and handlers_known and ready_handler(snap, node_name) is None:
         pods = snap.index("handler_pods_by_node", node_name)
         note = f"virt-handler pod {a.name(pods[0])} is not ready" if pods else "no virt-handler pod on the node"
         return found("virt-handler-missing", note,

@@ -1,0 +1,75 @@
+"""One whole scan — source → snapshot → rules → report — for the CLI and anything else to call."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+
+from virt_doctor.catalog import load_catalog
+from virt_doctor.errors import InputError
+from virt_doctor.report.model import Report
+from virt_doctor.rules.crosscheck import alerts_only as only_prometheus_alerts
+from virt_doctor.rules.engine import evaluate
+from virt_doctor.rules.registry import REGISTRY
+from virt_doctor.snapshot import Snapshot
+from virt_doctor.sources.load import load_dump, metrics_from, metrics_warning, prometheus_only
+from virt_doctor.sources.prometheus import PrometheusClient, fetch
+from virt_doctor.timeutil import parse_duration
+
+
+@dataclass(frozen=True)
+class ScanRequest:
+    """What to scan and how: a dump (or none, with Prometheus alone), the time, the alerts, the namespace."""
+
+    source: str | os.PathLike[str] | None = None
+    at: datetime | None = None
+    prometheus: PrometheusClient | None = None
+    only: Sequence[str] | None = None  # alert names; None: all
+    alerts_only: bool = False  # only the alerts Prometheus has firing
+    namespace: str | None = None  # only findings whose subject is in this namespace
+
+
+@dataclass(frozen=True)
+class ScanResult:
+    """The report, and the warnings a person should see beside it (e.g. Prometheus did not answer)."""
+
+    report: Report
+    snapshot: Snapshot
+    warnings: tuple[str, ...] = ()
+
+
+def run_scan(request: ScanRequest) -> ScanResult:
+    """Read the source, ask Prometheus at the evaluation time, run every rule, filter as asked."""
+    if request.source is None and request.prometheus is None:
+        raise InputError("give a source (a dump) or a Prometheus URL")
+    if request.alerts_only and request.prometheus is None:
+        raise InputError("--alerts-only needs --prometheus URL")
+    only = [load_catalog().get(name).name for name in request.only] if request.only else None
+    client = request.prometheus
+    queries = metric_queries(only)
+    if request.source is None:
+        assert client is not None and request.at is not None
+        snap = prometheus_only(request.at, client.url, fetch(client, queries, request.at))
+    else:
+        snap = load_dump(request.source, at=request.at,
+                         metrics=metrics_from(client, queries) if client is not None else None)
+    warning = metrics_warning(snap) if client is not None else None
+    report = evaluate(snap, only=only)
+    if request.alerts_only:
+        report = only_prometheus_alerts(report)
+    if request.namespace:
+        report = replace(report, findings=tuple(f for f in report.findings
+                                                if f.subject.namespace == request.namespace))
+    warnings = (f"{warning}; the metric alerts are skipped",) if warning else ()
+    return ScanResult(report, snap, warnings)
+
+
+def metric_queries(only: Sequence[str] | None = None) -> dict[str, tuple[dict[str, str], timedelta]]:
+    """Every metric rule's PromQL with its alert's `for`, for the source to ask before the rules run."""
+    import virt_doctor.rules.all  # noqa: F401  (registers)
+
+    catalog = load_catalog()
+    return {spec.alert: (dict(spec.queries), parse_duration(catalog.get(spec.alert).for_)) for spec in REGISTRY
+            if spec.queries and (only is None or spec.alert in only)}
