@@ -5,23 +5,17 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-import yaml
 
+from tests.casedumps import CASE_IDS, CASES, build_case, read_case
 from tests.conftest import SimulateFn, findings_for, scan
-from virt_doctor.timeutil import parse_duration
-
-CASES = sorted(Path(__file__).parent.glob("cases/*/*.yaml"))
 
 
-@pytest.mark.parametrize("case_file", CASES, ids=[f"{p.parent.name}/{p.stem}" for p in CASES])
+@pytest.mark.parametrize("case_file", CASES, ids=CASE_IDS)
 def test_cause_is_diagnosed(case_file: Path, simulated: SimulateFn) -> None:
-    case = yaml.safe_load(case_file.read_text())
+    case = read_case(case_file)
     expect = case["expect"]
     assert case_file.parent.name == expect["alert"]
-    path, cluster = simulated([case["fault"]], vms_details=case.get("vms_details", True),
-                              age=parse_duration(str(case.get("age", "30m"))),
-                              nodes=case.get("nodes", 3), install_ns=case.get("install_namespace", "openshift-cnv"),
-                              also_collect=case.get("also_collect", ()))
+    path, cluster = build_case(case, simulated)
     injected = [i for i in cluster.injected if i.fault == case["fault"].split(":")[0]]
     assert len(injected) == 1, "the fault should target exactly one subject"
     target = injected[0]

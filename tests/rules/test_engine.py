@@ -138,7 +138,7 @@ def test_real_rule_registry_is_pinned() -> None:
 def test_rule_authoring_api_exports() -> None:
     import virt_doctor.rules.api as api
 
-    assert sorted(api.__all__) == ["CLUSTER", "CannotEvaluate", "Detection", "Evidence", "Missing", "Read", "SUBJECT",
+    assert sorted(api.__all__) == ["ALL", "CLUSTER", "CannotEvaluate", "Detection", "Evidence", "Missing", "NotSeen", "Read", "SUBJECT",
                                    "Snapshot", "Subject", "a", "discover", "rule"]
 
 

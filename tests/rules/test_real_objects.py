@@ -55,7 +55,14 @@ def test_real_starting_vm_with_scheduling_vmi_is_stuck_in_unhealthy_state(tmp_pa
     vm["metadata"].setdefault("uid", "40e44180-3dfb-4813-ace6-9f2d2c76c326")
     vmi = copy.deepcopy(load("VirtualMachineInstance/argocd-progressing_pending.yaml")["items"][0])  # a List
     assert vmi["status"]["phase"] == "Pending" and "nodeName" not in vmi["status"]
-    report = scan(dump(tmp_path / "d", [vm, vmi]))
+    # without a list of pods in its namespace, whether its launcher pod is bound to a node is unknown
+    report = scan(dump(tmp_path / "c", [vm, vmi]))
+    assert not [f for f in report.findings if f.alert.startswith("VirtualMachineStuck")]
+    coverage = {c.alert: c for c in report.coverage}
+    assert coverage["VirtualMachineStuckInUnhealthyState"].reason.startswith(
+        "could not judge 1 subject: VirtualMachine/default/testvm (whether its launcher pod is bound to a node: "
+        "Pod in namespace default was not seen")
+    report = scan(dump(tmp_path / "d", [vm, vmi], listed=(("pods", "default"),)))
     stuck = [f for f in report.findings if f.alert.startswith("VirtualMachineStuck")]
     assert [(f.alert, f.subject.name) for f in stuck] == [("VirtualMachineStuckInUnhealthyState", "testvm")]
 

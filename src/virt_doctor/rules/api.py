@@ -1,10 +1,10 @@
 """Everything a rule author needs, from one place (as operator authors import `kopf.on`)."""
 
 from virt_doctor.report.model import Evidence, Subject
-from virt_doctor.rules.detection import CannotEvaluate, Detection
-from virt_doctor.rules.registry import CLUSTER, SUBJECT, Read, rule
+from virt_doctor.rules.detection import CannotEvaluate, Detection, NotSeen
+from virt_doctor.rules.registry import ALL, CLUSTER, SUBJECT, Read, rule
 from virt_doctor.snapshot import Missing, Snapshot, discover
 from virt_doctor.snapshot import access as a
 
-__all__ = ["CLUSTER", "SUBJECT", "CannotEvaluate", "Detection", "Evidence", "Missing", "Read", "Snapshot",
-           "Subject", "a", "discover", "rule"]
+__all__ = ["ALL", "CLUSTER", "SUBJECT", "CannotEvaluate", "Detection", "Evidence", "Missing", "NotSeen", "Read",
+           "Snapshot", "Subject", "a", "discover", "rule"]

@@ -32,3 +32,14 @@ class Detection:
 
 class CannotEvaluate(Exception):  # noqa: N818 - it is a verdict, not a failure
     """Raised by a rule whose question the source cannot answer; the alert is `skipped` with this reason."""
+
+
+@dataclass(frozen=True)
+class NotSeen:
+    """A subject a rule could not judge, because the source did not show what the judgement rests on.
+
+    Yielded instead of a Detection; the engine keeps the alert `evaluated` and lists these in its coverage reason.
+    """
+
+    subject: Subject
+    reason: str

@@ -9,7 +9,7 @@ from collections.abc import Iterable
 from virt_doctor.catalog.catalog import Catalog, CatalogEntry, StepEntry, fill, load_catalog
 from virt_doctor.report.model import Cause, Coverage, Evidence, Finding, Report, Step
 from virt_doctor.rules.crosscheck import cross_check
-from virt_doctor.rules.detection import CannotEvaluate, Detection
+from virt_doctor.rules.detection import CannotEvaluate, Detection, NotSeen
 from virt_doctor.rules.registry import ALL, CLUSTER, REGISTRY, SUBJECT, Registry, RuleSpec
 from virt_doctor.snapshot import Snapshot
 from virt_doctor.snapshot.discover import install_namespaces
@@ -44,8 +44,9 @@ def evaluate(snap: Snapshot, registry: Registry | None = None, catalog: Catalog 
             coverage.append(Coverage(entry.name, "skipped", "; ".join(unseen)))
             continue
         try:
-            detections = list(spec.fn(snap))
-            produced = [to_finding(snap, entry, spec, d) for d in detections]
+            results = list(spec.fn(snap))
+            produced = [to_finding(snap, entry, spec, d) for d in results if isinstance(d, Detection)]
+            not_seen = [d for d in results if isinstance(d, NotSeen)]
         except CannotEvaluate as exc:
             coverage.append(Coverage(entry.name, "skipped", str(exc)))
             continue
@@ -53,7 +54,7 @@ def evaluate(snap: Snapshot, registry: Registry | None = None, catalog: Catalog 
             coverage.append(Coverage(entry.name, "skipped",
                                      f"internal error in rule ({_where(exc)}): {type(exc).__name__}: {exc}"))
             continue
-        coverage.append(Coverage(entry.name, "evaluated"))
+        coverage.append(Coverage(entry.name, "evaluated", partly(not_seen)))
         findings.extend(produced)
     findings.sort(key=lambda f: (_SEVERITY_ORDER.get(f.severity, 9), f.state != "firing", f.alert, f.subject.ref()))
     report = Report(
@@ -69,6 +70,15 @@ def evaluate(snap: Snapshot, registry: Registry | None = None, catalog: Catalog 
 
 
 _SEVERITY_ORDER = {"critical": 0, "warning": 1, "info": 2}
+
+
+def partly(not_seen: list[NotSeen], shown: int = 3) -> str:
+    """The coverage reason of an alert evaluated for all subjects but these (empty when none)."""
+    if not not_seen:
+        return ""
+    items = [f"{n.subject.ref()} ({n.reason})" for n in not_seen[:shown]]
+    more = f"; and {len(not_seen) - shown} more" if len(not_seen) > shown else ""
+    return f"could not judge {len(not_seen)} subject{'s' if len(not_seen) != 1 else ''}: {'; '.join(items)}{more}"
 
 
 def unseen_needs(snap: Snapshot, spec: RuleSpec) -> list[str]:

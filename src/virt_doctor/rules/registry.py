@@ -6,10 +6,10 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import NamedTuple, TypeVar
 
-from virt_doctor.rules.detection import Detection
+from virt_doctor.rules.detection import Detection, NotSeen
 from virt_doctor.snapshot import Snapshot
 
-RuleFn = Callable[[Snapshot], Iterable[Detection]]
+RuleFn = Callable[[Snapshot], Iterable[Detection | NotSeen]]
 F = TypeVar("F", bound=RuleFn)
 
 # Where a rule reads a kind:

@@ -147,6 +147,9 @@ def vm_launcher_not_ready(cluster: Cluster, since: datetime) -> None:
     assert pod is not None
     _restart_vm(vmset, since)
     podstate.not_ready(pod, "compute", since)
+    cluster.extra.append(event(cluster.ids, pod, "Unhealthy", "Readiness probe failed: cat: /var/run/kubevirt-"
+                               "infra/healthy: No such file or directory", cluster.at - timedelta(seconds=20),
+                               "Warning", count=30, first=since))
     cluster.log(pod, "compute", "current", component_log("virt-launcher", cluster.at, [
         ("info", "Collected all requested hook sidecar sockets"),
         ("error", "Failed to connect to libvirt daemon: Failed to connect socket to '/var/run/libvirt/virtqemud-sock'"),

@@ -13,7 +13,7 @@ import os
 import tarfile
 import zipfile
 import zlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -50,13 +50,18 @@ class RawDump:
 
 
 def read_dump(path: str | os.PathLike[str]) -> RawDump:
-    """Walk a dump once and return its objects, logs and collection time."""
+    """Walk a dump once and return its objects, logs, collection time and what it listed where."""
     root = Path(path)
     if not root.exists():
         raise SourceError(f"{root}: no such file or directory")
-    raw = RawDump(location=str(root))
+    return read_entries(str(root), _walk(root))
+
+
+def read_entries(location: str, entries: Iterable[tuple[str, Reader]]) -> RawDump:
+    """Read a dump's files, given as (path inside the dump, reader), in the order a walk yields them."""
+    raw = RawDump(location=location)
     timestamp_depth = 10**6
-    for rel, read in _walk(root):
+    for rel, read in entries:
         name = rel.rsplit("/", 1)[-1]
         try:
             if name == "timestamp":
@@ -83,7 +88,7 @@ def read_dump(path: str | os.PathLike[str]) -> RawDump:
     if not raw.objects:
         why = f"; {raw.warnings[0]}" + (f" (and {len(raw.warnings) - 1} more)" if len(raw.warnings) > 1 else "") \
             if raw.warnings else ""
-        raise SourceError(f"{root}: no Kubernetes objects found (looked for .yaml, .yml and .json files){why}")
+        raise SourceError(f"{location}: no Kubernetes objects found (looked for .yaml, .yml and .json files){why}")
     raw.strings = StringPool()  # the pool's table is not needed once loading is done
     return raw
 

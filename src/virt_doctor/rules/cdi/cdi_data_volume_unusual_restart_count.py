@@ -87,7 +87,7 @@ def _diagnose_pod(snap: Snapshot, pod: dict[str, Any], restarts: int, dv_name: s
     params = {"namespace": ns, "pod": name, "dv": dv_name or "<dv>"}
     return Detection(Subject("Pod", ns, name), cause,
                      f"CDI pod {ns}/{name}{f' (DataVolume {dv_name})' if dv_name else ''} restarted {restarts} times",
-                     evidence=tuple(evidence), params=params, labels={"datavolume": dv_name} if dv_name else {},
+                     evidence=tuple(evidence), params=params,
                      checked=("termination reason and message", "the pod's log") if cause == "unknown" else ())
 
 

@@ -35,7 +35,7 @@ def dig(data: Any, path: tuple[str, ...]) -> Any:
 CONDITION = "sum by (component_name) (increase(kubevirt_hco_out_of_band_modifications_total[10m])) > 0"
 
 
-@rule("KubeVirtCRModified", causes=("operand-edited", "unknown"), queries={"condition": CONDITION},
+@rule("KubeVirtCRModified", reads=("HyperConverged", "KubeVirt"), causes=("operand-edited", "unknown"), queries={"condition": CONDITION},
       metrics_optional=True)
 def kube_virt_cr_modified(snap: Snapshot) -> Iterator[Detection]:
     """HCO counted out-of-band edits of an operand in the last 10 minutes, or the KubeVirt CR differs from HCO's ask."""

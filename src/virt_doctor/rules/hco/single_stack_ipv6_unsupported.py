@@ -15,7 +15,7 @@ def cidrs(network: dict) -> tuple[list[str], list[str]]:
     return cluster, [str(c) for c in source.get("serviceNetwork") or []]
 
 
-@rule("SingleStackIPv6Unsupported", needs=("Network",), causes=("ipv6-single-stack", "unknown"))
+@rule("SingleStackIPv6Unsupported", needs=("Network",), reads=("HyperConverged", "KubeVirt"), causes=("ipv6-single-stack", "unknown"))
 def single_stack_ipv6_unsupported(snap: Snapshot) -> Iterator[Detection]:
     """Every cluster and service network range of config.openshift.io Network 'cluster' is IPv6."""
     if not (snap.kind("HyperConverged") or snap.kind("KubeVirt")):

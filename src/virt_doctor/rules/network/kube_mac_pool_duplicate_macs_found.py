@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from virt_doctor.rules.api import Detection, Evidence, Snapshot, Subject, a, rule
 
 
-@rule("KubeMacPoolDuplicateMacsFound", needs=("VirtualMachine",), causes=("duplicate-mac", "unknown"))
+@rule("KubeMacPoolDuplicateMacsFound", needs=("VirtualMachine",), reads=("VirtualMachineInstance",), causes=("duplicate-mac", "unknown"))
 def kube_mac_pool_duplicate_macs_found(snap: Snapshot) -> Iterator[Detection]:
     """A MAC address on interfaces of more than one VM (spec) or running VMI (status): one finding per MAC."""
     owners: dict[str, dict[tuple[str, str], Evidence]] = defaultdict(dict)

@@ -7,15 +7,22 @@ from collections.abc import Iterator
 
 from virt_doctor.rules.api import Detection, Snapshot, Subject, a, rule
 from virt_doctor.rules.diagnose.component_alerts import COMPONENT_CAUSES
-from virt_doctor.rules.diagnose.components import CNAO, Component, component_state, diagnose_component
+from virt_doctor.rules.diagnose.components import (
+    CNAO,
+    Component,
+    component_state,
+    diagnose_component,
+    unseen_for,
+)
 from virt_doctor.rules.diagnose.evidence import cond_evidence
+from virt_doctor.rules.diagnose.operands import OPERAND_READS
 
 # CNAO's status manager: 'Deployment "ns/name" is not available ...', 'DaemonSet "ns/name" is not available ...'
 WORKLOAD = re.compile(r'(?P<kind>Deployment|DaemonSet) "(?:(?P<ns>[^/"]+)/)?(?P<name>[^"]+)"')
 CAUSES = tuple(c for c in COMPONENT_CAUSES if c not in ("deployment-missing", "scaled-to-zero"))
 
 
-@rule("NetworkAddonsConfigNotReady", needs=("NetworkAddonsConfig",), causes=(*CAUSES, "component-not-ready"))
+@rule("NetworkAddonsConfigNotReady", needs=("NetworkAddonsConfig",), reads=OPERAND_READS, causes=(*CAUSES, "component-not-ready"))
 def network_addons_config_not_ready(snap: Snapshot) -> Iterator[Detection]:
     """The CR's Available condition is not True; its messages name the workload that is not ready."""
     for nac in snap.kind("NetworkAddonsConfig"):
@@ -38,7 +45,14 @@ def network_addons_config_not_ready(snap: Snapshot) -> Iterator[Detection]:
         labels = tuple(sorted(((a.spec(found[0]).get("selector") or {}).get("matchLabels") or {}).items())) \
             if found else ()
         component = Component(name, labels, name, kind=match["kind"], placeholder="cnao-namespace")
-        diagnosis = diagnose_component(snap, component_state(snap, component))
+        state = component_state(snap, component)
+        unseen = unseen_for(snap, state)
+        if unseen is not None:
+            yield Detection(subject, "unknown", f"{match['kind']} {name} is not ready; its pods are not in the source",
+                            since=since, evidence=evidence, params={"cnao-namespace": match["ns"] or cnao_ns},
+                            confidence="low", checked=("the CR's conditions",), unchecked=(unseen,))
+            continue
+        diagnosis = diagnose_component(snap, state)
         cause = "component-not-ready" if diagnosis.cause in ("deployment-missing", "scaled-to-zero") else diagnosis.cause
         yield Detection(subject, cause, f"{match['kind']} {name} is not ready: {diagnosis.why}", since=since,
                         evidence=evidence + diagnosis.evidence, checked=diagnosis.checked,

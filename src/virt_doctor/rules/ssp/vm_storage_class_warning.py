@@ -27,6 +27,7 @@ def is_windows(vm: Obj, vmi: Obj | None) -> bool:
 
 
 @rule("VMStorageClassWarning", needs=("VirtualMachine", "StorageClass", "PersistentVolumeClaim"),
+      reads=("DataVolume", "VirtualMachineInstance"),
       causes=("rbd-without-rxbounce", "unknown"))
 def vm_storage_class_warning(snap: Snapshot) -> Iterator[Detection]:
     """Running Windows VMs with a Block PVC on an *rbd.csi.ceph.com class whose mapOptions lack krbd:rxbounce."""

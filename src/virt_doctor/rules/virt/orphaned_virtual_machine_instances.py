@@ -74,7 +74,11 @@ def diagnose(snap: Snapshot, ds: Obj | None, node_name: str, hosted: list[Obj]) 
         return Detection(subject=Subject("Node", "", node_name), cause=cause, summary=f"{what}: {why}",
                          since=since, evidence=tuple(base + evidence), params=params, labels={"node": node_name})
 
-    if node is not None and node_not_ready(node):
+    if node is None:  # its conditions, labels and taints come first in the runbook: stop at what is known
+        det = found("unknown", "the node is not in the source, so whether it is Ready is unknown", [])
+        return replace(det, confidence="low", checked=("virt-handler pods on the node",),
+                       unchecked=(f"Node {node_name}: {snap.seen.why_unseen('Node')}",))
+    if node_not_ready(node):
         return found("node-not-ready", "the node is not Ready", node_not_ready(node),
                      a.transitioned(a.condition(node, "Ready")))
     if handlers:
@@ -90,18 +94,17 @@ def diagnose(snap: Snapshot, ds: Obj | None, node_name: str, hosted: list[Obj]) 
     if ds is None and snap.absent("DaemonSet", namespace, "virt-handler"):
         return found("virt-handler-daemonset-unhealthy", f"there is no virt-handler DaemonSet in {namespace}",
                      [Evidence(object=f"DaemonSet/{namespace}/virt-handler", note="not among the listed DaemonSets")])
-    if node is not None:
-        placement = placement_exclusion(snap, ds, node)
-        if placement:
-            return found("workloads-placement-excludes-node",
-                         "the KubeVirt workloads placement does not select this node", placement)
-        taints = taint_exclusion(snap, ds, node)
-        if taints:
-            added = [parse_time(t.get("timeAdded")) for t in a.spec(node).get("taints") or []]
-            since = max((t for t in added if t), default=None)
-            params["taint"] = f"{taints[0].value}-"
-            return found("node-taint-not-tolerated", f"the node has a taint virt-handler does not tolerate "
-                         f"({taints[0].value})", taints, since)
+    placement = placement_exclusion(snap, ds, node)
+    if placement:
+        return found("workloads-placement-excludes-node",
+                     "the KubeVirt workloads placement does not select this node", placement)
+    taints = taint_exclusion(snap, ds, node)
+    if taints:
+        added = [parse_time(t.get("timeAdded")) for t in a.spec(node).get("taints") or []]
+        since = max((t for t in added if t), default=None)
+        params["taint"] = f"{taints[0].value}-"
+        return found("node-taint-not-tolerated", f"the node has a taint virt-handler does not tolerate "
+                     f"({taints[0].value})", taints, since)
     if ds is None:
         det = found("unknown", "no virt-handler pod is on the node, and the DaemonSet is not in the source", [])
         return replace(det, confidence="low", checked=("node Ready condition", "virt-handler pods on the node"),
@@ -113,5 +116,4 @@ def diagnose(snap: Snapshot, ds: Obj | None, node_name: str, hosted: list[Obj]) 
     checked = ["node Ready condition", "virt-handler pods on the node", "virt-handler DaemonSet status",
                "KubeVirt workloads placement", "node taints"]
     det = found("unknown", "no virt-handler pod is scheduled here and the objects do not say why", [ds_evidence])
-    unchecked = (f"Node {node_name}'s conditions and taints: {snap.seen.why_unseen('Node')}",) if node is None else ()
-    return replace(det, checked=tuple(checked), confidence="low", unchecked=unchecked)
+    return replace(det, checked=tuple(checked), confidence="low")

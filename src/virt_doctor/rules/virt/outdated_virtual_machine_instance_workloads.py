@@ -25,7 +25,7 @@ def is_outdated(vmi: dict[str, Any], current_launcher: str) -> bool:
     return image != current_launcher
 
 
-@rule("OutdatedVirtualMachineInstanceWorkloads", needs=("VirtualMachineInstance", "KubeVirt"),
+@rule("OutdatedVirtualMachineInstanceWorkloads", needs=("VirtualMachineInstance", "KubeVirt"), reads=("VirtualMachineInstanceMigration",),
       causes=("workload-updates-not-configured", "vmi-not-live-migratable", "migration-failing", "unknown"))
 def outdated_virtual_machine_instance_workloads(snap: Snapshot) -> Iterator[Detection]:
     """Running VMIs whose launcher is older than the installed KubeVirt."""

@@ -45,5 +45,4 @@ def virt_handler_daemon_set_rollout_failing(snap: Snapshot) -> Iterator[Detectio
                     f"{ready} of {desired} virt-handler pods are ready: {diagnosis.why}", since=since,
                     evidence=(daemonset_health(ds)[1], *diagnosis.evidence[1:]),
                     params={**diagnosis.params, "kubevirt-namespace": ns}, checked=diagnosis.checked,
-                    labels={"node": diagnosis.params["node"]} if "node" in diagnosis.params else {},
                     confidence="high" if cause != "unknown" else "low")

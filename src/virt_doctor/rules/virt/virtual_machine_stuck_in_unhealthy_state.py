@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from virt_doctor.rules.api import Detection, Evidence, Missing, Snapshot, Subject, a, rule
+from virt_doctor.rules.api import Detection, Evidence, Missing, NotSeen, Snapshot, Subject, a, rule
 from virt_doctor.rules.diagnose.components import VIRT_CONTROLLER, component_state, unseen_for
 from virt_doctor.rules.diagnose.evidence import (
     cond_evidence,
@@ -46,7 +46,7 @@ DV_FAILED_REASONS = ("Error", "ImportFailed", "CloneFailed", "UploadFailed")
       causes=("invalid-spec", "stuck-finalizer", "virt-controller-unavailable", "datavolume-import-failure",
               "no-default-storage-class", "pvc-not-bound", "missing-secret-or-configmap", "image-pull-failure",
               "no-schedulable-nodes", "scheduling-constraints-unsatisfiable", "insufficient-resources", "unknown"))
-def virtual_machine_stuck_in_unhealthy_state(snap: Snapshot) -> Iterator[Detection]:
+def virtual_machine_stuck_in_unhealthy_state(snap: Snapshot) -> Iterator[Detection | NotSeen]:
     """A VM is Provisioning, Starting, Terminating or in error, and has no VMI on a node."""
     for vm in snap.kind("VirtualMachine"):
         if a.vm_status(vm) not in STUCK_UNHEALTHY_STATUSES:
@@ -55,7 +55,22 @@ def virtual_machine_stuck_in_unhealthy_state(snap: Snapshot) -> Iterator[Detecti
         pod = active_launcher(launcher_pods(snap, vmi)) if vmi is not None else None
         if vmi is not None and node_of(vmi, pod):
             continue  # on a node: VirtualMachineStuckOnNode's case
+        unknown = placement_unknown(snap, vm, vmi)
+        if unknown:
+            yield NotSeen(Subject("VirtualMachine", a.namespace(vm), a.name(vm)), unknown)
+            continue
         yield diagnose(snap, vm, vmi)
+
+
+def placement_unknown(snap: Snapshot, vm: Obj, vmi: Obj | None) -> str:
+    """Why the source cannot tell whether the VM's VMI is on a node ('' when it can)."""
+    ns = a.namespace(vm)
+    if vmi is None and not snap.listed("VirtualMachineInstance", ns):
+        return f"whether it has a VMI: {snap.seen.why_unseen('VirtualMachineInstance', ns)}"
+    if vmi is not None and not a.vmi_node(vmi) and a.vmi_phase(vmi) not in a.FINAL_VMI_PHASES \
+            and not snap.listed("Pod", ns):
+        return f"whether its launcher pod is bound to a node: {snap.seen.why_unseen('Pod', ns)}"
+    return ""
 
 
 def diagnose(snap: Snapshot, vm: Obj, vmi: Obj | None) -> Detection:
@@ -63,11 +78,8 @@ def diagnose(snap: Snapshot, vm: Obj, vmi: Obj | None) -> Detection:
     ns, name, state = a.namespace(vm), a.name(vm), a.vm_status(vm)
     base = status_evidence(vm, vmi)
     unchecked: list[str] = []
-    if vmi is None:
-        if snap.absent("VirtualMachineInstance", ns, name):
-            base.append(Evidence(object=f"VirtualMachineInstance/{ns}/{name}", note="no VMI exists"))
-        else:
-            unchecked.append(f"whether VMI {name} exists: {snap.seen.why_unseen('VirtualMachineInstance', ns)}")
+    if vmi is None:  # placement_unknown() made sure VMIs were listed here
+        base.append(Evidence(object=f"VirtualMachineInstance/{ns}/{name}", note="no VMI exists"))
     params = {"namespace": ns, "vm": name}
     head = f"VM {ns}/{name} is {state} with {'no VMI' if vmi is None else 'a VMI on no node'}"
 
@@ -228,9 +240,10 @@ def _scheduling_problem(snap: Snapshot, vm: Obj, vmi: Obj | None
             if events:
                 evidence.append(event_evidence(events[-1]))
                 message_cause = message_cause or scheduler_message_cause(event_message(events[-1]))
-    if not snap.listed("Node"):
+    if not snap.listed("Node"):  # the scheduler's words alone could name the wrong cause: say what is missing
         if message_cause:
-            return message_cause, "the scheduler cannot place its launcher pod", evidence, {}
+            return "unknown", ("the scheduler cannot place its launcher pod; the nodes are not in the source to "
+                               "say why"), evidence, {}
         return None
     candidates = vm_host_candidates(snap)
     if not candidates:

@@ -70,7 +70,10 @@ def diagnose(snap: Snapshot, vm: Obj, vmi: Obj, pod: Obj | None, node_name: str)
         if snap.absent("Node", "", node_name):
             return found("node-not-ready", f"node {node_name} no longer exists",
                          [Evidence(object=f"Node/{node_name}", note="not among the listed nodes")])
+        # the runbook's first question cannot be answered; a later cause could be its symptom
         unchecked.append(f"node {node_name}: {snap.seen.why_unseen('Node')}")
+        return found("unknown", f"node {node_name} is not in the source, so whether it is Ready is unknown", [],
+                     ("the VM's and VMI's status",))
     if node is not None and node_not_ready(node):
         return found("node-not-ready", "the node is not Ready", node_not_ready(node))
     handler_ns = discover.kubevirt_namespace(snap)
@@ -103,10 +106,15 @@ def diagnose(snap: Snapshot, vm: Obj, vmi: Obj, pod: Obj | None, node_name: str)
     kvm = _kvm_problem(snap, vmi, pod, node)
     if kvm:
         return found("kvm-unavailable", "KVM is not available to pods on this node", kvm)
-    pressure = node_pressure(node) if node is not None else []
+    pressure = node_pressure(node)
     if pressure:
-        kinds = ", ".join(str(c.get("type")) for c in a.node_pressures(node))  # type: ignore[arg-type]
+        kinds = ", ".join(str(c.get("type")) for c in a.node_pressures(node))
         return found("node-resource-pressure", f"the node reports {kinds}", pressure)
+    if problem is not None and problem.kind != "node-not-ready" and pod is not None \
+            and not snap.listed("Event", a.namespace(pod)):  # mount and attach failures show in events
+        unchecked.append(f"the launcher pod's events: {snap.seen.why_unseen('Event', a.namespace(pod))}")
+        return found("unknown", f"virt-launcher pod {a.name(pod)}: {problem.detail}", list(problem.evidence),
+                     ("node Ready and pressure conditions", "virt-handler on the node", "image pull state"))
     if problem is not None and problem.kind != "node-not-ready":
         return found("virt-launcher-not-ready", f"virt-launcher pod {a.name(pod)}: {problem.detail}",  # type: ignore[arg-type]
                      list(problem.evidence))
