@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 
 import pytest
@@ -29,11 +30,8 @@ def undeclared(spec: RuleSpec, snap: Snapshot, monkeypatch: pytest.MonkeyPatch) 
     """The reads one rule makes on `snap` that its declarations do not cover."""
     snap._derived.clear()  # each rule pays for what it derives itself
     installed = install_namespaces(snap)  # where things are installed: the engine's, not the rule's, read
-    with recording(monkeypatch) as reads:
-        try:
-            list(spec.fn(snap))
-        except CannotEvaluate:
-            pass
+    with recording(monkeypatch) as reads, contextlib.suppress(CannotEvaluate):
+        list(spec.fn(snap))
     monkeypatch.undo()
     return [f"{kind}@{where}" for kind, where in sorted(reads)
             if not any(r.kind == kind and covers(r, where, installed) for r in spec.declared)]
