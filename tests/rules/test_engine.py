@@ -92,7 +92,7 @@ def test_undeclared_cause_is_a_rule_bug(registry: Registry) -> None:
         yield Detection(Subject("Node", "", "n1"), "node-not-ready", "x")
 
     report = evaluate(snap_of(), registry=registry, only=["VirtHandlerDown"])
-    assert report.coverage[0].reason.startswith("internal error in rule (rules/engine.py:")
+    assert report.coverage[0].reason.startswith("internal error in rule (rules/findings.py:")
     assert "): ValueError" in report.coverage[0].reason
 
 

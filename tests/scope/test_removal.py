@@ -6,7 +6,6 @@ diagnosis to `unknown`; it may never make an alert fire, nor name a cause that w
 
 from __future__ import annotations
 
-import functools
 from collections import defaultdict
 from pathlib import Path
 
@@ -16,7 +15,7 @@ from tests.scope.conftest import DUMP_IDS
 from virt_doctor.report.model import Report
 from virt_doctor.rules.engine import evaluate
 from virt_doctor.sources import mustgather
-from virt_doctor.sources.dump import _walk, read_entries
+from virt_doctor.sources.dump import _walk, in_memory, read_entries
 from virt_doctor.sources.load import snapshot_of
 
 Files = list[tuple[str, bytes]]
@@ -24,7 +23,7 @@ Files = list[tuple[str, bytes]]
 
 def read_all(root: Path) -> Files:
     """Every file of a dump, read once."""
-    return [(rel, read()) for rel, read in _walk(root)]
+    return [(rel, read(None)) for rel, _, read in _walk(root)]
 
 
 def removable(files: Files) -> dict[str, set[str]]:
@@ -44,7 +43,7 @@ def removable(files: Files) -> dict[str, set[str]]:
 
 
 def scan_files(location: str, files: Files) -> Report:
-    raw = read_entries(location, [(rel, functools.partial(bytes, data)) for rel, data in files])
+    raw = read_entries(location, in_memory(files))
     assert raw.collected_at is not None
     return evaluate(snapshot_of(raw, raw.collected_at))
 

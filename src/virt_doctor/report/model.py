@@ -121,7 +121,7 @@ def finding_to_dict(finding: Finding) -> dict[str, Any]:
                      for e in finding.evidence],
         "remediation": [{"id": s.id, "title": s.title, "command": s.command, "risk": s.risk}
                         for s in finding.remediation],
-        "diagnosis": [{"title": s.title, "command": s.command} for s in finding.diagnosis],
+        "diagnosis": [{"id": s.id, "title": s.title, "command": s.command, "risk": s.risk} for s in finding.diagnosis],
         "runbook": finding.runbook,
         "origin": finding.origin,
     }
@@ -139,3 +139,65 @@ def report_to_dict(report: Report) -> dict[str, Any]:
         **({"crosscheck": [{"alert": c.alert, "virt_doctor": c.virt_doctor, "prometheus": c.prometheus,
                             "agree": c.agree} for c in report.crosscheck]} if report.crosscheck else {}),
     }
+
+
+class ReportFormatError(ValueError):
+    """A report document that does not follow the contract; the message names the field."""
+
+
+def _need(data: Any, key: str, where: str, kind: type | tuple[type, ...] = str) -> Any:
+    if not isinstance(data, dict) or key not in data:
+        raise ReportFormatError(f"{where}.{key}: missing")
+    value = data[key]
+    if not isinstance(value, kind):
+        names = kind.__name__ if isinstance(kind, type) else " or ".join(k.__name__ for k in kind)
+        raise ReportFormatError(f"{where}.{key}: expected {names}, got {type(value).__name__}")
+    return value
+
+
+def _step(data: Any, where: str) -> Step:
+    return Step(str(data.get("id", "")) if isinstance(data, dict) else "", _need(data, "title", where),
+                _need(data, "command", where), str(data.get("risk", "read-only")))
+
+
+def finding_from_dict(data: Any, where: str = "finding") -> Finding:
+    """A finding read back from its JSON form (the inverse of finding_to_dict)."""
+    subject, cause = _need(data, "subject", where, dict), _need(data, "cause", where, dict)
+    return Finding(
+        id=_need(data, "id", where), alert=_need(data, "alert", where), severity=_need(data, "severity", where),
+        state=_need(data, "state", where), since=_need(data, "since", where, (str, type(None))),
+        subject=Subject(_need(subject, "kind", f"{where}.subject"), _need(subject, "namespace", f"{where}.subject"),
+                        _need(subject, "name", f"{where}.subject")),
+        labels={str(k): str(v) for k, v in _need(data, "labels", where, dict).items()},
+        summary=_need(data, "summary", where),
+        cause=Cause(_need(cause, "id", f"{where}.cause"), _need(cause, "title", f"{where}.cause"),
+                    _need(cause, "confidence", f"{where}.cause")),
+        evidence=tuple(Evidence(_need(e, "object", f"{where}.evidence[{i}]"), e.get("path"), e.get("value"),
+                                str(e.get("note") or ""))
+                       for i, e in enumerate(_need(data, "evidence", where, list))),
+        remediation=tuple(_step(s, f"{where}.remediation[{i}]")
+                          for i, s in enumerate(_need(data, "remediation", where, list))),
+        runbook=_need(data, "runbook", where),
+        diagnosis=tuple(_step(s, f"{where}.diagnosis[{i}]") for i, s in enumerate(data.get("diagnosis") or [])),
+        origin=str(data.get("origin") or "virt-doctor"),
+    )
+
+
+def report_from_dict(data: Any) -> Report:
+    """A report read back from its JSON form (e.g. from a store); ReportFormatError names a bad field."""
+    schema = _need(data, "schema", "report")
+    if schema != SCHEMA:
+        raise ReportFormatError(f"report.schema: {schema!r} is not {SCHEMA!r}")
+    return Report(
+        evaluated_at=_need(data, "evaluated_at", "report"),
+        source=_need(data, "source", "report", dict),
+        coverage=tuple(Coverage(_need(c, "alert", f"report.coverage[{i}]"), _need(c, "status", f"report.coverage[{i}]"),
+                                str(c.get("reason") or ""))
+                       for i, c in enumerate(_need(data, "coverage", "report", list))),
+        findings=tuple(finding_from_dict(f, f"report.findings[{i}]")
+                       for i, f in enumerate(_need(data, "findings", "report", list))),
+        warnings=tuple(str(w) for w in data.get("warnings") or []),
+        crosscheck=tuple(CrossCheck(_need(c, "alert", f"report.crosscheck[{i}]"), str(c.get("virt_doctor")),
+                                    str(c.get("prometheus")), c.get("agree"))
+                         for i, c in enumerate(data.get("crosscheck") or [])),
+    )

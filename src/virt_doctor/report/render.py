@@ -10,7 +10,7 @@ from typing import Any
 import orjson
 import yaml
 
-from virt_doctor.report.model import Report, report_to_dict
+from virt_doctor.report.model import Report, ReportFormatError, report_from_dict, report_to_dict
 
 
 def to_json(data: Any) -> str:
@@ -25,6 +25,15 @@ def to_yaml(data: Any) -> str:
 
 def report_json(report: Report) -> str:
     return to_json(report_to_dict(report))
+
+
+def report_from_json(text: str | bytes) -> Report:
+    """A report read back from `report_json`'s output; ReportFormatError names what is wrong."""
+    try:
+        data = orjson.loads(text)
+    except orjson.JSONDecodeError as exc:
+        raise ReportFormatError(f"report: not JSON ({exc})") from exc
+    return report_from_dict(data)
 
 
 def report_yaml(report: Report) -> str:

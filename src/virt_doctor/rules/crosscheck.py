@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import replace
 
-from virt_doctor.catalog.catalog import Catalog, CatalogEntry, fill
-from virt_doctor.report.model import Cause, CrossCheck, Evidence, Finding, Report, Step, Subject
-from virt_doctor.snapshot.discover import install_namespaces
+from virt_doctor.catalog.catalog import Catalog, CatalogEntry
+from virt_doctor.report.model import CrossCheck, Evidence, Finding, Report, Subject
+from virt_doctor.rules.detection import Detection
+from virt_doctor.rules.findings import build_finding
 from virt_doctor.snapshot.metrics import Series
 from virt_doctor.snapshot.snapshot import Snapshot
 
@@ -61,25 +61,15 @@ def _missed(snap: Snapshot, entry: CatalogEntry, series: Series, reason: str) ->
         subject = Subject("VirtualMachine", ns, labels["name"])
     else:
         subject = Subject("Alert", ns, entry.name)
-    params = {**install_namespaces(snap), **({"namespace": ns} if ns else {}),
-              **({"pod": labels["pod"]} if labels.get("pod") else {}),
+    params = {**({"namespace": ns} if ns else {}), **({"pod": labels["pod"]} if labels.get("pod") else {}),
               **({"node": labels["node"]} if labels.get("node") else {}),
               **({"vm": labels["name"]} if labels.get("name") else {})}
     ours = f"virt-doctor skipped it ({reason})" if reason else "virt-doctor's own check does not see the condition"
-    unknown = entry.cause("unknown")
-    steps = unknown.fixes or tuple(s.id for s in entry.mitigation)
-    return Finding(
-        id=hashlib.sha256(f"prometheus|{entry.name}|{sorted(labels.items())}".encode()).hexdigest()[:16],
-        alert=entry.name, severity=labels.get("severity", entry.severity), state="firing", since=None,
-        subject=subject, labels=labels, summary=f"Prometheus reports {entry.name} firing; {ours}",
-        cause=Cause("unknown", unknown.title, "low"),
-        evidence=(Evidence(object="Prometheus ALERTS", path=f"{{alertname={entry.name}}}", value="firing",
-                           note=", ".join(f"{k}={v}" for k, v in sorted(labels.items()))),),
-        remediation=tuple(Step(m.id, m.title, fill(m.command, params), m.risk)
-                          for m in (entry.mitigation_step(s) for s in steps)),
-        runbook=entry.name, diagnosis=tuple(Step(d.id, d.title, fill(d.command, params), d.risk)
-                                            for d in entry.diagnosis),
-        origin=ORIGIN)
+    det = Detection(subject, "unknown", f"Prometheus reports {entry.name} firing; {ours}", labels=labels,
+                    params=params, confidence="low",
+                    evidence=(Evidence(object="Prometheus ALERTS", path=f"{{alertname={entry.name}}}", value="firing",
+                                       note=", ".join(f"{k}={v}" for k, v in sorted(labels.items()))),))
+    return build_finding(snap, entry, det, origin=ORIGIN, severity=labels.get("severity"))
 
 
 def alerts_only(report: Report) -> Report:

@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
-import hashlib
 import traceback
 from collections.abc import Iterable
 
-from virt_doctor.catalog.catalog import Catalog, CatalogEntry, StepEntry, fill, load_catalog
-from virt_doctor.report.model import Cause, Coverage, Evidence, Finding, Report, Step
+from virt_doctor.catalog.catalog import Catalog, load_catalog
+from virt_doctor.report.model import Coverage, Finding, Report
 from virt_doctor.rules.crosscheck import cross_check
 from virt_doctor.rules.detection import CannotEvaluate, Detection, NotSeen
+from virt_doctor.rules.findings import build_finding
 from virt_doctor.rules.registry import ALL, CLUSTER, REGISTRY, SUBJECT, Registry, RuleSpec
 from virt_doctor.snapshot import Snapshot
 from virt_doctor.snapshot.discover import install_namespaces
-from virt_doctor.timeutil import parse_duration, rfc3339
+from virt_doctor.timeutil import rfc3339
 
 
 def evaluate(snap: Snapshot, registry: Registry | None = None, catalog: Catalog | None = None,
@@ -45,7 +45,7 @@ def evaluate(snap: Snapshot, registry: Registry | None = None, catalog: Catalog 
             continue
         try:
             results = list(spec.fn(snap))
-            produced = [to_finding(snap, entry, spec, d) for d in results if isinstance(d, Detection)]
+            produced = [build_finding(snap, entry, d, spec.causes) for d in results if isinstance(d, Detection)]
             not_seen = [d for d in results if isinstance(d, NotSeen)]
         except CannotEvaluate as exc:
             coverage.append(Coverage(entry.name, "skipped", str(exc)))
@@ -113,72 +113,3 @@ def _default_registry() -> Registry:
     import virt_doctor.rules.all  # noqa: F401  (importing registers)
 
     return REGISTRY
-
-
-def to_finding(snap: Snapshot, entry: CatalogEntry, spec: RuleSpec, det: Detection) -> Finding:
-    """Join a rule's detection with the catalog: severity, state by `for`, cause title, filled commands."""
-    if spec.causes and det.cause not in spec.causes:
-        raise ValueError(f"{entry.name}: rule emitted undeclared cause {det.cause!r}")
-    cause = entry.cause(det.cause)
-    params = {**install_namespaces(snap), **{k: v for k, v in det.params.items() if v}}
-    hold = parse_duration(entry.for_)
-    state = "firing"
-    if det.since is not None and (snap.at - det.since) < hold:
-        state = "pending"
-    evidence = _unique(det.evidence)
-    if det.cause == "unknown" and det.checked:
-        evidence = evidence + tuple(Evidence(object="(diagnosis)", note=f"checked: {c}") for c in det.checked)
-    if det.unchecked:
-        evidence = evidence + tuple(Evidence(object="(diagnosis)", note=f"not checked: {c}")
-                                    for c in dict.fromkeys(det.unchecked))
-    steps = cause.fixes or tuple(s.id for s in entry.mitigation)
-    remediation = tuple(_filled(entry.mitigation_step(sid), params) for sid in steps)
-    diagnosis = tuple(_filled(s, params) for s in entry.diagnosis)
-    return Finding(
-        id=finding_id(entry.name, det),
-        alert=entry.name,
-        severity=entry.severity,
-        state=state,
-        since=rfc3339(det.since),
-        subject=det.subject,
-        labels=dict(det.labels),
-        summary=det.summary,
-        cause=Cause(cause.id, cause.title, _confidence(det)),
-        evidence=evidence,
-        remediation=remediation,
-        runbook=entry.name,
-        diagnosis=diagnosis,
-    )
-
-
-_LOWER = {"high": "medium", "medium": "low", "low": "low"}
-
-
-def _confidence(det: Detection) -> str:
-    """An unknown cause is low; a cause named while parts of the diagnosis could not be checked drops a step."""
-    if det.cause == "unknown":
-        return "low"
-    return _LOWER[det.confidence] if det.unchecked else det.confidence
-
-
-def _unique(evidence: tuple[Evidence, ...]) -> tuple[Evidence, ...]:
-    """The same fact found by two checks is shown once (the first note wins)."""
-    seen: set[tuple[str, str | None, str]] = set()
-    kept = []
-    for item in evidence:
-        key = (item.object, item.path, str(item.value))
-        if key not in seen:
-            seen.add(key)
-            kept.append(item)
-    return tuple(kept)
-
-
-def _filled(step: StepEntry, params: dict[str, str]) -> Step:
-    return Step(step.id, step.title, fill(step.command, params), step.risk)
-
-
-def finding_id(alert: str, det: Detection) -> str:
-    """Stable across runs for the same alert instance: alert, subject and identifying labels."""
-    labels = ",".join(f"{k}={v}" for k, v in sorted(det.labels.items()))
-    digest = hashlib.sha256(f"{alert}|{det.subject.ref()}|{labels}".encode()).hexdigest()
-    return digest[:16]

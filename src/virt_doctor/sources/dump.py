@@ -17,20 +17,32 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import orjson
 
 from virt_doctor.errors import SourceError
 from virt_doctor.snapshot.seen import EVERYWHERE, LISTED, Scope
 from virt_doctor.sources import mustgather, resources
-from virt_doctor.sources.compact import LAST_APPLIED, PRUNE, StringPool
+from virt_doctor.sources.compact import StringPool
+from virt_doctor.sources.normalize import malformed, normalize
 from virt_doctor.sources.yamlparse import YAMLParseError, parse_yaml
 
 OBJECT_SUFFIXES = (".yaml", ".yml", ".json")
 MAX_OBJECT_FILE = 512 * 1024 * 1024
+MAX_TOTAL = 64 * 1024**3  # bytes expanded from one dump, objects and log tails together
+UNKNOWN_SIZE = -1
 
-Reader = Callable[[], bytes]
+Reader = Callable[[int | None], bytes]  # reader(None): the whole file; reader(n): its last n bytes
+Entry = tuple[str, int, Reader]  # path inside the dump, size when a header or directory says it (else -1), reader
+
+
+class TooLarge(Exception):  # noqa: N818 - a verdict on one file
+    """A file over MAX_OBJECT_FILE, told by its size before it is read or expanded."""
+
+    def __init__(self, size: int) -> None:
+        super().__init__(f"{size} bytes")
+        self.size = size
 
 
 @dataclass
@@ -57,31 +69,51 @@ def read_dump(path: str | os.PathLike[str]) -> RawDump:
     return read_entries(str(root), _walk(root))
 
 
-def read_entries(location: str, entries: Iterable[tuple[str, Reader]]) -> RawDump:
-    """Read a dump's files, given as (path inside the dump, reader), in the order a walk yields them."""
+def read_entries(location: str, entries: Iterable[Entry], max_total: int = MAX_TOTAL) -> RawDump:
+    """Read a dump's files, given as (path inside the dump, size or -1, reader), in the order a walk yields them.
+
+    A file larger than MAX_OBJECT_FILE is skipped by its header's (or the file system's) size, before
+    anything is decompressed; logs are read by their last LOG_TAIL_BYTES; past `max_total` bytes expanded
+    in all, reading stops with a warning (what was read is kept, and only it counts as seen).
+    """
     raw = RawDump(location=location)
     timestamp_depth = 10**6
-    for rel, read in entries:
+    total = 0
+    for rel, size, read in entries:
         name = rel.rsplit("/", 1)[-1]
+        if not name.endswith((*OBJECT_SUFFIXES, ".log")) and name != "timestamp":
+            continue
+        if total + max(size, 0) > max_total:
+            raw.warnings.append(f"{rel}: stopped reading the dump here, past {max_total // 2**20} MiB expanded; "
+                                "the rest is not read")
+            break
         try:
             if name == "timestamp":
                 depth = rel.count("/")
                 if depth < timestamp_depth:
-                    moment = mustgather.parse_timestamp_file(read())
+                    moment = mustgather.parse_timestamp_file(read(None))
                     if moment is not None:
                         raw.collected_at, timestamp_depth = moment, depth
                 continue
             if name.endswith(".log"):
                 key = mustgather.log_key(rel)
                 if key is not None:
-                    _add_log(raw, rel, key, read())
+                    data = read(mustgather.LOG_TAIL_BYTES)
+                    total += max(size, len(data))
+                    _add_log(raw, rel, key, data)
                 continue
-            if name.endswith(OBJECT_SUFFIXES):
-                raw.files_read += 1
-                namespace = mustgather.inspected_namespace(rel)
-                if namespace:
-                    raw.inspected.add(namespace)
-                _add_objects(raw, rel, read())
+            raw.files_read += 1
+            namespace = mustgather.inspected_namespace(rel)
+            if namespace:
+                raw.inspected.add(namespace)
+            if size > MAX_OBJECT_FILE:
+                raise TooLarge(size)
+            data = read(None)
+            total += len(data)
+            _add_objects(raw, rel, data)
+        except TooLarge:
+            raw.warnings.append(f"{rel}: skipped, larger than {MAX_OBJECT_FILE // 2**20} MiB")
+            raw.skipped_files.append(rel)
         except (OSError, tarfile.TarError, zipfile.BadZipFile, zlib.error, EOFError) as exc:
             raw.warnings.append(f"{rel}: unreadable ({exc})")
             raw.skipped_files.append(rel)
@@ -93,12 +125,23 @@ def read_entries(location: str, entries: Iterable[tuple[str, Reader]]) -> RawDum
     return raw
 
 
-def _walk(root: Path) -> Iterator[tuple[str, Reader]]:
-    """Every regular file under root (a directory or an archive), as (relative path, reader)."""
+def in_memory(files: Iterable[tuple[str, bytes]]) -> Iterator[Entry]:
+    """Files held in memory, as the entries `read_entries` takes."""
+    for rel, data in files:
+        yield rel, len(data), functools.partial(_slice, data)
+
+
+def _slice(data: bytes, tail: int | None = None) -> bytes:
+    return data if tail is None else data[-tail:]
+
+
+def _walk(root: Path) -> Iterator[Entry]:
+    """Every regular file under root (a directory or an archive), as (relative path, size, reader)."""
     if root.is_dir():
         yield from _walk_dir(root)
     elif root.is_file() and root.name.endswith(OBJECT_SUFFIXES):
-        yield root.name, functools.partial(_read_file, str(root))  # one file, e.g. `kubectl get -o yaml` output
+        # one file, e.g. `kubectl get -o yaml` output
+        yield root.name, UNKNOWN_SIZE, functools.partial(_read_file, str(root))
     elif zipfile.is_zipfile(root):
         yield from _walk_zip(root)
     elif root.is_file():
@@ -107,7 +150,7 @@ def _walk(root: Path) -> Iterator[tuple[str, Reader]]:
         raise SourceError(f"{root}: not a directory, .tar, .tar.gz, .zip, or a .yaml/.json file")
 
 
-def _walk_dir(root: Path) -> Iterator[tuple[str, Reader]]:
+def _walk_dir(root: Path) -> Iterator[Entry]:
     """Depth-first, sorted, with relative paths built by concatenation (a dump can hold 100k+ files)."""
     stack = [(str(root), "")]
     while stack:
@@ -121,11 +164,11 @@ def _walk_dir(root: Path) -> Iterator[tuple[str, Reader]]:
             if entry.is_dir(follow_symlinks=False):
                 subdirs.append((entry.path, prefix + entry.name + "/"))
             elif entry.is_file():
-                yield prefix + entry.name, functools.partial(_read_file, entry.path)
+                yield prefix + entry.name, UNKNOWN_SIZE, functools.partial(_read_file, entry.path)
         stack.extend(reversed(subdirs))
 
 
-def _walk_tar(root: Path) -> Iterator[tuple[str, Reader]]:
+def _walk_tar(root: Path) -> Iterator[Entry]:
     try:
         archive = tarfile.open(root, "r:*")  # noqa: SIM115 - closed below, streamed
     except (tarfile.TarError, OSError, EOFError, zlib.error) as exc:
@@ -138,15 +181,23 @@ def _walk_tar(root: Path) -> Iterator[tuple[str, Reader]]:
                 raise SourceError(f"{root}: corrupt archive ({exc})") from exc
             if member is None:
                 break
-            if member.isfile():
-                yield member.name.lstrip("./"), functools.partial(_tar_read, archive, member)
+            if member.isfile():  # the header's size is what the member expands to
+                yield member.name.lstrip("./"), member.size, functools.partial(_tar_read, archive, member)
     finally:
         archive.close()
 
 
-def _read_file(path: str) -> bytes:
+def _read_file(path: str, tail: int | None = None) -> bytes:
     fd = os.open(path, os.O_RDONLY)
     try:
+        if tail is not None:
+            size = os.fstat(fd).st_size
+            if size > tail:
+                os.lseek(fd, size - tail, os.SEEK_SET)
+        else:
+            size = os.fstat(fd).st_size
+            if size > MAX_OBJECT_FILE:
+                raise TooLarge(size)
         chunks = []
         while True:
             chunk = os.read(fd, 1 << 20)
@@ -158,15 +209,33 @@ def _read_file(path: str) -> bytes:
         os.close(fd)
 
 
-def _tar_read(archive: tarfile.TarFile, member: tarfile.TarInfo) -> bytes:
+def _stream(handle: IO[bytes], tail: int | None) -> bytes:
+    """The whole stream, or only its last `tail` bytes without holding the rest."""
+    if tail is None:
+        data = handle.read(MAX_OBJECT_FILE + 1)
+        if len(data) > MAX_OBJECT_FILE:  # a header that lied about the size
+            raise TooLarge(len(data))
+        return data
+    kept = b""
+    while chunk := handle.read(1 << 20):
+        kept = (kept + chunk)[-tail:]
+    return kept
+
+
+def _tar_read(archive: tarfile.TarFile, member: tarfile.TarInfo, tail: int | None = None) -> bytes:
     handle = archive.extractfile(member)
     if handle is None:
         return b""
     with handle:
-        return handle.read()
+        return _stream(handle, tail)
 
 
-def _walk_zip(root: Path) -> Iterator[tuple[str, Reader]]:
+def _zip_read(archive: zipfile.ZipFile, info: zipfile.ZipInfo, tail: int | None = None) -> bytes:
+    with archive.open(info) as handle:
+        return _stream(handle, tail)
+
+
+def _walk_zip(root: Path) -> Iterator[Entry]:
     try:
         archive = zipfile.ZipFile(root)
     except (zipfile.BadZipFile, OSError) as exc:
@@ -174,7 +243,7 @@ def _walk_zip(root: Path) -> Iterator[tuple[str, Reader]]:
     with archive:
         for info in archive.infolist():
             if not info.is_dir():
-                yield info.filename, functools.partial(archive.read, info)
+                yield info.filename, info.file_size, functools.partial(_zip_read, archive, info)
 
 
 def _add_log(raw: RawDump, rel: str, key: tuple[str, str, str, str], data: bytes) -> None:
@@ -186,10 +255,6 @@ def _add_log(raw: RawDump, rel: str, key: tuple[str, str, str, str], data: bytes
 
 def _add_objects(raw: RawDump, rel: str, data: bytes) -> None:
     """Parse one object file and add every Kubernetes object in it."""
-    if len(data) > MAX_OBJECT_FILE:
-        raw.warnings.append(f"{rel}: skipped, larger than {MAX_OBJECT_FILE // 2**20} MiB")
-        raw.skipped_files.append(rel)
-        return
     try:
         documents = [orjson.loads(data)] if rel.endswith(".json") else parse_yaml(data.decode("utf-8"))
     except YAMLParseError as exc:
@@ -245,18 +310,18 @@ def _add_document(raw: RawDump, rel: str, index: int, document: Any, multi: bool
             if isinstance(item, dict) and not item.get("kind") and item_kind:
                 item["kind"] = item_kind
                 item.setdefault("apiVersion", document.get("apiVersion", "v1"))
-            problem = _malformed(item)
+            problem = malformed(item)
             if problem is None:
-                raw.objects.append(_clean(raw, item))
+                raw.objects.append(normalize(item, raw.strings))
                 added += 1
             else:
                 raw.warnings.append(f"{where}: item {position} {problem}; skipped")
         return added
-    problem = _malformed(document)
+    problem = malformed(document)
     if problem is not None:
         raw.warnings.append(f"{where}: object {problem}; skipped")
         return 0
-    raw.objects.append(_clean(raw, document))
+    raw.objects.append(normalize(document, raw.strings))
     return 1
 
 
@@ -275,30 +340,3 @@ def _mark_listed(raw: RawDump, item_kind: str | None, items: list[Any]) -> None:
             raw.scopes[Scope(kind, EVERYWHERE)] = LISTED
         elif namespace:
             raw.scopes[Scope(kind, namespace)] = LISTED
-
-
-def _malformed(obj: Any) -> str | None:
-    """Why `obj` is not shaped like a Kubernetes object (rules trust kind, metadata, spec and status), or None."""
-    if not isinstance(obj, dict):
-        return f"is a {type(obj).__name__}, not a Kubernetes object"
-    if not obj.get("kind") or not isinstance(obj["kind"], str):
-        return "without kind"
-    for key in ("metadata", "spec", "status"):
-        if obj.get(key) is not None and not isinstance(obj[key], dict):
-            return f"with a {key} that is a {type(obj[key]).__name__}, not a mapping"
-    return None
-
-
-def _clean(raw: RawDump, obj: dict[str, Any]) -> dict[str, Any]:
-    """Drop what nobody should keep and what no rule reads; share equal strings (compact.py)."""
-    metadata = obj.get("metadata")
-    if isinstance(metadata, dict):
-        metadata.pop("managedFields", None)
-        annotations = metadata.get("annotations")
-        if isinstance(annotations, dict):
-            annotations.pop(LAST_APPLIED, None)
-    prune = PRUNE.get(obj.get("kind", ""))
-    if prune is not None:
-        prune(obj)
-    raw.strings.share(obj)
-    return obj

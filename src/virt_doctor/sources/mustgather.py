@@ -18,6 +18,7 @@ _POD_LOG = re.compile(
 _CDI_LOG = re.compile(r"(?:^|/)namespaces/(?P<ns>[^/]+)/(?P<pod>[^/]+)/(?P=pod)\.log$")
 
 LOG_TAIL_LINES = 400
+LOG_TAIL_BYTES = 256 * 1024  # read from the end of each log: enough for LOG_TAIL_LINES of ordinary lines
 
 
 @dataclass
@@ -43,7 +44,7 @@ def log_key(path: str) -> tuple[str, str, str, str] | None:
 
 def tail_lines(data: bytes, limit: int = LOG_TAIL_LINES) -> list[str]:
     """The last `limit` lines of a log, decoded leniently (logs are not always UTF-8)."""
-    text = data[-256 * 1024 :].decode("utf-8", errors="replace")
+    text = data[-LOG_TAIL_BYTES:].decode("utf-8", errors="replace")
     lines = text.splitlines()
     return lines[-limit:]
 
