@@ -22,8 +22,12 @@ class Series:
 
 
 def holding_since(series: Series, at: datetime, step: timedelta = STEP) -> datetime | None:
-    """When the condition started holding without a gap, if it holds at `at` (None when it does not)."""
-    if not series.samples or series.samples[-1][0] < at - 2 * step:
+    """When the condition started holding without a gap, if it holds at `at` (None when it does not).
+
+    The range query evaluates the expression at `at` itself (its last step): as Prometheus resolves an alert
+    at the first evaluation where the expression is empty, the condition holds only if that point exists.
+    """
+    if not series.samples or abs((series.samples[-1][0] - at).total_seconds()) > 1:
         return None
     since = series.samples[-1][0]
     for moment, _value in reversed(series.samples[:-1]):

@@ -10,10 +10,24 @@ from virt_doctor.rules.detection import Detection
 from virt_doctor.rules.diagnose.metrics import answer, holding, metric_evidence
 from virt_doctor.snapshot.snapshot import Snapshot
 
-CONTAINERS = 'container=~"virt-api|virt-controller|virt-handler|virt-operator"'
+COMPONENTS = "virt-api|virt-controller|virt-handler|virt-operator"
+CONTAINERS = f'container=~"{COMPONENTS}"'
+
+
+def _usage(series: str, rate: bool) -> str:
+    """Per container; where only the pod-level series exists (container="", as older exporters wrote), per pod,
+    labelled with the component container its pod runs."""
+    def of(selector: str) -> str:
+        return f"rate({series}{{{selector}}}[5m])" if rate else f"{series}{{{selector}}}"
+
+    pod_level = of(f'container="", pod=~"({COMPONENTS})-.*"')
+    per_pod = f'label_replace(sum by (namespace, pod) ({pod_level}), "container", "$1", "pod", "({COMPONENTS})-.*")'
+    return f"(sum by (namespace, pod, container) ({of(CONTAINERS)}) or {per_pod})"
+
+
 USAGE = {
-    "cpu": f"sum by (namespace, pod, container) (rate(container_cpu_usage_seconds_total{{{CONTAINERS}}}[5m]))",
-    "memory": f"sum by (namespace, pod, container) (container_memory_working_set_bytes{{{CONTAINERS}}})",
+    "cpu": _usage("container_cpu_usage_seconds_total", rate=True),
+    "memory": _usage("container_memory_working_set_bytes", rate=False),
 }
 
 

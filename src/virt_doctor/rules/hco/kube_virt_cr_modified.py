@@ -32,7 +32,11 @@ def dig(data: Any, path: tuple[str, ...]) -> Any:
     return data
 
 
-CONDITION = "sum by (component_name) (increase(kubevirt_hco_out_of_band_modifications_total[10m])) > 0"
+# upstream's rule: an increase within 10 minutes, or a counter that appeared non-zero within them (a new series'
+# first modification, which increase() alone cannot see with one sample)
+COUNTER = "kubevirt_hco_out_of_band_modifications_total"
+CONDITION = (f"sum by (component_name) ((round(increase({COUNTER}[10m])) > 0 and {COUNTER} offset 10m) "
+             f"or ({COUNTER} != 0 unless {COUNTER} offset 10m))")
 
 
 @rule("KubeVirtCRModified", reads=("HyperConverged", "KubeVirt"), causes=("operand-edited", "unknown"), queries={"condition": CONDITION},
