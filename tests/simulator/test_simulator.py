@@ -63,7 +63,7 @@ def test_every_fault_injects_something_its_alert_sees(simulated: SimulateFn) -> 
     from tests.conftest import scan
 
     for name, spec in sorted(FAULTS.items()):
-        if spec.fn.__module__.endswith("faults_metrics"):
+        if spec.fn.__module__.endswith(".faults.metrics"):
             continue  # metric-only faults are seen through Prometheus: tests/prometheus
         # a parameterised fault takes its default workload; Leases and the HyperConverged list are collected
         # too, since a must-gather alone cannot show a lease fault or a missing CR

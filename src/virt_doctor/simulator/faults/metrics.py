@@ -1,4 +1,4 @@
-"""Faults that show only in metrics: REST errors, resource use, SSP counters, deprecated API calls."""
+"""Faults seen only through Prometheus: REST errors, usage over requests, SSP counters, deprecated APIs."""
 
 from __future__ import annotations
 
@@ -6,8 +6,11 @@ from datetime import datetime
 from typing import Any, NamedTuple
 
 from virt_doctor.simulator.cluster import Cluster
-from virt_doctor.simulator.faults import fault
+from virt_doctor.simulator.faults.registry import fault
 from virt_doctor.simulator.metrics import MetricHistory, MiB, after, constant
+
+Obj = dict[str, Any]
+
 
 COMPONENT_ALERT = {"virt-api": "VirtApi", "virt-controller": "VirtController", "virt-handler": "VirtHandler",
                    "virt-operator": "VirtOperator"}

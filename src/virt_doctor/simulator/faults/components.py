@@ -1,4 +1,4 @@
-"""Faults on one workload of the stack (NAME:DEPLOYMENT), the way a real rollout, node or network fails it."""
+"""Control-plane component faults (NAME:workload): crash loops, OOM, DNS, probes, scheduling, scale."""
 
 from __future__ import annotations
 
@@ -6,68 +6,35 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from virt_doctor.simulator import podstate
-from virt_doctor.simulator.cluster import Cluster, component_log
-from virt_doctor.simulator.faults import _set_node_not_ready, cordon, fault
+from virt_doctor.simulator.cluster import Cluster
+from virt_doctor.simulator.faults.mutations import (
+    cordon,
+    crash,
+    find_workload,
+    main_container,
+    set_node_not_ready,
+    workload_pods,
+    workload_unavailable,
+)
+from virt_doctor.simulator.faults.registry import fault
 from virt_doctor.simulator.objects import event, ts
 
 Obj = dict[str, Any]
+
+
 DEFAULT = "virt-controller"
 
 
-def _workload(cluster: Cluster, name: str) -> Obj:
-    for kind in ("Deployment", "DaemonSet"):
-        try:
-            return cluster.find(kind, name)
-        except KeyError:
-            continue
-    raise ValueError(f"no workload {name!r} in the simulated cluster (is it installed in this flavour?)")
-
-
-def _pods(cluster: Cluster, name: str) -> list[Obj]:
-    if name == "virt-handler":
-        return list(cluster.handler_pods.values())
-    _workload(cluster, name)
-    return cluster.component_pods[name]
-
-
-def _container(pod: Obj) -> str:
-    return str(pod["spec"]["containers"][0]["name"])
-
-
 def _note(cluster: Cluster, fault_name: str, name: str, detail: str) -> None:
-    cluster.note(fault_name, "", "", _workload(cluster, name), detail)
-
-
-def _unavailable(cluster: Cluster, name: str, ready: int, since: datetime) -> None:
-    """The Deployment's status as the controller reports it when pods are not ready."""
-    workload = _workload(cluster, name)
-    if workload["kind"] == "DaemonSet":
-        st = workload["status"]
-        missing = st["numberReady"] - ready
-        st.update(numberReady=ready, numberAvailable=ready, numberUnavailable=missing)
-        return
-    st = workload["status"]
-    st.update(readyReplicas=ready, availableReplicas=ready, unavailableReplicas=workload["spec"]["replicas"] - ready)
-    if ready < workload["spec"]["replicas"]:
-        st["conditions"][0].update(status="False" if ready == 0 else "True", reason="MinimumReplicasUnavailable",
-                                   message="Deployment does not have minimum availability.",
-                                   lastTransitionTime=ts(since))
-
-
-def _crash(cluster: Cluster, pod: Obj, since: datetime, lines: list[tuple[str, str]], reason: str = "Error",
-           exit_code: int = 1) -> None:
-    podstate.crash_loop(pod, _container(pod), since, cluster.at, exit_code=exit_code, reason=reason)
-    cluster.log(pod, _container(pod), "previous", component_log(_container(pod), cluster.at, lines))
-    cluster.extra.append(event(cluster.ids, pod, "BackOff", f"Back-off restarting failed container {_container(pod)}",
-                               cluster.at - timedelta(seconds=40), "Warning", count=30, first=since))
+    cluster.note(fault_name, "", "", find_workload(cluster, name), detail)
 
 
 def _all_crash(cluster: Cluster, since: datetime, name: str, fault_name: str, detail: str,
                lines: list[tuple[str, str]], reason: str = "Error", exit_code: int = 1) -> None:
     """Every pod of the workload crash-loops, its previous log ending with `lines`; the workload is unavailable."""
-    for pod in _pods(cluster, name):
-        _crash(cluster, pod, since, [("info", f"{name} starting"), *lines], reason=reason, exit_code=exit_code)
-    _unavailable(cluster, name, 0, since)
+    for pod in workload_pods(cluster, name):
+        crash(cluster, pod, since, [("info", f"{name} starting"), *lines], reason=reason, exit_code=exit_code)
+    workload_unavailable(cluster, name, 0, since)
     _note(cluster, fault_name, name, detail)
 
 
@@ -104,14 +71,14 @@ def component_dns(cluster: Cluster, since: datetime, name: str) -> None:
 @fault("component-readiness", "NoReadyVirtController", "readiness-probe-failing",
        "a workload's pods run but fail their readiness probe", param="DEPLOYMENT", default=DEFAULT)
 def component_readiness(cluster: Cluster, since: datetime, name: str) -> None:
-    for pod in _pods(cluster, name):
+    for pod in workload_pods(cluster, name):
         _readiness(cluster, pod, since)
-    _unavailable(cluster, name, 0, since)
+    workload_unavailable(cluster, name, 0, since)
     _note(cluster, "component-readiness", name, f"{name} readiness probe fails")
 
 
 def _readiness(cluster: Cluster, pod: Obj, since: datetime) -> None:
-    podstate.not_ready(pod, _container(pod), since)
+    podstate.not_ready(pod, main_container(pod), since)
     cluster.extra.append(event(cluster.ids, pod, "Unhealthy", "Readiness probe failed: HTTP probe failed with "
                                "statuscode: 503", cluster.at - timedelta(seconds=20), "Warning", count=180,
                                first=since))
@@ -121,15 +88,15 @@ def _readiness(cluster: Cluster, pod: Obj, since: datetime) -> None:
        "a workload was rolled out to an image that cannot be pulled; its pods stay Pending",
        param="DEPLOYMENT", default="virt-api")
 def component_image_pull(cluster: Cluster, since: datetime, name: str) -> None:
-    workload = _workload(cluster, name)
+    workload = find_workload(cluster, name)
     image = f"quay.io/kubevirt/{name}:v9.9.9-missing"
     workload["spec"]["template"]["spec"]["containers"][0]["image"] = image
-    for pod in _pods(cluster, name):
+    for pod in workload_pods(cluster, name):
         pod["metadata"]["creationTimestamp"] = ts(since)
-        podstate.image_pull(pod, _container(pod), since, image, f'Back-off pulling image "{image}"', phase="Pending")
+        podstate.image_pull(pod, main_container(pod), since, image, f'Back-off pulling image "{image}"', phase="Pending")
         cluster.extra.append(event(cluster.ids, pod, "Failed", f'Failed to pull image "{image}": manifest unknown',
                                    cluster.at - timedelta(minutes=1), "Warning", count=20, first=since))
-    _unavailable(cluster, name, 0, since)
+    workload_unavailable(cluster, name, 0, since)
     _note(cluster, "component-image-pull", name, f"{name} image {image} cannot be pulled")
 
 
@@ -151,30 +118,30 @@ def _insufficient(cluster: Cluster) -> str:
        "a workload's pods were rescheduled and no node has room for them", param="DEPLOYMENT",
        default="virt-operator")
 def component_unschedulable(cluster: Cluster, since: datetime, name: str) -> None:
-    for pod in _pods(cluster, name):
+    for pod in workload_pods(cluster, name):
         _pending(cluster, pod, since, _insufficient(cluster))
-    _unavailable(cluster, name, 0, since)
+    workload_unavailable(cluster, name, 0, since)
     _note(cluster, "component-unschedulable", name, f"{name} pods Pending: Insufficient cpu")
 
 
 @fault("component-node-not-ready", "NoReadyVirtController", "node-not-ready",
        "the nodes running a workload's pods go NotReady", param="DEPLOYMENT", default=DEFAULT)
 def component_node_not_ready(cluster: Cluster, since: datetime, name: str) -> None:
-    for pod in _pods(cluster, name):
+    for pod in workload_pods(cluster, name):
         node = cluster.node(pod["spec"]["nodeName"])
         if node["status"]["conditions"][-1]["status"] == "True":
-            _set_node_not_ready(node, since)
+            set_node_not_ready(node, since)
         for cond in pod["status"]["conditions"]:
             if cond["type"] in ("Ready", "ContainersReady"):
                 cond.update(status="False", lastTransitionTime=ts(since + timedelta(seconds=40)))
-    _unavailable(cluster, name, 0, since)
+    workload_unavailable(cluster, name, 0, since)
     _note(cluster, "component-node-not-ready", name, f"the nodes of {name}'s pods are NotReady")
 
 
 @fault("component-scaled-to-zero", "VirtControllerDown", "scaled-to-zero",
        "someone scaled a Deployment to zero replicas", param="DEPLOYMENT", default=DEFAULT)
 def component_scaled_to_zero(cluster: Cluster, since: datetime, name: str) -> None:
-    workload = _workload(cluster, name)
+    workload = find_workload(cluster, name)
     workload["spec"]["replicas"] = 0
     workload["status"].update(replicas=0, readyReplicas=0, availableReplicas=0, updatedReplicas=0)
     cluster.component_pods[name] = []
@@ -184,7 +151,7 @@ def component_scaled_to_zero(cluster: Cluster, since: datetime, name: str) -> No
 @fault("component-missing", "VirtAPIDown", "deployment-missing",
        "a Deployment (with its ReplicaSet and pods) was deleted", param="DEPLOYMENT", default="virt-api")
 def component_missing(cluster: Cluster, since: datetime, name: str) -> None:
-    workload = _workload(cluster, name)
+    workload = find_workload(cluster, name)
     _note(cluster, "component-missing", name, f"{name} deleted")
     cluster.infra = [o for o in cluster.infra if o is not workload and not (
         o["kind"] == "ReplicaSet" and o["metadata"]["name"].startswith(f"{name}-"))]
@@ -195,17 +162,17 @@ def component_missing(cluster: Cluster, since: datetime, name: str) -> None:
        "one of a Deployment's two pods cannot be rescheduled after its node was drained", param="DEPLOYMENT",
        default="virt-api")
 def component_one_down(cluster: Cluster, since: datetime, name: str) -> None:
-    pod = _pods(cluster, name)[-1]
+    pod = workload_pods(cluster, name)[-1]
     _pending(cluster, pod, since, _insufficient(cluster))
-    _unavailable(cluster, name, len(_pods(cluster, name)) - 1, since)
+    workload_unavailable(cluster, name, len(workload_pods(cluster, name)) - 1, since)
     _note(cluster, "component-one-down", name, f"one {name} pod Pending")
 
 
 @fault("component-one-unready", "LowReadyVirtControllersCount", "readiness-probe-failing",
        "one of a Deployment's pods runs but fails its readiness probe", param="DEPLOYMENT", default=DEFAULT)
 def component_one_unready(cluster: Cluster, since: datetime, name: str) -> None:
-    _readiness(cluster, _pods(cluster, name)[-1], since)
-    _unavailable(cluster, name, len(_pods(cluster, name)) - 1, since)
+    _readiness(cluster, workload_pods(cluster, name)[-1], since)
+    workload_unavailable(cluster, name, len(workload_pods(cluster, name)) - 1, since)
     _note(cluster, "component-one-unready", name, f"one {name} pod not ready")
 
 
@@ -213,7 +180,7 @@ def component_one_unready(cluster: Cluster, since: datetime, name: str) -> None:
        "all but one worker are cordoned, and anti-affinity keeps a Deployment's second pod Pending",
        param="DEPLOYMENT", default="virt-operator")
 def component_no_spread(cluster: Cluster, since: datetime, name: str) -> None:
-    pods = _pods(cluster, name)
+    pods = workload_pods(cluster, name)
     keep = pods[0]["spec"]["nodeName"]
     for worker in cluster.workers:
         if worker["metadata"]["name"] != keep:
@@ -224,7 +191,5 @@ def component_no_spread(cluster: Cluster, since: datetime, name: str) -> None:
                "taint {node-role.kubernetes.io/master: }.")
     for pod in pods[1:]:
         _pending(cluster, pod, since, message)
-    _unavailable(cluster, name, 1, since)
+    workload_unavailable(cluster, name, 1, since)
     _note(cluster, "component-no-spread", name, f"{name} replicas cannot spread: one schedulable worker")
-
-

@@ -1,0 +1,183 @@
+"""Changes several fault families make: virt-handler and node states, a workload's pods, a VM's status."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from virt_doctor.simulator import podstate
+from virt_doctor.simulator.cluster import Cluster, component_log
+from virt_doctor.simulator.objects import condition, event, ts
+from virt_doctor.simulator.vms import VMSet
+
+Obj = dict[str, Any]
+
+
+def handler_daemonset(cluster: Cluster) -> Obj:
+    return cluster.find("DaemonSet", "virt-handler")
+
+
+def handler_unready(cluster: Cluster, count: int = 1) -> None:
+    status = handler_daemonset(cluster)["status"]
+    status["numberReady"] -= count
+    status["numberAvailable"] -= count
+    status["numberUnavailable"] = status.get("numberUnavailable", 0) + count
+
+
+def handler_unscheduled(cluster: Cluster, node: str) -> None:
+    """The DaemonSet stops wanting a pod on the node: desired and ready drop together."""
+    cluster.handler_pods.pop(node)
+    status = handler_daemonset(cluster)["status"]
+    for key in ("desiredNumberScheduled", "currentNumberScheduled", "numberReady", "numberAvailable",
+                "updatedNumberScheduled"):
+        status[key] -= 1
+
+
+def cordon(node: Obj, since: datetime) -> None:
+    """`kubectl cordon`: spec.unschedulable, and the taint the node controller adds for it."""
+    node["spec"]["unschedulable"] = True
+    node["spec"]["taints"] = node["spec"].get("taints", []) + [
+        {"key": "node.kubernetes.io/unschedulable", "effect": "NoSchedule", "timeAdded": ts(since)}]
+
+
+def set_node_not_ready(node: Obj, since: datetime) -> None:
+    for cond in node["status"]["conditions"]:
+        cond.update(status="Unknown", reason="NodeStatusUnknown", message="Kubelet stopped posting node status.",
+                    lastTransitionTime=ts(since), lastHeartbeatTime=ts(since - timedelta(seconds=40)))
+    node["metadata"]["labels"]["kubevirt.io/schedulable"] = "false"
+    node["spec"]["taints"] = node["spec"].get("taints", []) + [
+        {"key": "node.kubernetes.io/unreachable", "effect": "NoExecute", "timeAdded": ts(since)},
+        {"key": "node.kubernetes.io/unreachable", "effect": "NoSchedule", "timeAdded": ts(since)}]
+
+
+def node_goes_down(cluster: Cluster, node: Obj, since: datetime) -> None:
+    """The node stops reporting; its virt-handler pod turns not ready 40 s later."""
+    set_node_not_ready(node, since)
+    pod = cluster.handler_pods[node["metadata"]["name"]]
+    for cond in pod["status"]["conditions"]:
+        if cond["type"] == "Ready":
+            cond.update(status="False", lastTransitionTime=ts(since + timedelta(seconds=40)))
+    handler_unready(cluster)
+
+
+def handler_crash(cluster: Cluster, node: str, since: datetime, api: bool = False) -> Obj:
+    pod = cluster.handler_pods[node]
+    podstate.crash_loop(pod, "virt-handler", since, cluster.at)
+    if api:
+        lines = [("info", "Starting virt-handler"),
+                 ("error", 'Get \\"https://172.30.0.1:443/api/v1/nodes/' + node +
+                  '\\": dial tcp 172.30.0.1:443: connect: connection refused'),
+                 ("fatal", "failed to get node: dial tcp 172.30.0.1:443: connect: connection refused")]
+    else:
+        lines = [("info", "Starting virt-handler"), ("info", "set verbosity to 2"),
+                 ("error", "failed to initialize device plugin for /dev/vhost-net: no such file or directory"),
+                 ("fatal", "virt-handler failed to start: device plugin initialization failed")]
+    cluster.log(pod, "virt-handler", "previous", component_log("virt-handler", cluster.at, lines))
+    cluster.extra.append(event(cluster.ids, pod, "BackOff", "Back-off restarting failed container virt-handler "
+                               f"in pod {pod['metadata']['name']}_{pod['metadata']['namespace']}",
+                               cluster.at - timedelta(seconds=30), "Warning", count=40, first=since))
+    return pod
+
+
+def find_workload(cluster: Cluster, name: str) -> Obj:
+    for kind in ("Deployment", "DaemonSet"):
+        try:
+            return cluster.find(kind, name)
+        except KeyError:
+            continue
+    raise ValueError(f"no workload {name!r} in the simulated cluster (is it installed in this flavour?)")
+
+
+def workload_pods(cluster: Cluster, name: str) -> list[Obj]:
+    if name == "virt-handler":
+        return list(cluster.handler_pods.values())
+    find_workload(cluster, name)
+    return cluster.component_pods[name]
+
+
+def main_container(pod: Obj) -> str:
+    return str(pod["spec"]["containers"][0]["name"])
+
+
+def workload_unavailable(cluster: Cluster, name: str, ready: int, since: datetime) -> None:
+    """The Deployment's status as the controller reports it when pods are not ready."""
+    workload = find_workload(cluster, name)
+    if workload["kind"] == "DaemonSet":
+        st = workload["status"]
+        missing = st["numberReady"] - ready
+        st.update(numberReady=ready, numberAvailable=ready, numberUnavailable=missing)
+        return
+    st = workload["status"]
+    st.update(readyReplicas=ready, availableReplicas=ready, unavailableReplicas=workload["spec"]["replicas"] - ready)
+    if ready < workload["spec"]["replicas"]:
+        st["conditions"][0].update(status="False" if ready == 0 else "True", reason="MinimumReplicasUnavailable",
+                                   message="Deployment does not have minimum availability.",
+                                   lastTransitionTime=ts(since))
+
+
+def crash(cluster: Cluster, pod: Obj, since: datetime, lines: list[tuple[str, str]], reason: str = "Error",
+           exit_code: int = 1) -> None:
+    podstate.crash_loop(pod, main_container(pod), since, cluster.at, exit_code=exit_code, reason=reason)
+    cluster.log(pod, main_container(pod), "previous", component_log(main_container(pod), cluster.at, lines))
+    cluster.extra.append(event(cluster.ids, pod, "BackOff", f"Back-off restarting failed container {main_container(pod)}",
+                               cluster.at - timedelta(seconds=40), "Warning", count=30, first=since))
+
+
+ON_NODE = "VirtualMachineStuckOnNode"
+
+
+UNHEALTHY = "VirtualMachineStuckInUnhealthyState"
+
+
+def vm_status(vmset: VMSet, status: str, since: datetime, reason: str = "GuestNotRunning",
+               message: str = "Guest VM is not reported as running") -> None:
+    vm = vmset.vm
+    vm["status"].update(printableStatus=status, ready=False)
+    vm["status"]["conditions"] = [{**condition("Ready", "False", since, reason, message), "lastProbeTime": None}]
+
+
+def vmi_phase(vmset: VMSet, phase: str, since: datetime, on_node: bool = True) -> Obj:
+    vmi = vmset.vmi
+    assert vmi is not None
+    st = vmi["status"]
+    st["phase"] = phase
+    order = ["Pending", "Scheduling", "Scheduled", "Running"]
+    st["phaseTransitionTimestamps"] = [{"phase": p, "phaseTransitionTimestamp": ts(since)}
+                                       for p in order[: order.index(phase) + 1]] if phase in order else []
+    vmi["metadata"]["creationTimestamp"] = ts(since)
+    st["conditions"] = [{**condition("Ready", "False", since, "GuestNotRunning", "Guest VM is not reported as running"),
+                         "lastProbeTime": None}]
+    st.pop("guestOSInfo", None)
+    st.pop("interfaces", None)
+    if not on_node:
+        st.pop("nodeName", None)
+        st["activePods"] = {}
+        vmi["metadata"]["labels"].pop("kubevirt.io/nodeName", None)
+    return vmi
+
+
+def restart_vm(vmset: VMSet, since: datetime) -> None:
+    """The VM was (re)started at `since`: fresh VMI and launcher timestamps."""
+    assert vmset.pod is not None
+    vmset.pod["metadata"]["creationTimestamp"] = ts(since)
+
+
+def note_vm(cluster: Cluster, name: str, alert: str, cause: str, vmset: VMSet, detail: str) -> None:
+    cluster.note(name, alert, cause, vmset.vm, detail)
+
+
+def only_object(cluster: Cluster, kind: str) -> Obj:
+    found = cluster.find_kind(kind)
+    if not found:
+        raise ValueError(f"the simulated cluster has no {kind} (use the OpenShift flavour)")
+    return found[0]
+
+
+def use_container_disk(vmset: VMSet, image: str) -> None:
+    spec = vmset.vm["spec"]
+    spec.pop("dataVolumeTemplates", None)
+    volumes = spec["template"]["spec"]["volumes"]
+    volumes[0] = {"name": "rootdisk", "containerDisk": {"image": image}}
+    if vmset.vmi is not None:
+        vmset.vmi["spec"] = spec["template"]["spec"]
+    vmset.dv = vmset.pvc = None

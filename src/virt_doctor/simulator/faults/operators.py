@@ -1,0 +1,221 @@
+"""Operator custom resources and their operands: CDI/HPP/CNAO/SSP/HCO conditions, leases, JSON patches, MACs."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any, NamedTuple
+
+import orjson
+
+from virt_doctor.simulator.cluster import Cluster
+from virt_doctor.simulator.faults.mutations import crash, only_object, workload_unavailable
+from virt_doctor.simulator.faults.registry import fault
+from virt_doctor.simulator.faults.targets import pick_vm
+from virt_doctor.simulator.metrics import after, constant
+from virt_doctor.simulator.objects import condition, meta
+
+Obj = dict[str, Any]
+
+
+
+def _degrade(cr: Obj, since: datetime, message: str) -> None:
+    cr["status"]["conditions"] = [
+        condition("Available", "False", since, "Failed", message, heartbeat=since),
+        condition("Progressing", "False", since, "Failed", message, heartbeat=since),
+        condition("Degraded", "True", since, "Failed", message, heartbeat=since)]
+
+
+class OperandFaults(NamedTuple):
+    """An operator CR that reports readiness (CDI, HPP): its two ways to be not ready, as two faults."""
+
+    prefix: str  # the faults are <prefix>-not-ready and <prefix>-cr-degraded
+    kind: str
+    alert: str
+    short: str  # what the notes call it
+    workload: str  # the component whose pods crash-loop
+    unavailable: str  # the CR's message while that component is down
+    crash_line: str  # what its pods log before they exit
+    degraded: str  # the CR's message when it fails on its own
+
+
+OPERAND_FAULTS = (
+    OperandFaults("cdi", "CDI", "CDINotReady", "CDI", "cdi-deployment", "Deployment cdi-deployment is not available",
+                  "failed to create the uploadproxy certificate",
+                  "Reconcile failed: admission webhook configuration could not be updated"),
+    OperandFaults("hpp", "HostPathProvisioner", "HPPNotReady", "HPP", "hostpath-provisioner-csi",
+                  "DaemonSet hostpath-provisioner-csi is not ready",
+                  "storage pool local: mount /var/hpvolumes: no such device",
+                  "storage pool local: the PVC template's storage class does not exist"),
+)
+
+
+def _register_operand_faults(row: OperandFaults) -> None:
+    not_ready, degraded = f"{row.prefix}-not-ready", f"{row.prefix}-cr-degraded"
+
+    @fault(not_ready, row.alert, "pod-crash-looping",
+           f"{row.workload} crash-loops and the {row.short} CR reports itself degraded")
+    def crash_loops(cluster: Cluster, since: datetime) -> None:
+        cr = only_object(cluster, row.kind)
+        _degrade(cr, since, row.unavailable)
+        for pod in cluster.component_pods[row.workload]:
+            crash(cluster, pod, since, [("error", row.crash_line)])
+        workload_unavailable(cluster, row.workload, 0, since)
+        cluster.note(not_ready, row.alert, "pod-crash-looping", cr, f"{row.workload} crash-looping")
+
+    @fault(degraded, row.alert, "cr-degraded", f"the {row.short} CR reports itself degraded while its pods run")
+    def degrade(cluster: Cluster, since: datetime) -> None:
+        cr = only_object(cluster, row.kind)
+        _degrade(cr, since, row.degraded)
+        cluster.note(degraded, row.alert, "cr-degraded", cr, f"{row.short} CR degraded")
+
+
+for _row in OPERAND_FAULTS:
+    _register_operand_faults(_row)
+
+
+@fault("hpp-shared-path", "HPPSharingPoolPathWithOS", "pool-on-root-filesystem",
+       "an HPP storage pool path sits on a node's root filesystem")
+def hpp_shared_path(cluster: Cluster, since: datetime) -> None:
+    pod = cluster.component_pods["hostpath-provisioner-csi"][0]
+    key = (pod["metadata"]["namespace"], pod["metadata"]["name"], "hostpath-provisioner")
+    cluster.logs[key]["current"].append(
+        f"I{since:%m%d %H:%M:%S}.000000       1 utils.go:135] pool (local, /var/hpvolumes/csi), shares path with OS "
+        "which can lead to node disk pressure")
+
+    def apply(history: Any) -> None:
+        history.family("kubevirt_hpp_pool_path_shared_with_os", "gauge").add(
+            {"namespace": key[0], "pod": key[1]}, after(since, constant(0), constant(1)))
+    cluster.metric_faults.append(apply)
+    cluster.note("hpp-shared-path", "HPPSharingPoolPathWithOS", "pool-on-root-filesystem", pod,
+                 f"pool local on {pod['spec']['nodeName']} shares the OS filesystem")
+
+
+@fault("nac-not-ready", "NetworkAddonsConfigNotReady", "pod-crash-looping",
+       "the bridge-marker DaemonSet of CNAO crash-loops, so the NetworkAddonsConfig is not Available")
+def nac_not_ready(cluster: Cluster, since: datetime) -> None:
+    nac = only_object(cluster, "NetworkAddonsConfig")
+    ns = cluster.install_ns
+    ds = {"apiVersion": "apps/v1", "kind": "DaemonSet",
+          "metadata": meta(cluster.ids, "bridge-marker", ns, since - timedelta(days=3), {"app": "bridge-marker"}),
+          "spec": {"selector": {"matchLabels": {"name": "bridge-marker"}},
+                   "template": {"metadata": {"labels": {"name": "bridge-marker"}},
+                                "spec": {"containers": [{"name": "bridge-marker",
+                                                         "image": "quay.io/kubevirt/bridge-marker:0.10.1"}]}}},
+          "status": {"desiredNumberScheduled": len(cluster.workers), "numberReady": 0,
+                     "numberAvailable": 0, "currentNumberScheduled": len(cluster.workers)}}
+    cluster.infra.append(ds)
+    from virt_doctor.simulator.objects import running_pod
+
+    pods = []
+    for worker in cluster.worker_names():
+        pod = running_pod(cluster.ids, f"bridge-marker-{cluster.ids.suffix()}", ns, worker, since - timedelta(days=3),
+                          {"name": "bridge-marker"}, [{"name": "bridge-marker",
+                                                       "image": "quay.io/kubevirt/bridge-marker:0.10.1"}], owner=ds)
+        crash(cluster, pod, since, [("fatal", "failed to list node interfaces: netlink: operation not permitted")])
+        pods.append(pod)
+    cluster.component_pods["bridge-marker"] = pods
+    message = f'DaemonSet "{ns}/bridge-marker" is not available (awaiting {len(pods)} nodes)'
+    nac["status"]["conditions"] = [
+        condition("Available", "False", since, "Failed", message, heartbeat=cluster.at),
+        condition("Progressing", "True", since, "Deploying", message, heartbeat=cluster.at),
+        condition("Degraded", "False", since, heartbeat=cluster.at)]
+    cluster.note("nac-not-ready", "NetworkAddonsConfigNotReady", "pod-crash-looping", nac, "bridge-marker failing")
+
+
+@fault("operator-lease-stale", "NoLeadingVirtOperator", "lease-held-by-missing-pod",
+       "the virt-operator leader Lease names a pod that no longer exists")
+def operator_lease_stale(cluster: Cluster, since: datetime) -> None:
+    lease = cluster.find("Lease", "virt-operator")
+    lease["spec"]["holderIdentity"] = "virt-operator-6f7b9c5d4-gone1"
+    lease["spec"]["renewTime"] = since.strftime("%Y-%m-%dT%H:%M:%S.000000Z")
+    cluster.note("operator-lease-stale", "NoLeadingVirtOperator", "lease-held-by-missing-pod", lease,
+                 "Lease held by virt-operator-6f7b9c5d4-gone1")
+
+
+@fault("operator-lease-expired", "NoLeadingVirtOperator", "lease-expired",
+       "the virt-operator leader Lease expired and no pod renewed it")
+def operator_lease_expired(cluster: Cluster, since: datetime) -> None:
+    lease = cluster.find("Lease", "virt-operator")
+    lease["spec"]["renewTime"] = since.strftime("%Y-%m-%dT%H:%M:%S.000000Z")
+    cluster.note("operator-lease-expired", "NoLeadingVirtOperator", "lease-expired", lease, "Lease not renewed")
+
+
+@fault("hco-cr-removed", "HCOInstallationIncomplete", "uninstall-incomplete",
+       "the HyperConverged CR was deleted but the operator (and the operands) stayed")
+def hco_cr_removed(cluster: Cluster, since: datetime) -> None:
+    hco = only_object(cluster, "HyperConverged")
+    cluster.infra.remove(hco)
+    cluster.note("hco-cr-removed", "HCOInstallationIncomplete", "uninstall-incomplete",
+                 cluster.find("Deployment", "hco-operator"), "HyperConverged CR deleted")
+
+
+@fault("hco-jsonpatch", "UnsupportedHCOModification", "jsonpatch-annotation",
+       "a JSON Patch annotation on the HyperConverged CR changes the KubeVirt CR")
+def hco_jsonpatch(cluster: Cluster, since: datetime) -> None:
+    hco = only_object(cluster, "HyperConverged")
+    patch = [{"op": "add", "path": "/spec/configuration/developerConfiguration/featureGates/-",
+              "value": "CPUManager"}]
+    hco["metadata"].setdefault("annotations", {})["kubevirt.kubevirt.io/jsonpatch"] = orjson.dumps(patch).decode()
+    cluster.note("hco-jsonpatch", "UnsupportedHCOModification", "jsonpatch-annotation", hco,
+                 "kubevirt.kubevirt.io/jsonpatch adds a feature gate")
+
+
+@fault("kubevirt-cr-edited", "KubeVirtCRModified", "operand-edited",
+       "someone edited the KubeVirt CR directly (migration limits) instead of the HyperConverged CR")
+def kubevirt_cr_edited(cluster: Cluster, since: datetime) -> None:
+    kubevirt = only_object(cluster, "KubeVirt")
+    kubevirt["spec"]["configuration"]["migrations"]["parallelMigrationsPerCluster"] = 20
+    component = f"kubevirt/{kubevirt['metadata']['name']}"
+
+    def apply(history: Any) -> None:  # HCO counts the edit (and reverts it, again and again)
+        history.family("kubevirt_hco_out_of_band_modifications", "counter").add(
+            {"component_name": component}, after(since, constant(0.0), constant(1 / 120)))
+    cluster.metric_faults.append(apply)
+    cluster.note("kubevirt-cr-edited", "KubeVirtCRModified", "operand-edited", kubevirt,
+                 "parallelMigrationsPerCluster 20 (HCO asks for 5)")
+
+
+@fault("ipv6-single-stack", "SingleStackIPv6Unsupported", "ipv6-single-stack",
+       "the cluster network is IPv6 only")
+def ipv6_single_stack(cluster: Cluster, since: datetime) -> None:
+    network = only_object(cluster, "Network")
+    for part in (network["spec"], network["status"]):
+        part["clusterNetwork"] = [{"cidr": "fd01::/48", "hostPrefix": 64}]
+        part["serviceNetwork"] = ["fd02::/112"]
+    cluster.note("ipv6-single-stack", "SingleStackIPv6Unsupported", "ipv6-single-stack", network, "IPv6-only network")
+
+
+@fault("duplicate-mac", "KubeMacPoolDuplicateMacsFound", "duplicate-mac",
+       "two VMs were created with the same static MAC address")
+def duplicate_mac(cluster: Cluster, since: datetime) -> None:
+    first, second = pick_vm(cluster), None
+    cluster.note("duplicate-mac", "", "", first.vm, "first holder")
+    second = pick_vm(cluster)
+    mac = first.vm["spec"]["template"]["spec"]["domain"]["devices"]["interfaces"][0]["macAddress"]
+    second.vm["spec"]["template"]["spec"]["domain"]["devices"]["interfaces"][0]["macAddress"] = mac
+    cluster.injected.pop()
+    keys = sorted([first.key, second.key])
+    cluster.note("duplicate-mac", "KubeMacPoolDuplicateMacsFound", "duplicate-mac", "VirtualMachine",
+                 f"{mac} on {keys[0][1]} and {keys[1][1]}", keys[0][0], keys[0][1])
+
+
+@fault("nac-component-missing", "NetworkAddonsConfigNotReady", "component-not-ready",
+       "the NetworkAddonsConfig waits for a DaemonSet that was deleted")
+def nac_component_missing(cluster: Cluster, since: datetime) -> None:
+    nac = only_object(cluster, "NetworkAddonsConfig")
+    message = f'DaemonSet "{cluster.install_ns}/ovs-cni-amd64" is not available (awaiting 3 nodes)'
+    nac["status"]["conditions"] = [
+        condition("Available", "False", since, "Failed", message, heartbeat=cluster.at),
+        condition("Progressing", "True", since, "Deploying", message, heartbeat=cluster.at),
+        condition("Degraded", "False", since, heartbeat=cluster.at)]
+    cluster.note("nac-component-missing", "NetworkAddonsConfigNotReady", "component-not-ready", nac,
+                 "DaemonSet ovs-cni-amd64 missing")
+
+
+@fault("hco-never-created", "HCOInstallationIncomplete", "cr-never-created",
+       "the HCO operator was installed but no HyperConverged CR (and so no operand) was ever created")
+def hco_never_created(cluster: Cluster, since: datetime) -> None:
+    operands = ("HyperConverged", "KubeVirt", "CDI", "NetworkAddonsConfig", "SSP", "HostPathProvisioner")
+    cluster.infra = [o for o in cluster.infra if o["kind"] not in operands]
+    cluster.note("hco-never-created", "HCOInstallationIncomplete", "cr-never-created",
+                 cluster.find("Deployment", "hco-operator"), "no HyperConverged CR, no operands")
