@@ -80,3 +80,26 @@ def test_without_vms_details_vm_namespaces_have_no_pods_or_events(simulated: Sim
     namespaces = {p["metadata"]["namespace"] for p in snap.kind("Pod")}
     assert namespaces == {cluster.install_ns}
     assert snap.kind("VirtualMachineInstance")
+
+
+def test_workload_status_agrees_with_its_pods_under_every_fault() -> None:
+    """The simulator derives Deployment, ReplicaSet and DaemonSet status from the pods it writes."""
+    from virt_doctor.simulator.simulate import simulate
+
+    def ready(pod: dict) -> bool:
+        return pod["status"].get("phase") == "Running" and any(
+            c["type"] == "Ready" and c["status"] == "True" for c in pod["status"].get("conditions", []))
+
+    for name in sorted(FAULTS):
+        objects = list(simulate(nodes=3, vms=8, faults=[name], seed=5).objects())
+        owned: dict[str, list[dict]] = {}
+        for obj in objects:
+            if obj["kind"] == "Pod" and obj["metadata"].get("ownerReferences"):
+                owned.setdefault(obj["metadata"]["ownerReferences"][0]["uid"], []).append(obj)
+        for obj in objects:
+            pods = owned.get(obj["metadata"].get("uid", ""), [])
+            if obj["kind"] == "DaemonSet":
+                assert obj["status"]["numberReady"] == sum(map(ready, pods)), (name, obj["metadata"]["name"])
+                assert obj["status"]["desiredNumberScheduled"] == len(pods), (name, obj["metadata"]["name"])
+            elif obj["kind"] == "ReplicaSet":
+                assert obj["status"]["readyReplicas"] == sum(map(ready, pods)), (name, obj["metadata"]["name"])

@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 
 from virt_doctor.simulator.cluster import DEFAULT_AT, Cluster, build_cluster
 from virt_doctor.simulator.faults import FAULTS, inject, resolve
+from virt_doctor.simulator.status import settle
 
 
 def simulate(nodes: int = 3, vms: int = 10, faults: Iterable[str] = (), seed: int = 1, at: datetime = DEFAULT_AT,
@@ -21,6 +22,7 @@ def simulate(nodes: int = 3, vms: int = 10, faults: Iterable[str] = (), seed: in
     cluster.vms_details = vms_details
     for name in names:
         inject(cluster, name, fault_age)
+    settle(list(cluster.objects()))
     return cluster
 
 

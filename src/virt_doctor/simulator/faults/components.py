@@ -14,7 +14,6 @@ from virt_doctor.simulator.faults.mutations import (
     main_container,
     set_node_not_ready,
     workload_pods,
-    workload_unavailable,
 )
 from virt_doctor.simulator.faults.registry import fault
 from virt_doctor.simulator.objects import event, ts
@@ -34,7 +33,6 @@ def _all_crash(cluster: Cluster, since: datetime, name: str, fault_name: str, de
     """Every pod of the workload crash-loops, its previous log ending with `lines`; the workload is unavailable."""
     for pod in workload_pods(cluster, name):
         crash(cluster, pod, since, [("info", f"{name} starting"), *lines], reason=reason, exit_code=exit_code)
-    workload_unavailable(cluster, name, 0, since)
     _note(cluster, fault_name, name, detail)
 
 
@@ -73,7 +71,6 @@ def component_dns(cluster: Cluster, since: datetime, name: str) -> None:
 def component_readiness(cluster: Cluster, since: datetime, name: str) -> None:
     for pod in workload_pods(cluster, name):
         _readiness(cluster, pod, since)
-    workload_unavailable(cluster, name, 0, since)
     _note(cluster, "component-readiness", name, f"{name} readiness probe fails")
 
 
@@ -96,7 +93,6 @@ def component_image_pull(cluster: Cluster, since: datetime, name: str) -> None:
         podstate.image_pull(pod, main_container(pod), since, image, f'Back-off pulling image "{image}"', phase="Pending")
         cluster.extra.append(event(cluster.ids, pod, "Failed", f'Failed to pull image "{image}": manifest unknown',
                                    cluster.at - timedelta(minutes=1), "Warning", count=20, first=since))
-    workload_unavailable(cluster, name, 0, since)
     _note(cluster, "component-image-pull", name, f"{name} image {image} cannot be pulled")
 
 
@@ -120,7 +116,6 @@ def _insufficient(cluster: Cluster) -> str:
 def component_unschedulable(cluster: Cluster, since: datetime, name: str) -> None:
     for pod in workload_pods(cluster, name):
         _pending(cluster, pod, since, _insufficient(cluster))
-    workload_unavailable(cluster, name, 0, since)
     _note(cluster, "component-unschedulable", name, f"{name} pods Pending: Insufficient cpu")
 
 
@@ -134,7 +129,6 @@ def component_node_not_ready(cluster: Cluster, since: datetime, name: str) -> No
         for cond in pod["status"]["conditions"]:
             if cond["type"] in ("Ready", "ContainersReady"):
                 cond.update(status="False", lastTransitionTime=ts(since + timedelta(seconds=40)))
-    workload_unavailable(cluster, name, 0, since)
     _note(cluster, "component-node-not-ready", name, f"the nodes of {name}'s pods are NotReady")
 
 
@@ -164,7 +158,6 @@ def component_missing(cluster: Cluster, since: datetime, name: str) -> None:
 def component_one_down(cluster: Cluster, since: datetime, name: str) -> None:
     pod = workload_pods(cluster, name)[-1]
     _pending(cluster, pod, since, _insufficient(cluster))
-    workload_unavailable(cluster, name, len(workload_pods(cluster, name)) - 1, since)
     _note(cluster, "component-one-down", name, f"one {name} pod Pending")
 
 
@@ -172,7 +165,6 @@ def component_one_down(cluster: Cluster, since: datetime, name: str) -> None:
        "one of a Deployment's pods runs but fails its readiness probe", param="DEPLOYMENT", default=DEFAULT)
 def component_one_unready(cluster: Cluster, since: datetime, name: str) -> None:
     _readiness(cluster, workload_pods(cluster, name)[-1], since)
-    workload_unavailable(cluster, name, len(workload_pods(cluster, name)) - 1, since)
     _note(cluster, "component-one-unready", name, f"one {name} pod not ready")
 
 
@@ -191,5 +183,4 @@ def component_no_spread(cluster: Cluster, since: datetime, name: str) -> None:
                "taint {node-role.kubernetes.io/master: }.")
     for pod in pods[1:]:
         _pending(cluster, pod, since, message)
-    workload_unavailable(cluster, name, 1, since)
     _note(cluster, "component-no-spread", name, f"{name} replicas cannot spread: one schedulable worker")

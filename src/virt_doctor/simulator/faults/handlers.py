@@ -10,11 +10,8 @@ from virt_doctor.simulator.cluster import Cluster
 from virt_doctor.simulator.faults.mutations import (
     handler_crash,
     handler_daemonset,
-    handler_unready,
-    handler_unscheduled,
     node_goes_down,
     only_object,
-    workload_unavailable,
 )
 from virt_doctor.simulator.faults.registry import fault
 from virt_doctor.simulator.faults.targets import pick_worker
@@ -28,7 +25,6 @@ Obj = dict[str, Any]
 def handler_crashloop(cluster: Cluster, since: datetime) -> None:
     node = pick_worker(cluster)["metadata"]["name"]
     handler_crash(cluster, node, since)
-    handler_unready(cluster)
     cluster.note("handler-crashloop", "OrphanedVirtualMachineInstances", "virt-handler-daemonset-unhealthy",
                  "Node", f"virt-handler on {node} is in CrashLoopBackOff", name=node)
 
@@ -43,7 +39,6 @@ def handler_image_pull(cluster: Cluster, since: datetime) -> None:
     cluster.extra.append(event(cluster.ids, pod, "Failed", f'Failed to pull image "{image}": reading manifest '
                                "v1.5.3-rc.0 in quay.io/kubevirt/virt-handler: manifest unknown",
                                cluster.at - timedelta(minutes=1), "Warning", count=12, first=since))
-    handler_unready(cluster)
     cluster.note("handler-image-pull", "OrphanedVirtualMachineInstances", "virt-handler-daemonset-unhealthy",
                  "Node", f"virt-handler on {node} is in ImagePullBackOff", name=node)
 
@@ -65,7 +60,7 @@ def handler_taint(cluster: Cluster, since: datetime) -> None:
     name = node["metadata"]["name"]
     node["spec"]["taints"] = node["spec"].get("taints", []) + [
         {"key": "maintenance", "value": "storage-firmware", "effect": "NoExecute", "timeAdded": ts(since)}]
-    handler_unscheduled(cluster, name)
+    cluster.handler_pods.pop(name)
     cluster.note("handler-taint", "OrphanedVirtualMachineInstances", "node-taint-not-tolerated", node,
                  f"{name} got taint maintenance=storage-firmware:NoExecute")
 
@@ -82,7 +77,7 @@ def handler_placement(cluster: Cluster, since: datetime) -> None:
     kubevirt["spec"]["workloads"] = {"nodePlacement": {"nodeSelector": {"node-role.kubernetes.io/virt": ""}}}
     kubevirt["metadata"]["generation"] += 1
     handler_daemonset(cluster)["spec"]["template"]["spec"]["nodeSelector"]["node-role.kubernetes.io/virt"] = ""
-    handler_unscheduled(cluster, name)
+    cluster.handler_pods.pop(name)
     cluster.note("handler-placement", "OrphanedVirtualMachineInstances", "workloads-placement-excludes-node", node,
                  f"spec.workloads.nodePlacement requires node-role.kubernetes.io/virt, which {name} lacks")
 
@@ -96,7 +91,6 @@ def handler_down(cluster: Cluster, since: datetime) -> None:
         cluster.extra.append(event(cluster.ids, pod, "Failed", f'Failed to pull image "{image}": reading manifest '
                                    "v1.5.3-rc.0 in quay.io/kubevirt/virt-handler: manifest unknown",
                                    cluster.at - timedelta(seconds=40), "Warning", count=12, first=since))
-    handler_unready(cluster, len(cluster.handler_pods))
     cluster.note("handler-down", "VirtHandlerDown", "image-pull-failure", handler_daemonset(cluster),
                  "no virt-handler pod runs: every one is in ImagePullBackOff")
 
@@ -106,7 +100,6 @@ def handler_down(cluster: Cluster, since: datetime) -> None:
 def handler_down_api(cluster: Cluster, since: datetime) -> None:
     for node in list(cluster.handler_pods):
         handler_crash(cluster, node, since, api=True)
-    handler_unready(cluster, len(cluster.handler_pods))
     cluster.note("handler-down-api", "VirtHandlerDaemonSetRolloutFailing", "api-server-unreachable", handler_daemonset(cluster),
                  "virt-handler logs 'dial tcp 172.30.0.1:443: connect: connection refused'")
 
@@ -132,7 +125,6 @@ def handler_insufficient(cluster: Cluster, since: datetime) -> None:
     podstate.unschedulable(pod, since, message)
     cluster.extra.append(event(cluster.ids, pod, "FailedScheduling", message, cluster.at - timedelta(minutes=1),
                                "Warning", count=15, first=since, component="default-scheduler"))
-    workload_unavailable(cluster, "virt-handler", len(cluster.handler_pods) - 1, since)
     cluster.note("handler-insufficient", "VirtHandlerDaemonSetRolloutFailing", "insufficient-node-resources",
                  cluster.find("DaemonSet", "virt-handler"), f"virt-handler on {node} Pending: Insufficient memory")
 

@@ -17,20 +17,6 @@ def handler_daemonset(cluster: Cluster) -> Obj:
     return cluster.find("DaemonSet", "virt-handler")
 
 
-def handler_unready(cluster: Cluster, count: int = 1) -> None:
-    status = handler_daemonset(cluster)["status"]
-    status["numberReady"] -= count
-    status["numberAvailable"] -= count
-    status["numberUnavailable"] = status.get("numberUnavailable", 0) + count
-
-
-def handler_unscheduled(cluster: Cluster, node: str) -> None:
-    """The DaemonSet stops wanting a pod on the node: desired and ready drop together."""
-    cluster.handler_pods.pop(node)
-    status = handler_daemonset(cluster)["status"]
-    for key in ("desiredNumberScheduled", "currentNumberScheduled", "numberReady", "numberAvailable",
-                "updatedNumberScheduled"):
-        status[key] -= 1
 
 
 def cordon(node: Obj, since: datetime) -> None:
@@ -57,7 +43,6 @@ def node_goes_down(cluster: Cluster, node: Obj, since: datetime) -> None:
     for cond in pod["status"]["conditions"]:
         if cond["type"] == "Ready":
             cond.update(status="False", lastTransitionTime=ts(since + timedelta(seconds=40)))
-    handler_unready(cluster)
 
 
 def handler_crash(cluster: Cluster, node: str, since: datetime, api: bool = False) -> Obj:
@@ -98,21 +83,6 @@ def workload_pods(cluster: Cluster, name: str) -> list[Obj]:
 def main_container(pod: Obj) -> str:
     return str(pod["spec"]["containers"][0]["name"])
 
-
-def workload_unavailable(cluster: Cluster, name: str, ready: int, since: datetime) -> None:
-    """The Deployment's status as the controller reports it when pods are not ready."""
-    workload = find_workload(cluster, name)
-    if workload["kind"] == "DaemonSet":
-        st = workload["status"]
-        missing = st["numberReady"] - ready
-        st.update(numberReady=ready, numberAvailable=ready, numberUnavailable=missing)
-        return
-    st = workload["status"]
-    st.update(readyReplicas=ready, availableReplicas=ready, unavailableReplicas=workload["spec"]["replicas"] - ready)
-    if ready < workload["spec"]["replicas"]:
-        st["conditions"][0].update(status="False" if ready == 0 else "True", reason="MinimumReplicasUnavailable",
-                                   message="Deployment does not have minimum availability.",
-                                   lastTransitionTime=ts(since))
 
 
 def crash(cluster: Cluster, pod: Obj, since: datetime, lines: list[tuple[str, str]], reason: str = "Error",

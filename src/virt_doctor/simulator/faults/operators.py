@@ -8,7 +8,7 @@ from typing import Any, NamedTuple
 import orjson
 
 from virt_doctor.simulator.cluster import Cluster
-from virt_doctor.simulator.faults.mutations import crash, only_object, workload_unavailable
+from virt_doctor.simulator.faults.mutations import crash, only_object
 from virt_doctor.simulator.faults.registry import fault
 from virt_doctor.simulator.faults.targets import pick_vm
 from virt_doctor.simulator.metrics import after, constant
@@ -59,7 +59,6 @@ def _register_operand_faults(row: OperandFaults) -> None:
         _degrade(cr, since, row.unavailable)
         for pod in cluster.component_pods[row.workload]:
             crash(cluster, pod, since, [("error", row.crash_line)])
-        workload_unavailable(cluster, row.workload, 0, since)
         cluster.note(not_ready, row.alert, "pod-crash-looping", cr, f"{row.workload} crash-looping")
 
     @fault(degraded, row.alert, "cr-degraded", f"the {row.short} CR reports itself degraded while its pods run")

@@ -10,7 +10,6 @@ from virt_doctor.simulator.cluster import Cluster, component_log
 from virt_doctor.simulator.faults.mutations import (
     ON_NODE,
     handler_crash,
-    handler_unready,
     node_goes_down,
     note_vm,
     restart_vm,
@@ -167,7 +166,6 @@ def vm_on_not_ready_node(cluster: Cluster, since: datetime) -> None:
 def vm_handler_missing(cluster: Cluster, since: datetime) -> None:
     node = pick_worker(cluster)["metadata"]["name"]
     handler_crash(cluster, node, since)
-    handler_unready(cluster)
     vmset = pick_vm(cluster, node)
     vm_status(vmset, "Starting", since)
     vmi_phase(vmset, "Scheduled", since)
