@@ -159,8 +159,8 @@ def test_an_object_a_key_function_cannot_read_is_a_warning_not_a_crash() -> None
 
 
 @pytest.mark.parametrize("alert, missing", [
-    ("HPPSharingPoolPathWithOS", "the hostpath-provisioner-csi logs in the source do not show a shared pool path, "
-                                 "and its absence from a log tail is no evidence"),
+    ("HPPSharingPoolPathWithOS", "the CSI pods' logs cannot show that no pool shares the OS filesystem (that line "
+                                 "is logged only at a higher verbosity)"),
     ("KubeVirtCRModified", "no HyperConverged and KubeVirt CRs in the source"),
 ])
 def test_a_rule_of_metrics_or_objects_skips_only_when_it_has_neither(alert: str, missing: str) -> None:

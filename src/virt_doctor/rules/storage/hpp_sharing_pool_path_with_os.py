@@ -36,8 +36,8 @@ def hpp_sharing_pool_path_with_os(snap: Snapshot) -> Iterator[Detection]:
         return
     found = list(_from_logs(snap))
     if not found:  # a log without the line proves nothing: it is logged at higher verbosity, and only tails are kept
-        objects_cannot_tell(snap, "the hostpath-provisioner-csi logs in the source do not show a shared pool path, "
-                                  "and its absence from a log tail is no evidence")
+        objects_cannot_tell(snap, "the CSI pods' logs cannot show that no pool shares the OS filesystem (that line "
+                                  "is logged only at a higher verbosity)")
     yield from found
 
 
