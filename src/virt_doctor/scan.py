@@ -14,9 +14,23 @@ from virt_doctor.rules.crosscheck import alerts_only as only_prometheus_alerts
 from virt_doctor.rules.engine import evaluate
 from virt_doctor.rules.registry import REGISTRY
 from virt_doctor.snapshot import Snapshot
-from virt_doctor.sources.load import load_dump, metrics_from, metrics_warning, prometheus_only
+from virt_doctor.sources.live.client import KubeClient
+from virt_doctor.sources.live.connection import connect
+from virt_doctor.sources.live.read import LogRequests, Progress, fetch_logs, read_cluster
+from virt_doctor.sources.load import load_dump, metrics_from, metrics_warning, prometheus_only, snapshot_of
 from virt_doctor.sources.prometheus import PrometheusClient, fetch
 from virt_doctor.timeutil import parse_duration
+
+
+@dataclass(frozen=True)
+class LiveOptions:
+    """How to reach a live cluster: kubeconfig and context (None: the current one), and how to show progress."""
+
+    kubeconfig: str | None = None
+    context: str | None = None
+    workers: int = 4
+    progress: Progress | None = None
+    client: KubeClient | None = None  # an already-open client (tests, the service)
 
 
 @dataclass(frozen=True)
@@ -24,6 +38,7 @@ class ScanRequest:
     """What to scan and how: a dump (or none, with Prometheus alone), the time, the alerts, the namespace."""
 
     source: str | os.PathLike[str] | None = None
+    live: LiveOptions | None = None  # read the cluster instead of a dump
     at: datetime | None = None
     prometheus: PrometheusClient | None = None
     only: Sequence[str] | None = None  # alert names; None: all
@@ -42,14 +57,17 @@ class ScanResult:
 
 def run_scan(request: ScanRequest) -> ScanResult:
     """Read the source, ask Prometheus at the evaluation time, run every rule, filter as asked."""
-    if request.source is None and request.prometheus is None:
-        raise InputError("give a source (a dump) or a Prometheus URL")
+    if request.source is None and request.prometheus is None and request.live is None:
+        raise InputError("give a source (a dump or a live cluster) or a Prometheus URL")
     if request.alerts_only and request.prometheus is None:
         raise InputError("--alerts-only needs --prometheus URL")
     only = [load_catalog().get(name).name for name in request.only] if request.only else None
     client = request.prometheus
     queries = metric_queries(only)
-    if request.source is None:
+    if request.live is not None:
+        assert request.at is not None, "a live scan is evaluated at a time the caller gives (its clock, not a rule's)"
+        snap = read_live(request.live, request.at, client, queries, request.namespace or "", only)
+    elif request.source is None:
         assert client is not None and request.at is not None
         snap = prometheus_only(request.at, client.url, fetch(client, queries, request.at))
     else:
@@ -64,6 +82,26 @@ def run_scan(request: ScanRequest) -> ScanResult:
                                                 if f.subject.namespace == request.namespace))
     warnings = (f"{warning}; the metric alerts are skipped",) if warning else ()
     return ScanResult(report, snap, warnings)
+
+
+def read_live(options: LiveOptions, at: datetime, prometheus: PrometheusClient | None,
+              queries: dict[str, tuple[dict[str, str], timedelta]], namespace: str,
+              only: Sequence[str] | None) -> Snapshot:
+    """The cluster as a Snapshot: objects in one pass, then only the logs the rules asked for."""
+    client = options.client or KubeClient(connect(options.kubeconfig, options.context))
+    try:
+        raw = read_cluster(client, namespace, options.progress, options.workers)
+        answers = fetch(prometheus, queries, at) if prometheus is not None else None
+        asked = LogRequests()
+        evaluate(snapshot_of(raw, at, answers, "live", logs=asked), only=only)  # which logs would the rules read?
+        pods = {(o["metadata"].get("namespace", ""), o["metadata"]["name"]): o for o in raw.objects
+                if o.get("kind") == "Pod"}
+        raw.logs, problems = fetch_logs(client, asked.asked, pods, workers=options.workers)
+        raw.warnings += list(dict.fromkeys(problems))
+        return snapshot_of(raw, at, answers, "live")
+    finally:
+        if options.client is None:
+            client.close()
 
 
 def metric_queries(only: Sequence[str] | None = None) -> dict[str, tuple[dict[str, str], timedelta]]:

@@ -29,7 +29,14 @@ class CatalogFormat(StrEnum):
 Output = Annotated[ReportFormat, typer.Option("--output", "-o", help="Output format.")]
 CatalogOutput = Annotated[CatalogFormat, typer.Option("--output", "-o", help="Output format.")]
 Namespace = Annotated[str | None, typer.Option("--namespace", "-n",
-                                               help="Only findings about objects in this namespace.")]
+                                               help="Only findings about objects in this namespace (live: list "
+                                                    "namespaced kinds only there and where the stack runs).")]
+Kubeconfig = Annotated[str | None, typer.Option("--kubeconfig", envvar="KUBECONFIG",
+                                                help="Kubeconfig file (default: KUBECONFIG, else ~/.kube/config; "
+                                                     "in a pod, its service account).", show_default=False)]
+Context = Annotated[str | None, typer.Option("--context", help="Kubeconfig context (default: the current one).",
+                                             show_default=False)]
+Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="No progress on stderr.")]
 AllNamespaces = Annotated[bool, typer.Option("--all-namespaces", "-A",
                                              help="Findings in every namespace (the default).")]
 

@@ -1,19 +1,24 @@
-"""`virt-doctor scan`: detect and diagnose every alert over a dump."""
+"""`virt-doctor scan`: detect and diagnose every alert in a live cluster or a dump."""
 
 from __future__ import annotations
 
 import sys
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
 from virt_doctor.cli.errors import fail, handles_input_errors
 from virt_doctor.cli.options import (
     AllNamespaces,
+    Context,
+    Kubeconfig,
     Namespace,
     Output,
+    Quiet,
     ReportFormat,
     stderr_console,
     stdout_console,
@@ -21,7 +26,7 @@ from virt_doctor.cli.options import (
 from virt_doctor.report.model import Report
 from virt_doctor.report.render import report_json, report_yaml, write_atomic
 from virt_doctor.report.text import render_markdown, render_table
-from virt_doctor.scan import ScanRequest, run_scan
+from virt_doctor.scan import LiveOptions, ScanRequest, run_scan
 from virt_doctor.sources.prometheus import PrometheusClient
 from virt_doctor.timeutil import parse_user_time
 
@@ -32,10 +37,15 @@ EXIT_OK, EXIT_FIRING = 0, 1
 def scan(
     source: Annotated[Path | None, typer.Option("--from", "-f", help="A dump: directory, .tar, .tar.gz/.tgz or "
                                                 ".zip of Kubernetes objects (a must-gather works as is), or "
-                                                "one .yaml/.json file.",
+                                                "one .yaml/.json file. Without it, the live cluster is read.",
                                                 show_default=False)] = None,
-    at: Annotated[str | None, typer.Option("--at", help="Evaluation time (RFC 3339). Default: the dump's "
-                                           "collection time, else its newest timestamp.")] = None,
+    kubeconfig: Kubeconfig = None,
+    context: Context = None,
+    quiet: Quiet = False,
+    no_objects: Annotated[bool, typer.Option("--no-objects", help="Read no cluster objects: only the metric "
+                                             "alerts, from --prometheus.")] = False,
+    at: Annotated[str | None, typer.Option("--at", help="Evaluation time (RFC 3339). Default: now for a live "
+                                           "cluster; a dump's collection time, else its newest timestamp.")] = None,
     output: Output = ReportFormat.table,
     namespace: Namespace = None,
     all_namespaces: AllNamespaces = False,
@@ -55,24 +65,35 @@ def scan(
     alerts_only_: Annotated[bool, typer.Option("--alerts-only", help="Only diagnose the alerts Prometheus has "
                                                "firing (needs --prometheus).")] = False,
 ) -> None:
-    """Detect and diagnose every alert condition in a cluster dump, and with --prometheus the metric alerts.
+    """Detect and diagnose every alert condition: in the live cluster (the current kubeconfig context, read-only),
+    or in a dump with --from; with --prometheus, the metric alerts too.
 
-    Exit status: 0 nothing firing, 1 something firing, 2 bad input. A Prometheus
-    that is down, slow or answers errors does not change the exit status: the
-    metric alerts are listed as skipped with the reason, and a warning is printed.
+    Exit status: 0 nothing firing, 1 something firing, 2 bad input or an unreachable
+    cluster. A kind the credentials may not list, or a Prometheus that is down, slow
+    or answers errors, does not change the exit status: the alerts that needed it
+    are listed as skipped with the reason, and a warning is printed.
     """
-    if source is None and not prometheus:
-        raise fail("give a dump with --from PATH, or --prometheus URL (live clusters are not supported yet)")
     if namespace and all_namespaces:
         raise fail("-n/--namespace and -A/--all-namespaces exclude each other")
+    if no_objects and (source is not None or not prometheus):
+        raise fail("--no-objects takes no --from and needs --prometheus URL")
     moment = parse_user_time(at) if at else None
     client = PrometheusClient(prometheus, prometheus_token, str(prometheus_ca) if prometheus_ca else None,
                               prometheus_insecure, prometheus_timeout) if prometheus else None
-    request = ScanRequest(source=source, at=moment or (None if source else datetime.now(UTC)), prometheus=client,
-                          only=alert or None, alerts_only=alerts_only_, namespace=namespace)
     err = stderr_console()
+    show = not quiet and sys.stderr.isatty()
+    live = None if source is not None or no_objects else LiveOptions(kubeconfig, context)
+    request = ScanRequest(source=source, live=live, at=moment or (None if source else datetime.now(UTC)),
+                          prometheus=client, only=alert or None, alerts_only=alerts_only_, namespace=namespace)
     try:
-        if source is not None and sys.stderr.isatty():
+        if live is not None and show:
+            with Progress(TextColumn("listing {task.description}"), BarColumn(), MofNCompleteColumn(),
+                          console=err, transient=True) as bar:
+                task = bar.add_task("the cluster", total=None)
+                request = replace(request, live=replace(live, progress=lambda done, total, what: bar.update(
+                    task, completed=done, total=total, description=what)))
+                result = run_scan(request)
+        elif source is not None and show:
             with err.status(f"reading {source} …"):
                 result = run_scan(request)
         else:

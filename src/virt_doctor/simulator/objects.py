@@ -120,7 +120,7 @@ def kubevirt_cr(ids: Ids, namespace: str, name: str, created: datetime, at: date
         "spec": {
             "certificateRotateStrategy": {},
             "configuration": {"developerConfiguration": {"featureGates": []},
-                              "migrations": {"parallelMigrationsPerCluster": 5, "parallelOutboundMigrationsPerNode": 2}},
+                              "migrations": dict(MIGRATION_DEFAULTS)},
             "customizeComponents": {},
             "imagePullPolicy": "IfNotPresent",
             "workloadUpdateStrategy": {"workloadUpdateMethods": ["LiveMigrate"], "batchEvictionSize": 10,
@@ -149,8 +149,8 @@ def hyperconverged(ids: Ids, namespace: str, created: datetime) -> Obj:
     return {
         "apiVersion": "hco.kubevirt.io/v1beta1", "kind": "HyperConverged",
         "metadata": meta(ids, "kubevirt-hyperconverged", namespace, created),
-        "spec": {"featureGates": {"enableCommonBootImageImport": True}, "liveMigrationConfig": {
-            "parallelMigrationsPerCluster": 5, "parallelOutboundMigrationsPerNode": 2}},
+        "spec": {"featureGates": {"enableCommonBootImageImport": True},
+                 "liveMigrationConfig": dict(MIGRATION_DEFAULTS)},
         "status": {"conditions": [
             condition("ReconcileComplete", "True", ready, "ReconcileCompleted", "Reconcile completed successfully"),
             condition("Available", "True", ready, "ReconcileCompleted", "Reconcile completed successfully"),
@@ -159,6 +159,12 @@ def hyperconverged(ids: Ids, namespace: str, created: datetime) -> Obj:
             condition("Upgradeable", "True", ready, "ReconcileCompleted", "Reconcile completed successfully"),
         ]},
     }
+
+
+# the HyperConverged CRD's defaults for spec.liveMigrationConfig, which HCO copies into the KubeVirt CR
+MIGRATION_DEFAULTS = {"parallelMigrationsPerCluster": 5, "parallelOutboundMigrationsPerNode": 2,
+                      "completionTimeoutPerGiB": 150, "progressTimeout": 150, "allowPostCopy": False,
+                      "allowAutoConverge": False}
 
 
 def deployment(ids: Ids, namespace: str, name: str, replicas: int, created: datetime, image: str,
@@ -191,7 +197,9 @@ def replicaset(ids: Ids, dep: Obj, hash_: str, created: datetime) -> Obj:
     return {
         "apiVersion": "apps/v1", "kind": "ReplicaSet",
         "metadata": meta(ids, f"{name}-{hash_}", dep["metadata"]["namespace"], created, labels, owner=dep),
-        "spec": {"replicas": replicas, "selector": {"matchLabels": labels}, "template": dep["spec"]["template"]},
+        "spec": {"replicas": replicas, "selector": {"matchLabels": labels},
+                 "template": {**dep["spec"]["template"], "metadata": {
+                     "labels": {**dep["spec"]["template"]["metadata"]["labels"], "pod-template-hash": hash_}}}},
         "status": {"replicas": replicas, "readyReplicas": replicas, "availableReplicas": replicas,
                    "fullyLabeledReplicas": replicas, "observedGeneration": 1},
     }

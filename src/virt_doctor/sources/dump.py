@@ -56,6 +56,7 @@ class RawDump:
     warnings: list[str] = field(default_factory=list)
     skipped_files: list[str] = field(default_factory=list)
     scopes: dict[Scope, str] = field(default_factory=dict)  # what was listed where (snapshot/seen.py)
+    reasons: dict[Scope, str] = field(default_factory=dict)  # why a scope was refused or failed
     inspected: set[str] = field(default_factory=set)  # namespaces whose must-gather tree is here
     files_read: int = 0
     strings: StringPool = field(default_factory=StringPool, repr=False)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import gc
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import datetime, timedelta
 from typing import Any
@@ -33,14 +33,15 @@ def load_dump(path: str | os.PathLike[str], at: datetime | None = None, source_t
 
 
 def snapshot_of(raw: RawDump, at: datetime, answers: MetricAnswers | None = None,
-                source_type: str = "dump") -> Snapshot:
-    """The Snapshot of what a dump holds, with what it saw and Prometheus' answers, evaluated at `at`."""
+                source_type: str = "dump", logs: Mapping[tuple[str, str, str], Any] | None = None) -> Snapshot:
+    """The Snapshot of what a source read, with what it saw and Prometheus' answers, evaluated at `at`."""
     return Snapshot(
         objects=raw.objects,
         at=at,
         source=SourceInfo(source_type, raw.location, tuple(raw.warnings), tuple(raw.skipped_files), raw.files_read),
-        logs=raw.logs,
-        seen=Seen(dict(raw.scopes), inspected=frozenset(raw.inspected), source=f"the dump {raw.location}"),
+        logs=raw.logs if logs is None else logs,
+        seen=Seen(dict(raw.scopes), dict(raw.reasons), inspected=frozenset(raw.inspected),
+                  source=f"the {'dump' if source_type == 'dump' else 'cluster'} {raw.location}"),
         collected_at=raw.collected_at,
         **metric_fields(answers),
     )

@@ -175,6 +175,7 @@ def vm_missing_secret(cluster: Cluster, since: datetime) -> None:
     volumes = vmset.vm["spec"]["template"]["spec"]["volumes"]
     volumes[1] = {"name": "cloudinitdisk", "cloudInitNoCloud": {"secretRef": {"name": "cloud-init-userdata"}}}
     cluster.extra.append({"apiVersion": "v1", "kind": "Secret", "type": "kubernetes.io/dockerconfigjson",
+                          "data": {".dockerconfigjson": "eyJhdXRocyI6e319"},  # {"auths":{}}
                           "metadata": {"name": "registry-pull", "namespace": namespace,
                                        "uid": cluster.ids.uid(), "resourceVersion": cluster.ids.rv(),
                                        "creationTimestamp": ts(cluster.at - timedelta(days=20))}})

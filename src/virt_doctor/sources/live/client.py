@@ -1,0 +1,131 @@
+"""HTTP to the API server: GET only, bounded retries with backoff (Retry-After honoured), every failure mapped.
+
+A 401/403 becomes Forbidden naming the verb, group, resource and namespace; a 410 on a continue token Gone;
+429 and 5xx, timeouts and dropped connections are retried, then Unavailable. The scan turns each of them
+into "not seen" for that kind, never into an empty list.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+import orjson
+
+from virt_doctor.errors import SourceError, VirtDoctorError
+from virt_doctor.sources.live.connection import Connection
+
+RETRIES = 4
+BACKOFF = 0.5  # seconds, doubled each retry, capped by MAX_WAIT
+MAX_WAIT = 10.0
+
+
+class ApiError(VirtDoctorError):
+    """The API server refused or failed a request; `status` is the HTTP status (0: no answer)."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+class Forbidden(ApiError):
+    """401 or 403: the credentials may not do this."""
+
+
+class NotFound(ApiError):
+    """404: no such object or resource."""
+
+
+class Gone(ApiError):
+    """410: a continue token or resourceVersion expired."""
+
+
+class Unavailable(ApiError):
+    """No good answer after the retries: 429, 5xx, timeouts, dropped connections."""
+
+
+@dataclass
+class Traffic:
+    """What the client sent and received, for the benchmark and the read-only check."""
+
+    requests: int = 0
+    bytes: int = 0
+    verbs: set[str] = field(default_factory=set)
+    lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def add(self, method: str, size: int) -> None:
+        with self.lock:
+            self.requests += 1
+            self.bytes += size
+            self.verbs.add(method)
+
+
+class KubeClient:
+    """A small, read-only API client over httpx; safe to share between threads."""
+
+    def __init__(self, conn: Connection, timeout: float = 30.0, connections: int = 4,
+                 transport: httpx.BaseTransport | None = None) -> None:
+        self.conn = conn
+        self.traffic = Traffic()
+        try:
+            self._http = httpx.Client(base_url=conn.server, verify=conn.verify, cert=conn.cert, timeout=timeout,
+                                      limits=httpx.Limits(max_connections=connections), transport=transport)
+        except (OSError, ValueError) as exc:  # an unreadable CA or client certificate file
+            raise SourceError(f"{conn.server}: cannot set up TLS ({exc})") from exc
+
+    def close(self) -> None:
+        self._http.close()
+
+    def get(self, path: str, params: dict[str, str] | None = None, what: str = "",
+            headers: dict[str, str] | None = None, retries: int = RETRIES) -> bytes:
+        """The body of a GET, after bounded retries; ApiError (mapped) when it cannot be had."""
+        delay, last = BACKOFF, ""
+        for attempt in range(retries + 1):
+            try:
+                response = self._http.get(path, params=params, headers={**self.conn.headers(), **(headers or {})})
+            except httpx.TimeoutException:
+                last = "no answer in time"
+            except httpx.TransportError as exc:
+                if attempt == 0 and self.traffic.requests == 0 and isinstance(exc, httpx.ConnectError):
+                    raise SourceError(f"{self.conn.server}: cannot connect ({exc})") from exc
+                last = f"connection failed ({type(exc).__name__})"
+            else:
+                self.traffic.add("GET", len(response.content))
+                status = response.status_code
+                if status < 300:
+                    return response.content
+                if status in (401, 403):
+                    raise Forbidden(status, _reason(response) or "forbidden")
+                if status == 404:
+                    raise NotFound(status, _reason(response) or "not found")
+                if status == 410:
+                    raise Gone(status, _reason(response) or "gone")
+                if status != 429 and status < 500:
+                    raise ApiError(status, f"HTTP {status}: {_reason(response)}")
+                last = f"HTTP {status}" + (f": {_reason(response)}" if _reason(response) else "")
+                retry_after = response.headers.get("Retry-After", "")
+                if retry_after.isdigit():
+                    delay = min(float(retry_after), MAX_WAIT)
+            if attempt < retries:
+                time.sleep(delay)
+                delay = min(delay * 2, MAX_WAIT)
+        raise Unavailable(0, f"{what or path}: {last} after {retries + 1} tries")
+
+    def get_json(self, path: str, params: dict[str, str] | None = None, what: str = "",
+                 headers: dict[str, str] | None = None) -> Any:
+        body = self.get(path, params, what, headers)
+        try:
+            return orjson.loads(body)
+        except orjson.JSONDecodeError as exc:
+            raise ApiError(200, f"{what or path}: not JSON ({exc})") from exc
+
+
+def _reason(response: httpx.Response) -> str:
+    try:
+        data = orjson.loads(response.content)
+    except orjson.JSONDecodeError:
+        return response.text[:200].strip()
+    return str(data.get("message") or data.get("reason") or "") if isinstance(data, dict) else ""

@@ -1,0 +1,170 @@
+"""Read a cluster the way a scan needs it: every kind virt-doctor reads, one paginated LIST each, concurrently.
+
+What was listed where, refused or failed is recorded (snapshot/seen.py), so a kind the credentials may not
+list is "not seen", never "none exist". Nothing is written: the client only GETs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+from virt_doctor.errors import SourceError
+from virt_doctor.snapshot.discover import INSTALL_WORKLOADS
+from virt_doctor.snapshot.seen import EVERYWHERE, FAILED, FORBIDDEN, LISTED, Scope
+from virt_doctor.sources import mustgather
+from virt_doctor.sources.dump import RawDump
+from virt_doctor.sources.live.client import ApiError, Forbidden, KubeClient, NotFound
+from virt_doctor.sources.live.discovery import Discovery, Served, discover
+from virt_doctor.sources.live.listing import list_kind
+from virt_doctor.sources.normalize import malformed, normalize
+
+# namespaced kinds that say where the stack is installed: listed first, cluster-wide
+OPERATOR_CRS = ("KubeVirt", "HyperConverged", "SSP")
+# listed only in the install namespaces (kube-node-lease alone holds one Lease per node)
+INSTALL_ONLY = frozenset({"Lease"})
+Progress = Callable[[int, int, str], None]
+
+
+def read_cluster(client: KubeClient, namespace: str = "", progress: Progress | None = None,
+                 workers: int = 4) -> RawDump:
+    """Every kind virt-doctor reads (namespaced kinds in `namespace` and the install namespaces when given)."""
+    raw = RawDump(location=client.conn.server + (f" (context {client.conn.context})" if client.conn.context else ""))
+    try:
+        found = discover(client)
+    except ApiError as exc:  # no discovery, no scan: say why in one line
+        raise SourceError(f"{client.conn.server}: cannot read the API's discovery ({exc})") from exc
+    for kind in found.not_installed:  # no such API here: no object of it can exist
+        raw.scopes[Scope(kind, EVERYWHERE)] = LISTED
+    for kind, why in found.failed.items():
+        _record(raw, Scope(kind, EVERYWHERE), FAILED, why)
+    first = [s for s in found.served.values() if not s.resource.namespaced or s.resource.kind in OPERATOR_CRS]
+    _list_all(client, raw, [(s, "") for s in first], progress, workers)
+    homes = _install_namespaces(client, raw, found, namespace)
+    second: list[tuple[Served, str]] = []
+    for served in found.served.values():
+        if not served.resource.namespaced or served.resource.kind in OPERATOR_CRS:
+            continue
+        if served.resource.kind in INSTALL_ONLY:
+            second += [(served, ns) for ns in sorted(homes)]
+        elif namespace:
+            second += [(served, ns) for ns in sorted({namespace, *homes})]
+        else:
+            second.append((served, ""))
+    refused = _list_all(client, raw, second, progress, workers, done=len(first))
+    # a kind refused cluster-wide may still be allowed where the stack is installed (a namespaced Role)
+    retry = [(served, ns) for served, where in refused if not where for ns in sorted(homes)]
+    if retry:
+        _list_all(client, raw, retry, None, workers)
+    raw.objects = [normalize(obj, raw.strings) for obj in raw.objects]
+    return raw
+
+
+def _list_all(client: KubeClient, raw: RawDump, jobs: list[tuple[Served, str]], progress: Progress | None,
+              workers: int, done: int = 0) -> list[tuple[Served, str]]:
+    """Run the LISTs concurrently; record each outcome; return the ones refused."""
+    refused: list[tuple[Served, str]] = []
+    total = done + len(jobs)
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        futures = [(served, ns, pool.submit(list_kind, client, served, ns)) for served, ns in jobs]
+        for served, ns, future in futures:
+            scope = Scope(served.resource.kind, ns)
+            try:
+                items = future.result()
+            except Forbidden as exc:
+                _record(raw, scope, FORBIDDEN, f"list {_resource(served)}: {exc}")
+                refused.append((served, ns))
+            except ApiError as exc:
+                _record(raw, scope, FAILED, f"list {_resource(served)}: {exc}")
+            else:
+                raw.scopes[scope] = LISTED
+                raw.reasons.pop(scope, None)
+                raw.objects += [item for item in items if malformed(item) is None]
+            done += 1
+            if progress is not None:
+                progress(done, total, f"{served.resource.plural}" + (f" in {ns}" if ns else ""))
+    return refused
+
+
+def _record(raw: RawDump, scope: Scope, state: str, reason: str) -> None:
+    if raw.scopes.get(scope) != LISTED:
+        raw.scopes[scope] = state
+        raw.reasons[scope] = reason
+        raw.warnings.append(reason)
+
+
+def _resource(served: Served) -> str:
+    res = served.resource
+    return f"{res.plural}" + (f".{res.group}" if res.group else "")
+
+
+def _install_namespaces(client: KubeClient, raw: RawDump, found: Discovery, namespace: str) -> set[str]:
+    """Where the stack runs: the operator CRs' namespaces, and (for a restricted scan) the operators' own."""
+    homes = {str((o.get("metadata") or {}).get("namespace") or "") for o in raw.objects
+             if o.get("kind") in OPERATOR_CRS}
+    deployments = found.served.get("Deployment")
+    if namespace and deployments is not None:
+        for names in INSTALL_WORKLOADS.values():
+            for name in names:
+                try:
+                    data = client.get_json(deployments.path(), {"fieldSelector": f"metadata.name={name}"},
+                                           what=f"find Deployment {name}")
+                except ApiError:
+                    continue
+                homes |= {str(d["metadata"].get("namespace") or "") for d in data.get("items") or []}
+    return {h for h in homes if h}
+
+
+class LogRequests(dict[tuple[str, str, str], Any]):
+    """An empty log table that remembers which logs the rules asked for (the first pass of a live scan)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.asked: set[tuple[str, str, str]] = set()
+
+    def get(self, key: tuple[str, str, str], default: Any = None) -> Any:
+        self.asked.add(key)
+        return default
+
+
+def fetch_logs(client: KubeClient, wanted: Iterable[tuple[str, str, str]], pods: dict[tuple[str, str], Any],
+               tail_lines: int = mustgather.LOG_TAIL_LINES, limit_bytes: int = mustgather.LOG_TAIL_BYTES,
+               workers: int = 4) -> tuple[dict[tuple[str, str, str], mustgather.PodLog], list[str]]:
+    """The current and (after a restart) previous log of each wanted container, bounded; and warnings."""
+    logs: dict[tuple[str, str, str], mustgather.PodLog] = {}
+    warnings: list[str] = []
+
+    def one(key: tuple[str, str, str], previous: bool) -> tuple[tuple[str, str, str], bool, bytes | None, str]:
+        ns, pod, container = key
+        params = {"tailLines": str(tail_lines), "limitBytes": str(limit_bytes),
+                  **({"container": container} if container else {}), **({"previous": "true"} if previous else {})}
+        try:
+            return key, previous, client.get(f"/api/v1/namespaces/{ns}/pods/{pod}/log", params,
+                                             what=f"log of {ns}/{pod}/{container}", retries=1), ""
+        except NotFound:
+            return key, previous, None, ""
+        except ApiError as exc:
+            return key, previous, None, "" if exc.status == 400 else str(exc)  # 400: no previous container
+
+    jobs = []
+    for key in sorted(set(wanted)):
+        pod = pods.get(key[:2])
+        if pod is None:
+            continue
+        jobs.append((key, False))
+        if any(int(cs.get("restartCount") or 0) > 0 for cs in (pod.get("status") or {}).get("containerStatuses") or []
+               if not key[2] or cs.get("name") == key[2]):
+            jobs.append((key, True))
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        for key, previous, body, problem in pool.map(lambda job: one(*job), jobs):
+            if problem:
+                warnings.append(problem)
+            if body is None:
+                continue
+            ns, pod, container = key
+            which = "previous" if previous else "current"
+            log = logs.setdefault(key, mustgather.PodLog(path=f"namespaces/{ns}/pods/{pod}/{container}/{container}/logs/current.log"))
+            setattr(log, which, mustgather.tail_lines(body, tail_lines))
+            log.paths[which] = f"namespaces/{ns}/pods/{pod}/{container}/{container}/logs/{which}.log"
+    return logs, warnings
