@@ -73,7 +73,7 @@ def test_scan_filters(simulated: SimulateFn, tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(("args", "message"), [
     (["scan", "--from", "/nonexistent/dump"], "/nonexistent/dump: no such file or directory"),
-    (["scan"], "give a dump with --from PATH"),
+    (["scan", "--kubeconfig", "/nonexistent/config"], "/nonexistent/config: no kubeconfig (give --kubeconfig"),
     # arguments are checked before the source is read: these would otherwise fail on the path
     (["scan", "--from", "/nonexistent", "--at", "yesterday"], "--at 'yesterday' is not an RFC 3339 time"),
     (["scan", "--from", "/nonexistent", "-n", "x", "-A"], "exclude each other"),

@@ -37,7 +37,9 @@ def connect(kubeconfig: str | None = None, context: str | None = None) -> Connec
     from kubernetes import config as kube_config
     from kubernetes.client import Configuration
 
-    path = kubeconfig or os.environ.get("KUBECONFIG", "").split(os.pathsep)[0] or str(Path("~/.kube/config").expanduser())
+    candidates = [p for p in (kubeconfig or os.environ.get("KUBECONFIG", "")).split(os.pathsep) if p]
+    path = next((p for p in candidates if Path(p).exists()), candidates[0] if candidates else
+                str(Path("~/.kube/config").expanduser()))
     cfg = Configuration()
     try:
         if kubeconfig is None and not Path(path).exists() and os.environ.get("KUBERNETES_SERVICE_HOST"):
