@@ -12,8 +12,9 @@ from virt_doctor.cli.simulate import simulate
 
 app = typer.Typer(
     name="virt-doctor",
-    help="Detect, diagnose and remedy OpenShift Virtualization / KubeVirt alerts, from a must-gather "
-         "dump or a simulated cluster. Every alert of the runbooks is in the catalog: see 'list' and 'explain'.",
+    help="Detect, diagnose and remedy OpenShift Virtualization / KubeVirt alerts, in a live cluster (the "
+         "current kubeconfig context, read-only) or a must-gather dump. Every alert of the runbooks is in the "
+         "catalog: see 'list' and 'explain'.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     add_completion=False,
@@ -40,6 +41,11 @@ def _root(version: bool = typer.Option(False, "--version", callback=_version, is
 
 def main() -> None:
     app()
+
+
+def kubectl_plugin() -> None:
+    """`kubectl virt-doctor ...` and `oc virt-doctor ...`: kubectl finds this as kubectl-virt_doctor on PATH."""
+    app(prog_name="kubectl virt-doctor")
 
 
 if __name__ == "__main__":

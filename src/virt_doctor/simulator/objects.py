@@ -123,8 +123,7 @@ def kubevirt_cr(ids: Ids, namespace: str, name: str, created: datetime, at: date
                               "migrations": dict(MIGRATION_DEFAULTS)},
             "customizeComponents": {},
             "imagePullPolicy": "IfNotPresent",
-            "workloadUpdateStrategy": {"workloadUpdateMethods": ["LiveMigrate"], "batchEvictionSize": 10,
-                                       "batchEvictionInterval": "1m0s"},
+            "workloadUpdateStrategy": dict(WORKLOAD_UPDATE_DEFAULTS),
         },
         "status": {
             "phase": "Deployed",
@@ -150,7 +149,8 @@ def hyperconverged(ids: Ids, namespace: str, created: datetime) -> Obj:
         "apiVersion": "hco.kubevirt.io/v1beta1", "kind": "HyperConverged",
         "metadata": meta(ids, "kubevirt-hyperconverged", namespace, created),
         "spec": {"featureGates": {"enableCommonBootImageImport": True},
-                 "liveMigrationConfig": dict(MIGRATION_DEFAULTS)},
+                 "liveMigrationConfig": dict(MIGRATION_DEFAULTS),
+                 "workloadUpdateStrategy": dict(WORKLOAD_UPDATE_DEFAULTS)},
         "status": {"conditions": [
             condition("ReconcileComplete", "True", ready, "ReconcileCompleted", "Reconcile completed successfully"),
             condition("Available", "True", ready, "ReconcileCompleted", "Reconcile completed successfully"),
@@ -165,6 +165,11 @@ def hyperconverged(ids: Ids, namespace: str, created: datetime) -> Obj:
 MIGRATION_DEFAULTS = {"parallelMigrationsPerCluster": 5, "parallelOutboundMigrationsPerNode": 2,
                       "completionTimeoutPerGiB": 150, "progressTimeout": 150, "allowPostCopy": False,
                       "allowAutoConverge": False}
+
+
+# the HyperConverged CRD's default spec.workloadUpdateStrategy, which HCO copies into the KubeVirt CR
+WORKLOAD_UPDATE_DEFAULTS = {"workloadUpdateMethods": ["LiveMigrate"], "batchEvictionSize": 10,
+                            "batchEvictionInterval": "1m0s"}
 
 
 def deployment(ids: Ids, namespace: str, name: str, replicas: int, created: datetime, image: str,

@@ -23,8 +23,20 @@ def malformed(obj: Any) -> str | None:
     return None
 
 
+def event_as_v1(event: dict[str, Any]) -> dict[str, Any]:
+    """An events.k8s.io/v1 Event in core v1's shape (involvedObject, message, lastTimestamp, count)."""
+    series = event.get("series") or {}
+    shaped = {"involvedObject": event.get("regarding"), "message": event.get("note"),
+              "lastTimestamp": event.get("deprecatedLastTimestamp") or series.get("lastObservedTime")
+              or event.get("eventTime"), "firstTimestamp": event.get("deprecatedFirstTimestamp"),
+              "count": event.get("deprecatedCount") or series.get("count")}
+    return {**event, "apiVersion": "v1", **{k: v for k, v in shaped.items() if v is not None}}
+
+
 def normalize(obj: dict[str, Any], strings: StringPool) -> dict[str, Any]:
     """Drop managed fields, the last-applied copy, secrets' payloads and fields no rule reads; share strings."""
+    if obj.get("kind") == "Event" and str(obj.get("apiVersion", "")).startswith("events.k8s.io/"):
+        obj = event_as_v1(obj)
     metadata = obj.get("metadata")
     if isinstance(metadata, dict):
         metadata.pop("managedFields", None)

@@ -107,6 +107,8 @@ def _outdate_vmi(cluster: Cluster, vmset: Any) -> None:
 def outdated_no_strategy(cluster: Cluster, since: datetime) -> None:
     kubevirt = _kubevirt_updated(cluster, cluster.at - timedelta(days=2))
     kubevirt["spec"]["workloadUpdateStrategy"]["workloadUpdateMethods"] = []
+    for hco in cluster.find_kind("HyperConverged"):  # set where it is owned: HCO copies it into the KubeVirt CR
+        hco["spec"]["workloadUpdateStrategy"] = {**hco["spec"]["workloadUpdateStrategy"], "workloadUpdateMethods": []}
     for vmset in [v for v in cluster.vms if v.vmi is not None][:3]:
         _outdate_vmi(cluster, vmset)
     cluster.note("outdated-no-strategy", "OutdatedVirtualMachineInstanceWorkloads", "workload-updates-not-configured",

@@ -7,6 +7,7 @@ into "not seen" for that kind, never into an empty list.
 
 from __future__ import annotations
 
+import ssl
 import threading
 import time
 from dataclasses import dataclass, field
@@ -71,9 +72,16 @@ class KubeClient:
         self.conn = conn
         self.traffic = Traffic()
         try:
-            self._http = httpx.Client(base_url=conn.server, verify=conn.verify, cert=conn.cert, timeout=timeout,
+            verify: ssl.SSLContext | bool = conn.verify if isinstance(conn.verify, bool) else \
+                ssl.create_default_context(cafile=conn.verify)
+            if conn.cert and isinstance(verify, ssl.SSLContext):
+                verify.load_cert_chain(*conn.cert)
+            elif conn.cert:
+                verify = ssl.create_default_context() if verify else _unverified()
+                verify.load_cert_chain(*conn.cert)
+            self._http = httpx.Client(base_url=conn.server, verify=verify, timeout=timeout,
                                       limits=httpx.Limits(max_connections=connections), transport=transport)
-        except (OSError, ValueError) as exc:  # an unreadable CA or client certificate file
+        except (OSError, ValueError, ssl.SSLError) as exc:  # an unreadable CA or client certificate file
             raise SourceError(f"{conn.server}: cannot set up TLS ({exc})") from exc
 
     def close(self) -> None:
@@ -121,6 +129,13 @@ class KubeClient:
             return orjson.loads(body)
         except orjson.JSONDecodeError as exc:
             raise ApiError(200, f"{what or path}: not JSON ({exc})") from exc
+
+
+def _unverified() -> ssl.SSLContext:
+    context = ssl.create_default_context()
+    context.check_hostname = False
+    context.verify_mode = ssl.CERT_NONE
+    return context
 
 
 def _reason(response: httpx.Response) -> str:

@@ -19,12 +19,15 @@ from virt_doctor.sources.live.client import ApiError, Forbidden, KubeClient, Not
 from virt_doctor.sources.live.discovery import Discovery, Served, discover
 from virt_doctor.sources.live.listing import list_kind
 from virt_doctor.sources.normalize import malformed, normalize
+from virt_doctor.sources.resources import Resource
 
 # namespaced kinds that say where the stack is installed: listed first, cluster-wide
-OPERATOR_CRS = ("KubeVirt", "HyperConverged", "SSP")
+OPERATOR_CRS = frozenset({"KubeVirt", "HyperConverged", "SSP"})
 # listed only in the install namespaces (kube-node-lease alone holds one Lease per node)
 INSTALL_ONLY = frozenset({"Lease"})
 Progress = Callable[[int, int, str], None]
+# events.k8s.io/v1: the same events as core v1, listed only when core v1 is refused (normalize.py reshapes them)
+EVENTS_V1 = Served(Resource("events.k8s.io", "v1", "events", "Event", True), "v1")
 
 
 def read_cluster(client: KubeClient, namespace: str = "", progress: Progress | None = None,
@@ -44,19 +47,19 @@ def read_cluster(client: KubeClient, namespace: str = "", progress: Progress | N
     homes = _install_namespaces(client, raw, found, namespace)
     second: list[tuple[Served, str]] = []
     for served in found.served.values():
-        if not served.resource.namespaced or served.resource.kind in OPERATOR_CRS:
+        if not served.resource.namespaced or served.resource.kind in OPERATOR_CRS | INSTALL_ONLY:
             continue
-        if served.resource.kind in INSTALL_ONLY:
-            second += [(served, ns) for ns in sorted(homes)]
-        elif namespace:
-            second += [(served, ns) for ns in sorted({namespace, *homes})]
-        else:
-            second.append((served, ""))
+        second += [(served, ns) for ns in sorted({namespace, *homes})] if namespace else [(served, "")]
     refused = _list_all(client, raw, second, progress, workers, done=len(first))
+    homes |= _workload_namespaces(raw)  # the operators' Deployments, now listed, say where the rest runs
     # a kind refused cluster-wide may still be allowed where the stack is installed (a namespaced Role)
     retry = [(served, ns) for served, where in refused if not where for ns in sorted(homes)]
-    if retry:
-        _list_all(client, raw, retry, None, workers)
+    third = [(served, ns) for served in found.served.values() if served.resource.kind in INSTALL_ONLY
+             for ns in sorted(homes)]
+    _list_all(client, raw, retry + third, None, workers)
+    refused_events = [s.namespace for s, state in raw.scopes.items() if s.kind == "Event" and state != LISTED]
+    if refused_events:  # core events refused: the same events through events.k8s.io
+        _list_all(client, raw, [(EVENTS_V1, ns) for ns in refused_events], None, workers)
     raw.objects = [normalize(obj, raw.strings) for obj in raw.objects]
     return raw
 
@@ -126,6 +129,14 @@ class LogRequests(dict[tuple[str, str, str], Any]):
     def get(self, key: tuple[str, str, str], default: Any = None) -> Any:
         self.asked.add(key)
         return default
+
+
+def _workload_namespaces(raw: RawDump) -> set[str]:
+    """The namespaces of the stack's own Deployments and DaemonSets (virt-operator, cdi-operator, ...)."""
+    names = {"virt-operator", "virt-api", "virt-controller", "virt-handler"} | \
+        {n for group in INSTALL_WORKLOADS.values() for n in group}
+    return {str(o["metadata"].get("namespace") or "") for o in raw.objects
+            if o.get("kind") in ("Deployment", "DaemonSet") and o["metadata"].get("name") in names} - {""}
 
 
 def fetch_logs(client: KubeClient, wanted: Iterable[tuple[str, str, str]], pods: dict[tuple[str, str], Any],

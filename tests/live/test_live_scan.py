@@ -1,0 +1,60 @@
+"""Live scans through a real kube-apiserver: the same findings as a dump of the same cluster."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from tests.casedumps import CASE_IDS, CASES, read_case
+from tests.live.apiserver import ApiServer, Loaded
+from tests.live.conftest import now_for_live
+from virt_doctor.report.model import Report
+from virt_doctor.scan import LiveOptions, ScanRequest, run_scan
+from virt_doctor.simulator.cluster import Cluster
+from virt_doctor.simulator.simulate import simulate
+from virt_doctor.simulator.writer import write_dump
+from virt_doctor.timeutil import parse_duration
+
+Load = Callable[[Cluster], Loaded]
+
+
+def case_cluster(case: dict) -> Cluster:  # type: ignore[type-arg]
+    return simulate(nodes=case.get("nodes", 3), vms=12, faults=[case["fault"]], seed=7, at=now_for_live(),
+                    fault_age=parse_duration(str(case.get("age", "30m"))),
+                    install_ns=case.get("install_namespace", "openshift-cnv"))
+
+
+def verdicts(report: Report, loaded: Loaded | None = None) -> set[tuple[str, str, str]]:
+    """(alert, subject, cause) of each finding; a live one's names made from uids (prime-<uid>) mapped back."""
+    return {(f.alert, loaded.simulated(f.subject.ref()) if loaded else f.subject.ref(), f.cause.id)
+            for f in report.findings}
+
+
+def live_scan(server: ApiServer, cluster: Cluster, **options: object) -> Report:
+    return run_scan(ScanRequest(live=LiveOptions(server.kubeconfig), at=cluster.at, **options)).report  # type: ignore[arg-type]
+
+
+def dump_scan(cluster: Cluster, where: Path) -> Report:
+    """The same cluster as a dump that holds everything a live scan reads (VM namespaces, Leases, the HCO list)."""
+    cluster.vms_details = True
+    path = write_dump(cluster, where, "json", also_collect=frozenset({"Lease", "HyperConverged"}))
+    return run_scan(ScanRequest(source=path, at=cluster.at)).report
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("case_file", CASES, ids=CASE_IDS)
+def test_live_scan_finds_what_the_dump_scan_finds(case_file: Path, kube: ApiServer, cluster_in: Load,
+                                                  tmp_path: Path) -> None:
+    cluster = case_cluster(read_case(case_file))
+    from_dump = dump_scan(cluster, tmp_path / "dump")
+    loaded = cluster_in(cluster)
+    live = live_scan(kube, cluster)
+    assert verdicts(live, loaded) == verdicts(from_dump), {"only live": verdicts(live, loaded) - verdicts(from_dump),
+                                                            "only dump": verdicts(from_dump) - verdicts(live, loaded)}
+    expect = read_case(case_file)["expect"]
+    assert expect["cause"] in {f.cause.id for f in live.findings if f.alert == expect["alert"]}
+    assert live.source["type"] == "live"
+    assert {c.alert for c in live.coverage if c.status == "skipped" and "Prometheus" not in c.reason} <= \
+        {"HPPSharingPoolPathWithOS"}  # a live scan sees every kind; only the log-tail limit remains
