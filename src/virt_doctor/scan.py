@@ -14,11 +14,12 @@ from virt_doctor.rules.crosscheck import alerts_only as only_prometheus_alerts
 from virt_doctor.rules.engine import evaluate
 from virt_doctor.rules.registry import REGISTRY
 from virt_doctor.snapshot import Snapshot
+from virt_doctor.sources.dump import RawDump
 from virt_doctor.sources.live.client import KubeClient
 from virt_doctor.sources.live.connection import connect
 from virt_doctor.sources.live.read import LogRequests, Progress, fetch_logs, read_cluster
 from virt_doctor.sources.load import load_dump, metrics_from, metrics_warning, prometheus_only, snapshot_of
-from virt_doctor.sources.prometheus import PrometheusClient, fetch
+from virt_doctor.sources.prometheus import MetricAnswers, PrometheusClient, fetch
 from virt_doctor.timeutil import parse_duration
 
 
@@ -31,6 +32,8 @@ class LiveOptions:
     workers: int = 4
     progress: Progress | None = None
     client: KubeClient | None = None  # an already-open client (tests, the service)
+    configmap_data: bool = False  # ConfigMaps are read as metadata only unless asked
+    kinds: frozenset[str] | None = None  # only these kinds (a diagnosis of one alert reads what its rule declares)
 
 
 @dataclass(frozen=True)
@@ -88,20 +91,36 @@ def read_live(options: LiveOptions, at: datetime, prometheus: PrometheusClient |
               queries: dict[str, tuple[dict[str, str], timedelta]], namespace: str,
               only: Sequence[str] | None) -> Snapshot:
     """The cluster as a Snapshot: objects in one pass, then only the logs the rules asked for."""
+    answers = fetch(prometheus, queries, at) if prometheus is not None else None
+    return snapshot_of(read_live_raw(options, at, namespace, only, answers), at, answers, "live")
+
+
+def read_live_raw(options: LiveOptions, at: datetime, namespace: str = "", only: Sequence[str] | None = None,
+                  answers: MetricAnswers | None = None) -> RawDump:
+    """What a live scan reads: every kind in one pass, then the logs the rules ask for (a first evaluation
+    with no logs records which ones), fetched bounded."""
     client = options.client or KubeClient(connect(options.kubeconfig, options.context))
     try:
-        raw = read_cluster(client, namespace, options.progress, options.workers)
-        answers = fetch(prometheus, queries, at) if prometheus is not None else None
+        raw = read_cluster(client, namespace, options.progress, options.workers,
+                           configmap_data=options.configmap_data, kinds=options.kinds)
         asked = LogRequests()
-        evaluate(snapshot_of(raw, at, answers, "live", logs=asked), only=only)  # which logs would the rules read?
+        evaluate(snapshot_of(raw, at, answers, "live", logs=asked), only=only)
         pods = {(o["metadata"].get("namespace", ""), o["metadata"]["name"]): o for o in raw.objects
                 if o.get("kind") == "Pod"}
         raw.logs, problems = fetch_logs(client, asked.asked, pods, workers=options.workers)
         raw.warnings += list(dict.fromkeys(problems))
-        return snapshot_of(raw, at, answers, "live")
+        return raw
     finally:
         if options.client is None:
             client.close()
+
+
+def kinds_read_by(alerts: Sequence[str]) -> frozenset[str]:
+    """The kinds the alerts' rules declare they read: all a diagnosis of them needs to list."""
+    import virt_doctor.rules.all  # noqa: F401  (registers)
+
+    return frozenset(read.kind for alert in alerts if (spec := REGISTRY.get(alert)) is not None
+                     for read in spec.declared)
 
 
 def metric_queries(only: Sequence[str] | None = None) -> dict[str, tuple[dict[str, str], timedelta]]:

@@ -6,6 +6,8 @@ import typer
 
 from virt_doctor import __version__
 from virt_doctor.cli.catalog_cmds import explain, list_alerts
+from virt_doctor.cli.collect import collect
+from virt_doctor.cli.diagnose import diagnose
 from virt_doctor.cli.rules_cmd import rules
 from virt_doctor.cli.scan import scan
 from virt_doctor.cli.simulate import simulate
@@ -21,6 +23,8 @@ app = typer.Typer(
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 app.command("scan")(scan)
+app.command("diagnose")(diagnose)
+app.command("collect")(collect)
 app.command("list")(list_alerts)
 app.command("explain")(explain)
 app.command("simulate")(simulate)

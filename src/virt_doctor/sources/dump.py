@@ -20,12 +20,14 @@ from pathlib import Path
 from typing import IO, Any
 
 import orjson
+import yaml
 
 from virt_doctor.errors import SourceError
 from virt_doctor.snapshot.seen import EVERYWHERE, LISTED, Scope
 from virt_doctor.sources import mustgather, resources
 from virt_doctor.sources.compact import StringPool
 from virt_doctor.sources.normalize import malformed, normalize
+from virt_doctor.sources.seenfile import SEEN_FILE, read_seen_file
 from virt_doctor.sources.yamlparse import YAMLParseError, parse_yaml
 
 OBJECT_SUFFIXES = (".yaml", ".yml", ".json")
@@ -82,6 +84,15 @@ def read_entries(location: str, entries: Iterable[Entry], max_total: int = MAX_T
     total = 0
     for rel, size, read in entries:
         name = rel.rsplit("/", 1)[-1]
+        if name == SEEN_FILE:  # what a `virt-doctor collect` listed where, recorded beside the objects
+            try:
+                scopes, reasons = read_seen_file(read(None), location)
+            except (ValueError, yaml.YAMLError) as exc:
+                raw.warnings.append(f"{rel}: not a record of what was seen ({exc}); ignored")
+            else:
+                raw.scopes.update(scopes)
+                raw.reasons.update(reasons)
+            continue
         if not name.endswith((*OBJECT_SUFFIXES, ".log")) and name != "timestamp":
             continue
         if total + max(size, 0) > max_total:
@@ -273,7 +284,7 @@ def _add_objects(raw: RawDump, rel: str, data: bytes) -> None:
         return
     listing = mustgather.listing_of(rel)
     if listing is not None:
-        raw.scopes[Scope(*listing)] = LISTED
+        raw.scopes.setdefault(Scope(*listing), LISTED)
     found = 0
     for index, document in enumerate(documents, start=1):
         found += _add_document(raw, rel, index, document, len(documents) > 1, listing is None)

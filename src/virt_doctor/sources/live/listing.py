@@ -14,10 +14,13 @@ METADATA_ONLY = frozenset({"Secret", "ConfigMap"})
 METADATA_ACCEPT = "application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1,application/json"
 
 
-def list_kind(client: KubeClient, served: Served, namespace: str = "", page: int = PAGE) -> list[dict[str, Any]]:
+def list_kind(client: KubeClient, served: Served, namespace: str = "", page: int = PAGE,
+              metadata_only: bool | None = None) -> list[dict[str, Any]]:
     """Every object of the kind (in `namespace`, or everywhere), each with its kind and apiVersion set."""
     what = f"list {served.resource.plural}" + (f" in {namespace}" if namespace else "")
-    headers = {"Accept": METADATA_ACCEPT} if served.resource.kind in METADATA_ONLY else None
+    if metadata_only is None:
+        metadata_only = served.resource.kind in METADATA_ONLY
+    headers = {"Accept": METADATA_ACCEPT} if metadata_only else None
     for attempt in range(RESTARTS + 1):
         items: list[dict[str, Any]] = []
         token = ""

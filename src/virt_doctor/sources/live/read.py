@@ -17,7 +17,7 @@ from virt_doctor.sources import mustgather
 from virt_doctor.sources.dump import RawDump
 from virt_doctor.sources.live.client import ApiError, Forbidden, KubeClient, NotFound
 from virt_doctor.sources.live.discovery import Discovery, Served, discover
-from virt_doctor.sources.live.listing import list_kind
+from virt_doctor.sources.live.listing import METADATA_ONLY, list_kind
 from virt_doctor.sources.normalize import malformed, normalize
 from virt_doctor.sources.resources import Resource
 
@@ -26,18 +26,24 @@ OPERATOR_CRS = frozenset({"KubeVirt", "HyperConverged", "SSP"})
 # listed only in the install namespaces (kube-node-lease alone holds one Lease per node)
 INSTALL_ONLY = frozenset({"Lease"})
 Progress = Callable[[int, int, str], None]
+# what finding the install namespaces takes (snapshot/discover.py): read whatever else a diagnosis is limited to
+DISCOVERY_KINDS = frozenset({"KubeVirt", "HyperConverged", "SSP", "Deployment", "DaemonSet"})
 # events.k8s.io/v1: the same events as core v1, listed only when core v1 is refused (normalize.py reshapes them)
 EVENTS_V1 = Served(Resource("events.k8s.io", "v1", "events", "Event", True), "v1")
 
 
 def read_cluster(client: KubeClient, namespace: str = "", progress: Progress | None = None,
-                 workers: int = 4) -> RawDump:
-    """Every kind virt-doctor reads (namespaced kinds in `namespace` and the install namespaces when given)."""
+                 workers: int = 4, configmap_data: bool = False, kinds: frozenset[str] | None = None) -> RawDump:
+    """Every kind virt-doctor reads, or only `kinds` (namespaced kinds in `namespace` and the install namespaces
+    when given)."""
     raw = RawDump(location=client.conn.server + (f" (context {client.conn.context})" if client.conn.context else ""))
     try:
         found = discover(client)
     except ApiError as exc:  # no discovery, no scan: say why in one line
         raise SourceError(f"{client.conn.server}: cannot read the API's discovery ({exc})") from exc
+    if kinds is not None:
+        found = Discovery({k: v for k, v in found.served.items() if k in kinds | DISCOVERY_KINDS},
+                          found.not_installed, found.failed)
     for kind in found.not_installed:  # no such API here: no object of it can exist
         raw.scopes[Scope(kind, EVERYWHERE)] = LISTED
     for kind, why in found.failed.items():
@@ -50,13 +56,14 @@ def read_cluster(client: KubeClient, namespace: str = "", progress: Progress | N
         if not served.resource.namespaced or served.resource.kind in OPERATOR_CRS | INSTALL_ONLY:
             continue
         second += [(served, ns) for ns in sorted({namespace, *homes})] if namespace else [(served, "")]
-    refused = _list_all(client, raw, second, progress, workers, done=len(first))
+    full = frozenset({"ConfigMap"}) if configmap_data else frozenset()
+    refused = _list_all(client, raw, second, progress, workers, done=len(first), full=full)
     homes |= _workload_namespaces(raw)  # the operators' Deployments, now listed, say where the rest runs
     # a kind refused cluster-wide may still be allowed where the stack is installed (a namespaced Role)
     retry = [(served, ns) for served, where in refused if not where for ns in sorted(homes)]
     third = [(served, ns) for served in found.served.values() if served.resource.kind in INSTALL_ONLY
              for ns in sorted(homes)]
-    _list_all(client, raw, retry + third, None, workers)
+    _list_all(client, raw, retry + third, None, workers, full=full)
     refused_events = [s.namespace for s, state in raw.scopes.items() if s.kind == "Event" and state != LISTED]
     if refused_events:  # core events refused: the same events through events.k8s.io
         _list_all(client, raw, [(EVENTS_V1, ns) for ns in refused_events], None, workers)
@@ -65,12 +72,13 @@ def read_cluster(client: KubeClient, namespace: str = "", progress: Progress | N
 
 
 def _list_all(client: KubeClient, raw: RawDump, jobs: list[tuple[Served, str]], progress: Progress | None,
-              workers: int, done: int = 0) -> list[tuple[Served, str]]:
+              workers: int, done: int = 0, full: frozenset[str] = frozenset()) -> list[tuple[Served, str]]:
     """Run the LISTs concurrently; record each outcome; return the ones refused."""
     refused: list[tuple[Served, str]] = []
     total = done + len(jobs)
     with ThreadPoolExecutor(max_workers=workers) as pool:
-        futures = [(served, ns, pool.submit(list_kind, client, served, ns)) for served, ns in jobs]
+        futures = [(served, ns, pool.submit(list_kind, client, served, ns, metadata_only=served.resource.kind
+                                            in METADATA_ONLY - full)) for served, ns in jobs]
         for served, ns, future in futures:
             scope = Scope(served.resource.kind, ns)
             try:

@@ -1,0 +1,143 @@
+"""`virt-doctor diagnose ALERT`: one alert instance, as a page names it, diagnosed from only what its rule reads."""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import replace
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated, Any
+
+import orjson
+import typer
+
+from virt_doctor.catalog import load_catalog
+from virt_doctor.cli.errors import fail, handles_input_errors
+from virt_doctor.cli.options import (
+    Context,
+    Kubeconfig,
+    Output,
+    Quiet,
+    ReportFormat,
+    stderr_console,
+    stdout_console,
+)
+from virt_doctor.cli.scan import EXIT_FIRING, EXIT_OK, _render
+from virt_doctor.report.model import Finding, Report
+from virt_doctor.report.text import render_table
+from virt_doctor.scan import LiveOptions, ScanRequest, kinds_read_by, run_scan
+from virt_doctor.timeutil import parse_user_time
+
+# the labels that name an alert instance, and what of a finding they name
+IDENTIFYING = ("namespace", "name", "vm", "node", "pod", "component_name")
+
+
+@handles_input_errors
+def diagnose(
+    alert: Annotated[str | None, typer.Argument(help="The alert's name (as `alertname` says it).",
+                                                show_default=False)] = None,
+    label: Annotated[list[str] | None, typer.Option("--label", "-l", help="A label of the alert instance, k=v "
+                                                    "(repeatable): namespace, name, node, pod, ...")] = None,
+    alert_json: Annotated[str | None, typer.Option("--alert-json", help="One alert as Alertmanager or Prometheus "
+                                                   "sends it (or a webhook payload), from a file or - (stdin).",
+                                                   show_default=False)] = None,
+    source: Annotated[Path | None, typer.Option("--from", "-f", help="A dump instead of the live cluster.",
+                                                show_default=False)] = None,
+    kubeconfig: Kubeconfig = None,
+    context: Context = None,
+    quiet: Quiet = False,
+    at: Annotated[str | None, typer.Option("--at", help="Evaluation time (RFC 3339); default now (live).")] = None,
+    output: Output = ReportFormat.table,
+) -> None:
+    """Diagnose one alert instance the way a page names it: the alert and its labels, or the alert as JSON.
+
+    Live, it lists only the kinds that alert's rule reads, so it is the fast path at 3 a.m.; the finding is the
+    one a full scan gives for that instance. Exit status: 0 the condition does not hold, 1 it does, 2 bad input.
+    """
+    alerts = _alerts(alert, label or [], alert_json)
+    names = [load_catalog().get(name).name for name, _ in alerts]
+    moment = parse_user_time(at) if at else None
+    live = None if source is not None else LiveOptions(kubeconfig, context, kinds=kinds_read_by(names))
+    request = ScanRequest(source=source, live=live, at=moment or (None if source else datetime.now(UTC)),
+                          only=names)
+    if not quiet and sys.stderr.isatty():
+        with stderr_console().status(f"diagnosing {', '.join(names)} …"):
+            result = run_scan(request)
+    else:
+        result = run_scan(request)
+    findings = tuple(f for (name, labels), canonical in zip(alerts, names, strict=True)
+                     for f in result.report.findings if f.alert == canonical and matches(f, labels))
+    report = replace(result.report, findings=findings)
+    for warning in result.warnings:
+        stderr_console().print(f"virt-doctor: warning: {warning}", markup=False)
+    text = _render(report, output)
+    if text is not None:
+        sys.stdout.write(text)
+    else:
+        render_table(report, stdout_console(), wide=output is ReportFormat.wide)
+        if not findings:
+            _say_why_none(report, names)
+    raise typer.Exit(EXIT_FIRING if report.firing else EXIT_OK)
+
+
+def matches(finding: Finding, labels: dict[str, str]) -> bool:
+    """Whether a finding is the instance the labels name (labels a finding cannot be compared on are ignored)."""
+    subject = finding.subject
+    for key in IDENTIFYING:
+        want = labels.get(key)
+        if not want:
+            continue
+        if key == "namespace" and subject.namespace and subject.namespace != want:
+            return False
+        if key in ("name", "vm") and subject.kind == "VirtualMachine" and subject.name != want:
+            return False
+        if key == "node" and (finding.labels.get("node") or (subject.name if subject.kind == "Node" else want)) != want:
+            return False
+        if key == "pod" and subject.kind == "Pod" and subject.name != want:
+            return False
+    return True
+
+
+def _alerts(alert: str | None, labels: list[str], alert_json: str | None) -> list[tuple[str, dict[str, str]]]:
+    """(alert name, labels) for each alert asked about."""
+    if alert_json is not None:
+        if alert or labels:
+            raise fail("give an alert name and --label, or --alert-json, not both")
+        return _from_json(alert_json)
+    if not alert:
+        raise fail("name the alert (virt-doctor diagnose ALERT --label k=v), or give --alert-json FILE|-")
+    parsed = {}
+    for item in labels:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise fail(f"--label {item!r}: expected k=v")
+        parsed[key.strip()] = value.strip()
+    return [(alert, parsed)]
+
+
+def _from_json(where: str) -> list[tuple[str, dict[str, str]]]:
+    try:
+        data: Any = orjson.loads(sys.stdin.buffer.read() if where == "-" else Path(where).read_bytes())
+    except FileNotFoundError:
+        raise fail(f"--alert-json {where}: no such file") from None
+    except orjson.JSONDecodeError as exc:
+        raise fail(f"--alert-json {where}: not JSON ({exc})") from None
+    items: list[Any] = data["alerts"] if isinstance(data, dict) and isinstance(data.get("alerts"), list) else \
+        data if isinstance(data, list) else [data]
+    out = []
+    for index, item in enumerate(items):
+        labels = item.get("labels") if isinstance(item, dict) else None
+        if not isinstance(labels, dict) or not labels.get("alertname"):
+            raise fail(f"--alert-json {where}: alert {index} has no labels.alertname")
+        out.append((str(labels["alertname"]), {str(k): str(v) for k, v in labels.items()}))
+    if not out:
+        raise fail(f"--alert-json {where}: no alerts in it")
+    return out
+
+
+def _say_why_none(report: Report, names: list[str]) -> None:
+    for entry in report.coverage:
+        if entry.alert in names:
+            why = f"not evaluated: {entry.reason}" if entry.status == "skipped" else \
+                "its condition does not hold for that instance now" + (f" ({entry.reason})" if entry.reason else "")
+            stdout_console().print(f"{entry.alert}: {why}", markup=False)
