@@ -92,6 +92,7 @@ class KubeClient:
         """The body of a GET, after bounded retries; ApiError (mapped) when it cannot be had."""
         delay, last = BACKOFF, ""
         for attempt in range(retries + 1):
+            wait = delay
             try:
                 response = self._http.get(path, params=params, headers={**self.conn.headers(), **(headers or {})})
             except httpx.TimeoutException:
@@ -115,10 +116,10 @@ class KubeClient:
                     raise ApiError(status, f"HTTP {status}: {_reason(response)}")
                 last = f"HTTP {status}" + (f": {_reason(response)}" if _reason(response) else "")
                 retry_after = response.headers.get("Retry-After", "")
-                if retry_after.isdigit():
-                    delay = min(float(retry_after), MAX_WAIT)
+                if retry_after.isdigit():  # the server says when: wait that long (bounded), not our own guess
+                    wait = min(float(retry_after), MAX_WAIT)
             if attempt < retries:
-                time.sleep(delay)
+                time.sleep(wait)
                 delay = min(delay * 2, MAX_WAIT)
         raise Unavailable(0, f"{what or path}: {last} after {retries + 1} tries")
 

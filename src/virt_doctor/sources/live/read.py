@@ -6,6 +6,7 @@ list is "not seen", never "none exist". Nothing is written: the client only GETs
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -17,7 +18,7 @@ from virt_doctor.sources import mustgather
 from virt_doctor.sources.dump import RawDump
 from virt_doctor.sources.live.client import ApiError, Forbidden, KubeClient, NotFound
 from virt_doctor.sources.live.discovery import Discovery, Served, discover
-from virt_doctor.sources.live.listing import METADATA_ONLY, list_kind
+from virt_doctor.sources.live.listing import METADATA_ONLY, PAGE, list_kind
 from virt_doctor.sources.normalize import malformed, normalize
 from virt_doctor.sources.resources import Resource
 
@@ -33,7 +34,8 @@ EVENTS_V1 = Served(Resource("events.k8s.io", "v1", "events", "Event", True), "v1
 
 
 def read_cluster(client: KubeClient, namespace: str = "", progress: Progress | None = None,
-                 workers: int = 4, configmap_data: bool = False, kinds: frozenset[str] | None = None) -> RawDump:
+                 workers: int = 4, configmap_data: bool = False, kinds: frozenset[str] | None = None,
+                 page: int = PAGE) -> RawDump:
     """Every kind virt-doctor reads, or only `kinds` (namespaced kinds in `namespace` and the install namespaces
     when given)."""
     raw = RawDump(location=client.conn.server + (f" (context {client.conn.context})" if client.conn.context else ""))
@@ -48,8 +50,9 @@ def read_cluster(client: KubeClient, namespace: str = "", progress: Progress | N
         raw.scopes[Scope(kind, EVERYWHERE)] = LISTED
     for kind, why in found.failed.items():
         _record(raw, Scope(kind, EVERYWHERE), FAILED, why)
+    lister = functools.partial(list_kind, page=page)
     first = [s for s in found.served.values() if not s.resource.namespaced or s.resource.kind in OPERATOR_CRS]
-    _list_all(client, raw, [(s, "") for s in first], progress, workers)
+    _list_all(client, raw, [(s, "") for s in first], progress, workers, lister=lister)
     homes = _install_namespaces(client, raw, found, namespace)
     second: list[tuple[Served, str]] = []
     for served in found.served.values():
@@ -57,27 +60,28 @@ def read_cluster(client: KubeClient, namespace: str = "", progress: Progress | N
             continue
         second += [(served, ns) for ns in sorted({namespace, *homes})] if namespace else [(served, "")]
     full = frozenset({"ConfigMap"}) if configmap_data else frozenset()
-    refused = _list_all(client, raw, second, progress, workers, done=len(first), full=full)
+    refused = _list_all(client, raw, second, progress, workers, done=len(first), full=full, lister=lister)
     homes |= _workload_namespaces(raw)  # the operators' Deployments, now listed, say where the rest runs
     # a kind refused cluster-wide may still be allowed where the stack is installed (a namespaced Role)
     retry = [(served, ns) for served, where in refused if not where for ns in sorted(homes)]
     third = [(served, ns) for served in found.served.values() if served.resource.kind in INSTALL_ONLY
              for ns in sorted(homes)]
-    _list_all(client, raw, retry + third, None, workers, full=full)
+    _list_all(client, raw, retry + third, None, workers, full=full, lister=lister)
     refused_events = [s.namespace for s, state in raw.scopes.items() if s.kind == "Event" and state != LISTED]
     if refused_events:  # core events refused: the same events through events.k8s.io
-        _list_all(client, raw, [(EVENTS_V1, ns) for ns in refused_events], None, workers)
+        _list_all(client, raw, [(EVENTS_V1, ns) for ns in refused_events], None, workers, lister=lister)
     raw.objects = [normalize(obj, raw.strings) for obj in raw.objects]
     return raw
 
 
 def _list_all(client: KubeClient, raw: RawDump, jobs: list[tuple[Served, str]], progress: Progress | None,
-              workers: int, done: int = 0, full: frozenset[str] = frozenset()) -> list[tuple[Served, str]]:
+              workers: int, done: int = 0, full: frozenset[str] = frozenset(),
+              lister: Callable[..., list[dict[str, Any]]] = list_kind) -> list[tuple[Served, str]]:
     """Run the LISTs concurrently; record each outcome; return the ones refused."""
     refused: list[tuple[Served, str]] = []
     total = done + len(jobs)
     with ThreadPoolExecutor(max_workers=workers) as pool:
-        futures = [(served, ns, pool.submit(list_kind, client, served, ns, metadata_only=served.resource.kind
+        futures = [(served, ns, pool.submit(lister, client, served, ns, metadata_only=served.resource.kind
                                             in METADATA_ONLY - full)) for served, ns in jobs]
         for served, ns, future in futures:
             scope = Scope(served.resource.kind, ns)

@@ -1,0 +1,94 @@
+"""A small loopback proxy in front of the real API server that injects the faults a server will not make on demand:
+latency, 429 with Retry-After, 500, dropped connections, and an expired continue token (410)."""
+
+from __future__ import annotations
+
+import socket
+import ssl
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import httpx
+
+
+@dataclass
+class Fault:
+    """What to do to a request: respond with `status` (and Retry-After), drop the connection, or delay it."""
+
+    status: int = 0
+    retry_after: str = ""
+    drop: bool = False
+    delay: float = 0.0
+
+
+@dataclass
+class FaultProxy:
+    """HTTP on 127.0.0.1 in, HTTPS to the API server out; `decide(method, path_with_query, nth)` picks faults."""
+
+    upstream: str
+    ca: str
+    decide: Callable[[str, str, int], Fault | None] = lambda method, path, nth: None
+    seen: list[tuple[str, str, int]] = field(default_factory=list)
+    times: dict[str, list[float]] = field(default_factory=dict)  # path -> when each request for it arrived
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def __post_init__(self) -> None:
+        proxy = self
+        self.counts: dict[str, int] = {}
+        client = httpx.Client(base_url=self.upstream, verify=ssl.create_default_context(cafile=self.ca), timeout=30)
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def do_GET(self) -> None:  # noqa: N802
+                key = self.path.split("?")[0]
+                with proxy.lock:
+                    proxy.counts[key] = proxy.counts.get(key, 0) + 1
+                    nth = proxy.counts[key]
+                    proxy.times.setdefault(self.path, []).append(time.monotonic())
+                fault = proxy.decide("GET", self.path, nth)
+                if fault is not None and fault.delay:
+                    time.sleep(fault.delay)
+                if fault is not None and fault.drop:
+                    proxy.seen.append(("GET", self.path, -1))
+                    self.connection.shutdown(socket.SHUT_RDWR)
+                    self.connection.close()
+                    self.close_connection = True
+                    return
+                if fault is not None and fault.status:
+                    proxy.seen.append(("GET", self.path, fault.status))
+                    body = b'{"kind":"Status","apiVersion":"v1","status":"Failure","message":"injected","code":%d}' \
+                        % fault.status
+                    self.send_response(fault.status)
+                    if fault.retry_after:
+                        self.send_header("Retry-After", fault.retry_after)
+                    self.send_header("Content-Type", "application/json")
+                    self.send_header("Content-Length", str(len(body)))
+                    self.end_headers()
+                    self.wfile.write(body)
+                    return
+                headers = {k: v for k, v in self.headers.items() if k.lower() in ("authorization", "accept")}
+                upstream = client.get(self.path, headers=headers)
+                proxy.seen.append(("GET", self.path, upstream.status_code))
+                self.send_response(upstream.status_code)
+                self.send_header("Content-Type", upstream.headers.get("content-type", "application/json"))
+                self.send_header("Content-Length", str(len(upstream.content)))
+                self.end_headers()
+                self.wfile.write(upstream.content)
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+        self._client = client
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+        self._client.close()

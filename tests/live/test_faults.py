@@ -1,0 +1,108 @@
+"""Faults between virt-doctor and the API server: retried within bounds, or the kind reported as not seen."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+import yaml
+
+from tests.live.apiserver import ApiServer, Loaded
+from tests.live.conftest import now_for_live
+from tests.live.faultproxy import Fault, FaultProxy
+from virt_doctor.report.model import Report
+from virt_doctor.scan import LiveOptions, ScanRequest, run_scan
+from virt_doctor.simulator.cluster import Cluster
+from virt_doctor.simulator.simulate import simulate
+from virt_doctor.sources.live import client as client_module
+
+Load = Callable[[Cluster], Loaded]
+
+
+@pytest.fixture
+def faulty(cluster_in: Load) -> Cluster:
+    cluster = simulate(nodes=3, vms=12, faults=["handler-crashloop", "vm-missing-secret"], seed=17, at=now_for_live())
+    cluster_in(cluster)
+    return cluster
+
+
+@pytest.fixture
+def proxy(kube: ApiServer) -> Iterator[FaultProxy]:
+    proxy = FaultProxy(kube.url, kube.ca)
+    yield proxy
+    proxy.stop()
+
+
+@pytest.fixture(autouse=True)
+def quick_backoff(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(client_module, "BACKOFF", 0.05)
+
+
+def through(proxy: FaultProxy, kube: ApiServer, tmp_path: Path) -> str:
+    """A kubeconfig that reaches the API server through the proxy (plain HTTP on loopback, the admin token)."""
+    config = yaml.safe_load(Path(kube.kubeconfig).read_text())
+    config["clusters"][0]["cluster"] = {"server": proxy.url}
+    path = tmp_path / "through-proxy"
+    path.write_text(yaml.safe_dump(config))
+    return str(path)
+
+
+def scan(kubeconfig: str, cluster: Cluster, page: int = 500) -> Report:
+    return run_scan(ScanRequest(live=LiveOptions(kubeconfig, page=page), at=cluster.at)).report
+
+
+def verdicts(report: Report) -> set[tuple[str, str, str]]:
+    return {(f.alert, f.subject.ref(), f.cause.id) for f in report.findings}
+
+
+def test_transient_faults_are_retried_and_change_nothing(kube: ApiServer, faulty: Cluster, proxy: FaultProxy,
+                                                         tmp_path: Path) -> None:
+    """Each list first answers 429 (Retry-After 1), then 500, then drops the connection, then works, slowly."""
+    def decide(method: str, path: str, nth: int) -> Fault | None:
+        if "/log" in path or not path.startswith(("/api/v1/", "/apis/")) or path.count("/") < 4:
+            return None
+        return {1: Fault(status=429, retry_after="1"), 2: Fault(status=500), 3: Fault(drop=True)}.get(
+            nth, Fault(delay=0.02))
+
+    proxy.decide = decide
+    direct = scan(kube.kubeconfig, faulty)
+    faulted = scan(through(proxy, kube, tmp_path), faulty)
+    assert verdicts(faulted) == verdicts(direct) and faulted.coverage == direct.coverage
+    statuses = [status for _, _, status in proxy.seen]
+    assert statuses.count(429) >= 10 and statuses.count(500) >= 10 and statuses.count(-1) >= 10
+    # Retry-After was honoured: the second try of a list came a second after the 429, the later ones sooner
+    pods = next(t for p, t in proxy.times.items() if p.startswith("/api/v1/pods?") and len(t) >= 4)
+    assert pods[1] - pods[0] >= 0.95 and pods[2] - pods[1] < 0.9
+
+
+def test_a_kind_that_keeps_failing_is_not_seen_and_says_why(kube: ApiServer, faulty: Cluster, proxy: FaultProxy,
+                                                            tmp_path: Path) -> None:
+    proxy.decide = lambda method, path, nth: Fault(status=503) if path.startswith("/api/v1/nodes") else None
+    report = scan(through(proxy, kube, tmp_path), faulty)
+    coverage = {c.alert: c for c in report.coverage}
+    assert coverage["LowKVMNodesCount"].status == "skipped"
+    assert coverage["LowKVMNodesCount"].reason == ("Node (cluster-wide) could not be listed (failed: list nodes: "
+                                                   "list nodes: HTTP 503: injected after 5 tries)")
+    # what did not need nodes is unchanged; nothing fires for the missing nodes
+    direct = scan(kube.kubeconfig, faulty)
+    assert verdicts(report) <= verdicts(direct) | {(a, s, "unknown") for a, s, _ in verdicts(direct)}
+    assert coverage["VirtualMachineStuckInUnhealthyState"].status == "evaluated"
+
+
+def test_an_expired_continue_token_restarts_the_list(kube: ApiServer, faulty: Cluster, proxy: FaultProxy,
+                                                     tmp_path: Path) -> None:
+    expired: list[str] = []
+
+    def decide(method: str, path: str, nth: int) -> Fault | None:
+        if "continue=" in path and path.startswith("/api/v1/pods") and not expired:
+            expired.append(path)
+            return Fault(status=410)
+        return None
+
+    proxy.decide = decide
+    paged = scan(through(proxy, kube, tmp_path), faulty, page=7)
+    assert expired, "the pods list was paged"
+    assert verdicts(paged) == verdicts(scan(kube.kubeconfig, faulty))
+    pods = [p for m, p, s in proxy.seen if p.startswith("/api/v1/pods?")]
+    assert len(pods) > 4 and sum(1 for p in pods if "continue=" not in p) == 2  # listed again from the start
