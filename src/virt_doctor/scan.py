@@ -18,7 +18,14 @@ from virt_doctor.sources.dump import RawDump
 from virt_doctor.sources.live.client import KubeClient
 from virt_doctor.sources.live.connection import connect
 from virt_doctor.sources.live.read import LogRequests, Progress, fetch_logs, read_cluster
-from virt_doctor.sources.load import load_dump, metrics_from, metrics_warning, prometheus_only, snapshot_of
+from virt_doctor.sources.load import (
+    load_dump,
+    metrics_from,
+    metrics_warning,
+    paused_gc,
+    prometheus_only,
+    snapshot_of,
+)
 from virt_doctor.sources.prometheus import MetricAnswers, PrometheusClient, fetch
 from virt_doctor.timeutil import parse_duration
 
@@ -93,7 +100,8 @@ def read_live(options: LiveOptions, at: datetime, prometheus: PrometheusClient |
               only: Sequence[str] | None) -> Snapshot:
     """The cluster as a Snapshot: objects in one pass, then only the logs the rules asked for."""
     answers = fetch(prometheus, queries, at) if prometheus is not None else None
-    return snapshot_of(read_live_raw(options, at, namespace, only, answers), at, answers, "live")
+    with paused_gc():  # as for a dump: objects pile up without cycles, the collector would only slow it down
+        return snapshot_of(read_live_raw(options, at, namespace, only, answers), at, answers, "live")
 
 
 def read_live_raw(options: LiveOptions, at: datetime, namespace: str = "", only: Sequence[str] | None = None,

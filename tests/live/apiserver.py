@@ -24,7 +24,8 @@ ROOT = Path(__file__).resolve().parents[2]
 DEBIAN_KUBECTL = ROOT / ".venv" / "debian" / "usr" / "bin" / "kubectl"
 # kinds the real CRDs here lack: small permissive CRDs of our own
 EXTRA_CRDS = (("config.openshift.io", "v1", "networks", "Network", "Cluster"),
-              ("snapshot.storage.k8s.io", "v1", "volumesnapshotclasses", "VolumeSnapshotClass", "Cluster"))
+              ("snapshot.storage.k8s.io", "v1", "volumesnapshotclasses", "VolumeSnapshotClass", "Cluster"),
+              ("route.openshift.io", "v1", "routes", "Route", "Namespaced"))
 # what may refer to what by uid: created in this order, uids rewritten as they are assigned
 ORDER = ("Namespace", "Node", "StorageClass", "CSIDriver", "VolumeSnapshotClass", "Network", "CDI",
          "NetworkAddonsConfig", "HostPathProvisioner", "StorageProfile", "KubeVirt", "HyperConverged", "SSP",

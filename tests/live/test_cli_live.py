@@ -127,3 +127,24 @@ def test_an_unreachable_server_is_one_line_and_exit_2(tmp_path: Path, kube: ApiS
     (tmp_path / "broken").write_text("apiVersion: v1\nkind: Config\nclusters: [ {")
     broken = run(str(VIRT_DOCTOR), "scan", "--kubeconfig", str(tmp_path / "broken"))
     assert broken.returncode == 2 and "cannot use this kubeconfig" in broken.stderr
+
+
+def test_prometheus_auto_uses_the_thanos_querier_route(kube: ApiServer, faulty: Cluster) -> None:
+    """On OpenShift, --prometheus auto reads openshift-monitoring's route; elsewhere it says there is none."""
+    absent = run(str(VIRT_DOCTOR), "scan", "--kubeconfig", kube.kubeconfig, "--prometheus", "auto")
+    assert absent.returncode == 2 and "no route thanos-querier in openshift-monitoring" in absent.stderr
+    with kube.http() as http:
+        http.post("/api/v1/namespaces", json={"metadata": {"name": "openshift-monitoring"}})
+        made = http.post("/apis/route.openshift.io/v1/namespaces/openshift-monitoring/routes", json={
+            "apiVersion": "route.openshift.io/v1", "kind": "Route",
+            "metadata": {"name": "thanos-querier", "namespace": "openshift-monitoring"},
+            "spec": {"host": "127.0.0.1:9", "path": "/", "to": {"kind": "Service", "name": "thanos-querier"}}})
+        assert made.status_code == 201, made.text
+        try:
+            found = run(str(VIRT_DOCTOR), "scan", "--kubeconfig", kube.kubeconfig, "--prometheus", "auto",
+                        "--at", faulty.at.isoformat(), "-o", "json", "--prometheus-timeout", "2")
+        finally:
+            http.delete("/apis/route.openshift.io/v1/namespaces/openshift-monitoring/routes/thanos-querier")
+    assert found.returncode == 1, found.stderr  # objects still scanned; the querier is not there to answer
+    assert "https://127.0.0.1:9" in found.stderr and "the metric alerts are skipped" in found.stderr
+    assert kube.token not in found.stderr + found.stdout  # the kubeconfig's token went to the querier, not the screen

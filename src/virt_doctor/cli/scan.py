@@ -27,6 +27,9 @@ from virt_doctor.report.model import Report
 from virt_doctor.report.render import report_json, report_yaml, write_atomic
 from virt_doctor.report.text import render_markdown, render_table
 from virt_doctor.scan import LiveOptions, ScanRequest, run_scan
+from virt_doctor.sources.live.client import KubeClient
+from virt_doctor.sources.live.connection import connect
+from virt_doctor.sources.live.prometheus_route import thanos_querier
 from virt_doctor.sources.prometheus import PrometheusClient
 from virt_doctor.timeutil import parse_user_time
 
@@ -53,7 +56,9 @@ def scan(
     out_file: Annotated[Path | None, typer.Option("--out", help="Write the report to this file instead of stdout "
                                                   "(atomically; table and wide are written as Markdown).")] = None,
     prometheus: Annotated[str | None, typer.Option("--prometheus", envvar="VIRT_DOCTOR_PROMETHEUS_URL",
-                                                   help="Prometheus or Thanos querier URL, for the metric alerts.")] = None,
+                                                   help="Prometheus or Thanos querier URL, for the metric alerts; "
+                                                        "'auto' on OpenShift: the thanos-querier route, with the "
+                                                        "kubeconfig's token.")] = None,
     prometheus_token: Annotated[str | None, typer.Option("--prometheus-token", envvar="VIRT_DOCTOR_PROMETHEUS_TOKEN",
                                                          help="Bearer token for Prometheus (never printed).",
                                                          show_default=False)] = None,
@@ -78,6 +83,11 @@ def scan(
     if no_objects and (source is not None or not prometheus):
         raise fail("--no-objects takes no --from and needs --prometheus URL")
     moment = parse_user_time(at) if at else None
+    if prometheus == "auto":
+        if source is not None:
+            raise fail("--prometheus auto finds the querier in a live cluster; with --from give its URL")
+        prometheus, found_token = auto_prometheus(kubeconfig, context)
+        prometheus_token = prometheus_token or found_token
     client = PrometheusClient(prometheus, prometheus_token, str(prometheus_ca) if prometheus_ca else None,
                               prometheus_insecure, prometheus_timeout) if prometheus else None
     err = stderr_console()
@@ -112,6 +122,15 @@ def scan(
     else:
         render_table(report, stdout_console(), wide=output is ReportFormat.wide)
     raise typer.Exit(EXIT_FIRING if report.firing else EXIT_OK)
+
+
+def auto_prometheus(kubeconfig: str | None, context: str | None) -> tuple[str, str | None]:
+    """The OpenShift monitoring querier of the kubeconfig's cluster, and the token to use with it."""
+    api = KubeClient(connect(kubeconfig, context))
+    try:
+        return thanos_querier(api)
+    finally:
+        api.close()
 
 
 def _render(report: Report, output: ReportFormat) -> str | None:

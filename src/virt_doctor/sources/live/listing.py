@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from virt_doctor.sources.live.client import Gone, KubeClient
@@ -15,8 +16,11 @@ METADATA_ACCEPT = "application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v
 
 
 def list_kind(client: KubeClient, served: Served, namespace: str = "", page: int = PAGE,
-              metadata_only: bool | None = None) -> list[dict[str, Any]]:
-    """Every object of the kind (in `namespace`, or everywhere), each with its kind and apiVersion set."""
+              metadata_only: bool | None = None,
+              each: Callable[[dict[str, Any]], dict[str, Any] | None] | None = None) -> list[dict[str, Any]]:
+    """Every object of the kind (in `namespace`, or everywhere), each with its kind and apiVersion set, and
+    passed through `each` page by page (so a page's duplicate strings are freed before the next arrives; an
+    object `each` turns into None is left out)."""
     what = f"list {served.resource.plural}" + (f" in {namespace}" if namespace else "")
     if metadata_only is None:
         metadata_only = served.resource.kind in METADATA_ONLY
@@ -28,16 +32,18 @@ def list_kind(client: KubeClient, served: Served, namespace: str = "", page: int
             while True:
                 params = {"limit": str(page), **({"continue": token} if token else {})}
                 data = client.get_json(served.path(namespace), params, what=what, headers=headers)
-                items += data.get("items") or []
                 token = (data.get("metadata") or {}).get("continue") or ""
+                for item in data.get("items") or []:
+                    item["kind"] = served.resource.kind
+                    item["apiVersion"] = served.api_version
+                    kept = each(item) if each is not None else item
+                    if kept is not None:
+                        items.append(kept)
                 if not token:
                     break
         except Gone:
             if attempt == RESTARTS or not token:
                 raise
             continue  # the continue token expired while we paged: list again from the start
-        for item in items:
-            item["kind"] = served.resource.kind
-            item["apiVersion"] = served.api_version
         return items
     return []  # not reached

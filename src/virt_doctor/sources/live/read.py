@@ -50,7 +50,7 @@ def read_cluster(client: KubeClient, namespace: str = "", progress: Progress | N
         raw.scopes[Scope(kind, EVERYWHERE)] = LISTED
     for kind, why in found.failed.items():
         _record(raw, Scope(kind, EVERYWHERE), FAILED, why)
-    lister = functools.partial(list_kind, page=page)
+    lister = functools.partial(list_kind, page=page, each=functools.partial(_normalized, raw))
     first = [s for s in found.served.values() if not s.resource.namespaced or s.resource.kind in OPERATOR_CRS]
     _list_all(client, raw, [(s, "") for s in first], progress, workers, lister=lister)
     homes = _install_namespaces(client, raw, found, namespace)
@@ -70,7 +70,6 @@ def read_cluster(client: KubeClient, namespace: str = "", progress: Progress | N
     refused_events = [s.namespace for s, state in raw.scopes.items() if s.kind == "Event" and state != LISTED]
     if refused_events:  # core events refused: the same events through events.k8s.io
         _list_all(client, raw, [(EVENTS_V1, ns) for ns in refused_events], None, workers, lister=lister)
-    raw.objects = [normalize(obj, raw.strings) for obj in raw.objects]
     return raw
 
 
@@ -95,11 +94,16 @@ def _list_all(client: KubeClient, raw: RawDump, jobs: list[tuple[Served, str]], 
             else:
                 raw.scopes[scope] = LISTED
                 raw.reasons.pop(scope, None)
-                raw.objects += [item for item in items if malformed(item) is None]
+                raw.objects += items
             done += 1
             if progress is not None:
                 progress(done, total, f"{served.resource.plural}" + (f" in {ns}" if ns else ""))
     return refused
+
+
+def _normalized(raw: RawDump, item: dict[str, Any]) -> dict[str, Any] | None:
+    """An object as every source keeps it (normalize.py), or None when it is not shaped like one."""
+    return normalize(item, raw.strings) if malformed(item) is None else None
 
 
 def _record(raw: RawDump, scope: Scope, state: str, reason: str) -> None:

@@ -1,0 +1,142 @@
+"""Live benchmark: the same simulated cluster scanned live through a real kube-apiserver, scanned as a dump, and
+diagnosed the way a person does today — the runbooks' kubectl commands run one by one — side by side, one run.
+
+    .venv/bin/python benchmarks/live_scale.py                  # 1k and 10k VMs (10k loads ~50k objects: minutes)
+    .venv/bin/python benchmarks/live_scale.py --sizes 1000
+
+For each size: simulate, write the dump (everything a live scan reads), start ../shared/kube's API server (etcd
+in /dev/shm), load the cluster through the API, then measure in fresh subprocesses (peak RSS their own):
+the live scan (wall time, requests, bytes from its client), the dump scan (wall time), and the kubectl sequence
+(every runbook's `kubectl get/describe` diagnosis step for the alerts checked — filled in where the findings name
+objects — one after the other, through a counting proxy). Targets:
+requests O(kinds), live <= 2x dump, >= 20x faster than kubectl, peak RSS <= 1.2x dump.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from tests.live.apiserver import DEBIAN_KUBECTL, install_crds, load, start, stop  # noqa: E402
+from tests.live.faultproxy import FaultProxy  # noqa: E402
+from tests.live.kubelet import KubeletLogs  # noqa: E402
+
+from virt_doctor.simulator.simulate import simulate  # noqa: E402
+from virt_doctor.simulator.writer import write_dump  # noqa: E402
+
+SCAN = """
+import json, resource, sys, time
+from datetime import datetime
+t0 = time.perf_counter()
+from virt_doctor.scan import LiveOptions, ScanRequest, run_scan
+from virt_doctor.sources.live.client import KubeClient
+from virt_doctor.sources.live.connection import connect
+at = datetime.fromisoformat(sys.argv[3])
+client = KubeClient(connect(sys.argv[2])) if sys.argv[1] == "live" else None
+request = ScanRequest(live=LiveOptions(client=client), at=at) if client else ScanRequest(source=sys.argv[2], at=at)
+result = run_scan(request)
+report = result.report
+commands = set()
+if client:  # every runbook's diagnosis commands for the alerts checked, as a person checks them by hand
+    from virt_doctor.catalog import load_catalog
+    from virt_doctor.catalog.catalog import fill
+    from virt_doctor.snapshot.discover import install_namespaces
+    params = install_namespaces(result.snapshot)
+    commands = {s.command for f in report.findings for s in f.diagnosis}
+    commands |= {fill(step.command, params) for c in report.coverage if c.status == "evaluated"
+                 for step in load_catalog().get(c.alert).diagnosis}
+print(json.dumps({"seconds": time.perf_counter() - t0, "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+                  "requests": client.traffic.requests if client else 0, "bytes": client.traffic.bytes if client else 0,
+                  "findings": sorted([f.alert, f.subject.ref(), f.cause.id] for f in report.findings),
+                  "commands": sorted(commands)}))
+"""
+
+
+def run_scan(mode: str, where: str, at: datetime) -> dict:  # type: ignore[type-arg]
+    out = subprocess.run([sys.executable, "-c", SCAN, mode, where, at.isoformat()], capture_output=True, text=True,
+                         check=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def kubectl_sequence(commands: list[str], kubeconfig: Path) -> tuple[float, int]:
+    """Run each read-only kubectl command of the diagnoses, one after the other, as a person would."""
+    runnable = [c for c in commands if c.startswith("kubectl ") and (" get " in c or " describe " in c)
+                and "|" not in c and "<" not in c]
+    started = time.perf_counter()
+    for command in runnable:
+        subprocess.run(["bash", "-c", command.replace("kubectl ", f"{DEBIAN_KUBECTL} --kubeconfig {kubeconfig} ", 1)],
+                       capture_output=True, check=False)
+    return time.perf_counter() - started, len(runnable)
+
+
+def one_size(size: int, workdir: Path) -> dict:  # type: ignore[type-arg]
+    at = (datetime.now(UTC) + timedelta(hours=1)).replace(second=0, microsecond=0)
+    nodes = max(3, size // 50)
+    print(f"== {size} VMs on {nodes} nodes", file=sys.stderr, flush=True)
+    cluster = simulate(nodes=nodes, vms=size, seed=7, at=at,
+                       faults=["handler-crashloop", "vm-image-pull-on-node", "vm-datavolume-import-failure"])
+    objects = list(cluster.objects())
+    dump = write_dump(cluster, workdir / f"dump-{size}", "json", also_collect=frozenset({"Lease", "HyperConverged"}))
+    server = start(workdir / f"kube-{size}")
+    kubelet = KubeletLogs(workdir)
+    kubelet.logs = cluster.logs
+    try:
+        install_crds(server)
+        started = time.perf_counter()
+        load(server, objects, kubelet_port=kubelet.port, workers=16)
+        print(f"   loaded {len(objects)} objects in {time.perf_counter() - started:.0f}s", file=sys.stderr, flush=True)
+        live = run_scan("live", server.kubeconfig, at)
+        from_dump = run_scan("dump", str(dump), at)
+        proxy = FaultProxy(server.url, server.ca)  # no faults: it counts what kubectl asks
+        config = yaml.safe_load(Path(server.kubeconfig).read_text())
+        config["clusters"][0]["cluster"] = {"server": proxy.url}
+        (workdir / "via-proxy").write_text(yaml.safe_dump(config))
+        try:
+            kubectl_seconds, commands = kubectl_sequence(live["commands"], workdir / "via-proxy")
+            kubectl_requests = len(proxy.seen)
+        finally:
+            proxy.stop()
+    finally:
+        kubelet.stop()
+        stop(server)
+    same = live["findings"] == from_dump["findings"]
+    return {"size": size, "objects": len(objects), "live": live, "dump": from_dump, "same": same,
+            "kubectl_seconds": kubectl_seconds, "kubectl_commands": commands, "kubectl_requests": kubectl_requests}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--sizes", default="1000,10000", help="comma-separated VM counts")
+    args = parser.parse_args()
+    shm = Path("/dev/shm") if Path("/dev/shm").is_dir() else None
+    rows = []
+    with tempfile.TemporaryDirectory(prefix="virt-doctor-live-bench-", dir=shm) as tmp:
+        for size in (int(s) for s in args.sizes.split(",")):
+            rows.append(one_size(size, Path(tmp)))
+    print("| VMs | objects | live s | live requests | live MB read | dump s | live/dump | kubectl s (commands, "
+          "requests) | kubectl/live | live RSS MB | dump RSS MB | RSS live/dump | same findings |")
+    print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|")
+    for r in rows:
+        live, dump = r["live"], r["dump"]
+        print(f"| {r['size']:,} | {r['objects']:,} | {live['seconds']:.2f} | {live['requests']} | "
+              f"{live['bytes'] / 2**20:.1f} | {dump['seconds']:.2f} | {live['seconds'] / dump['seconds']:.2f} | "
+              f"{r['kubectl_seconds']:.1f} ({r['kubectl_commands']}, {r['kubectl_requests']}) | "
+              f"{r['kubectl_seconds'] / live['seconds']:.1f} | {live['rss_mb']:.0f} | {dump['rss_mb']:.0f} | "
+              f"{live['rss_mb'] / dump['rss_mb']:.2f} | {'yes' if r['same'] else 'NO'} |")
+    print(f"\nmachine: {os.cpu_count()} cores, Python {sys.version.split()[0]}")
+
+
+if __name__ == "__main__":
+    main()
