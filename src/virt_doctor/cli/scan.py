@@ -70,8 +70,10 @@ def scan(
     alerts_only_: Annotated[bool, typer.Option("--alerts-only", help="Only diagnose the alerts Prometheus has "
                                                "firing (needs --prometheus).")] = False,
 ) -> None:
-    """Detect and diagnose every alert condition: in the live cluster (the current kubeconfig context, read-only),
-    or in a dump with --from; with --prometheus, the metric alerts too.
+    """Detect and diagnose every alert: in the live cluster (read-only), or in a dump with --from.
+
+    The live cluster is the current kubeconfig context (or --context); with --prometheus,
+    the metric alerts are evaluated too.
 
     Exit status: 0 nothing firing, 1 something firing, 2 bad input or an unreachable
     cluster. A kind the credentials may not list, or a Prometheus that is down, slow
