@@ -132,6 +132,14 @@ def restart_vm(vmset: VMSet, since: datetime) -> None:
     vmset.pod["metadata"]["creationTimestamp"] = ts(since)
 
 
+def vm_restarted_stuck(vmset: VMSet, status: str, phase: str, since: datetime, on_node: bool = True) -> Obj:
+    """The VM was started again at `since` and sits in `status` with its VMI in `phase`; returns the VMI."""
+    vm_status(vmset, status, since)
+    vmi = vmi_phase(vmset, phase, since, on_node)
+    restart_vm(vmset, since)
+    return vmi
+
+
 def note_vm(cluster: Cluster, name: str, alert: str, cause: str, vmset: VMSet, detail: str) -> None:
     cluster.note(name, alert, cause, vmset.vm, detail)
 

@@ -12,10 +12,9 @@ from virt_doctor.simulator.faults.mutations import (
     handler_crash,
     node_goes_down,
     note_vm,
-    restart_vm,
     use_container_disk,
+    vm_restarted_stuck,
     vm_status,
-    vmi_phase,
 )
 from virt_doctor.simulator.faults.registry import fault
 from virt_doctor.simulator.faults.targets import pick_vm, pick_worker
@@ -36,7 +35,7 @@ def vm_stuck_terminating(cluster: Cluster, since: datetime) -> None:
     vmset.vmi["metadata"]["deletionGracePeriodSeconds"] = 0
     podstate.not_ready(vmset.pod, "compute", since)
     note_vm(cluster, "vm-stuck-terminating", ON_NODE, "stuck-termination", vmset,
-          f"VM and VMI deleted at {ts(since)}, finalizers remain")
+            f"VM and VMI deleted at {ts(since)}, finalizers remain")
 
 
 @fault("vm-image-pull-on-node", ON_NODE, "image-pull-failure",
@@ -45,14 +44,12 @@ def vm_image_pull_on_node(cluster: Cluster, since: datetime) -> None:
     vmset = pick_vm(cluster)
     image = "registry.example.internal/vm-images/fedora:41-missing"
     use_container_disk(vmset, image)
-    vm_status(vmset, "ErrImagePull", since)
-    vmi = vmi_phase(vmset, "Scheduling", since, on_node=False)
+    vmi = vm_restarted_stuck(vmset, "ErrImagePull", "Scheduling", since, on_node=False)
     vmi["status"]["conditions"].append({**condition("Synchronized", "False", since + timedelta(seconds=20),
                                                     "ErrImagePull", f'failed to pull image "{image}": not found'),
                                         "lastProbeTime": None})
     pod = vmset.pod
     assert pod is not None
-    restart_vm(vmset, since)
     pod["spec"]["containers"].append({"name": "volumerootdisk", "image": image})
     pod["status"]["containerStatuses"].append({"name": "volumerootdisk", "image": image, "imageID": "",
                                                "ready": False, "restartCount": 0, "started": False,
@@ -70,11 +67,9 @@ def vm_image_pull_on_node(cluster: Cluster, since: datetime) -> None:
        "a VM's disk cannot be attached to its node: the launcher pod waits in ContainerCreating")
 def vm_volume_mount(cluster: Cluster, since: datetime) -> None:
     vmset = pick_vm(cluster)
-    vm_status(vmset, "Starting", since)
-    vmi_phase(vmset, "Scheduling", since, on_node=False)
+    vm_restarted_stuck(vmset, "Starting", "Scheduling", since, on_node=False)
     pod = vmset.pod
     assert pod is not None and vmset.pvc is not None
-    restart_vm(vmset, since)
     podstate.container_creating(pod, since)
     volume = vmset.pvc["spec"]["volumeName"]
     cluster.extra.append(event(cluster.ids, pod, "FailedAttachVolume",
@@ -93,11 +88,9 @@ def vm_volume_mount(cluster: Cluster, since: datetime) -> None:
        "the compute container of a starting VM's launcher pod never becomes ready (libvirt fails)")
 def vm_launcher_not_ready(cluster: Cluster, since: datetime) -> None:
     vmset = pick_vm(cluster)
-    vm_status(vmset, "Starting", since)
-    vmi_phase(vmset, "Scheduled", since)
+    vm_restarted_stuck(vmset, "Starting", "Scheduled", since)
     pod = vmset.pod
     assert pod is not None
-    restart_vm(vmset, since)
     podstate.not_ready(pod, "compute", since)
     cluster.extra.append(event(cluster.ids, pod, "Unhealthy", "Readiness probe failed: cat: /var/run/kubevirt-"
                                "infra/healthy: No such file or directory", cluster.at - timedelta(seconds=20),
@@ -117,14 +110,12 @@ def vm_kvm_unavailable(cluster: Cluster, since: datetime) -> None:
     node["status"]["allocatable"]["devices.kubevirt.io/kvm"] = "0"
     node["status"]["capacity"]["devices.kubevirt.io/kvm"] = "0"
     vmset = pick_vm(cluster, name)
-    vm_status(vmset, "Starting", since)
-    vmi = vmi_phase(vmset, "Scheduled", since)
+    vmi = vm_restarted_stuck(vmset, "Starting", "Scheduled", since)
     vmi["status"]["conditions"].append({**condition(
         "Synchronized", "False", since + timedelta(seconds=30), "Synchronizing with the Domain failed.",
         "server error. command Launcher.Sync failed: hardware emulation device '/dev/kvm' not present"),
         "lastProbeTime": None})
     assert vmset.pod is not None
-    restart_vm(vmset, since)
     note_vm(cluster, "vm-kvm-unavailable", ON_NODE, "kvm-unavailable", vmset, f"{name} advertises 0 KVM devices")
 
 
@@ -140,10 +131,8 @@ def vm_node_pressure(cluster: Cluster, since: datetime) -> None:
     node["spec"]["taints"] = node["spec"].get("taints", []) + [
         {"key": "node.kubernetes.io/memory-pressure", "effect": "NoSchedule", "timeAdded": ts(since)}]
     vmset = pick_vm(cluster, name)
-    vm_status(vmset, "Starting", since)
-    vmi_phase(vmset, "Scheduled", since)
+    vm_restarted_stuck(vmset, "Starting", "Scheduled", since)
     assert vmset.pod is not None
-    restart_vm(vmset, since)
     podstate.not_ready(vmset.pod, "compute", since)
     note_vm(cluster, "vm-node-pressure", ON_NODE, "node-resource-pressure", vmset, f"{name} has MemoryPressure")
 
@@ -167,7 +156,5 @@ def vm_handler_missing(cluster: Cluster, since: datetime) -> None:
     node = pick_worker(cluster)["metadata"]["name"]
     handler_crash(cluster, node, since)
     vmset = pick_vm(cluster, node)
-    vm_status(vmset, "Starting", since)
-    vmi_phase(vmset, "Scheduled", since)
-    restart_vm(vmset, since)
+    vm_restarted_stuck(vmset, "Starting", "Scheduled", since)
     note_vm(cluster, "vm-handler-missing", ON_NODE, "virt-handler-missing", vmset, f"virt-handler on {node} crash-loops")

@@ -11,8 +11,8 @@ from virt_doctor.simulator.faults.mutations import (
     UNHEALTHY,
     cordon,
     note_vm,
-    restart_vm,
     use_container_disk,
+    vm_restarted_stuck,
     vm_status,
     vmi_phase,
 )
@@ -67,7 +67,7 @@ def vm_controller_down(cluster: Cluster, since: datetime) -> None:
     vmset = pick_vm(cluster)
     _no_vmi(vmset, "Starting", since + timedelta(minutes=1))
     note_vm(cluster, "vm-controller-down", UNHEALTHY, "virt-controller-unavailable", vmset,
-          "virt-controller pods in CrashLoopBackOff")
+            "virt-controller pods in CrashLoopBackOff")
 
 
 @fault("vm-datavolume-import-failure", UNHEALTHY, "datavolume-import-failure",
@@ -149,7 +149,7 @@ def vm_no_default_storage_class(cluster: Cluster, since: datetime) -> None:
     vmset.pvc = None
     _no_vmi(vmset, "Provisioning", since)
     note_vm(cluster, "vm-no-default-storage-class", UNHEALTHY, "no-default-storage-class", vmset,
-          "no StorageClass has a default annotation")
+            "no StorageClass has a default annotation")
 
 
 @fault("vm-containerdisk-image-pull", UNHEALTHY, "image-pull-failure",
@@ -183,17 +183,15 @@ def vm_missing_secret(cluster: Cluster, since: datetime) -> None:
     vmi_phase(vmset, "Scheduling", since, on_node=False)
     vmset.pod = None
     note_vm(cluster, "vm-missing-secret", UNHEALTHY, "missing-secret-or-configmap", vmset,
-          "Secret cloud-init-userdata does not exist")
+            "Secret cloud-init-userdata does not exist")
 
 
 def _unschedulable(cluster: Cluster, vmset: VMSet, since: datetime, message: str) -> None:
-    vm_status(vmset, "ErrorUnschedulable", since)
-    vmi = vmi_phase(vmset, "Scheduling", since, on_node=False)
+    vmi = vm_restarted_stuck(vmset, "ErrorUnschedulable", "Scheduling", since, on_node=False)
     vmi["status"]["conditions"].append({**condition("PodScheduled", "False", since, "Unschedulable", message),
                                         "lastProbeTime": None})
     pod = vmset.pod
     assert pod is not None
-    restart_vm(vmset, since)
     podstate.unschedulable(pod, since, message)
     cluster.extra.append(event(cluster.ids, pod, "FailedScheduling", message, cluster.at - timedelta(minutes=1),
                                "Warning", count=6, first=since, component="default-scheduler"))
@@ -226,7 +224,7 @@ def vm_unsatisfiable_selector(cluster: Cluster, since: datetime) -> None:
     _unschedulable(cluster, vmset, since, f"0/{total} nodes are available: {len(cluster.workers)} node(s) didn't "
                    f"match Pod's node affinity/selector, {_masters_clause(cluster)}.")
     note_vm(cluster, "vm-unsatisfiable-selector", UNHEALTHY, "scheduling-constraints-unsatisfiable", vmset,
-          "nodeSelector disktype=nvme")
+            "nodeSelector disktype=nvme")
 
 
 @fault("vm-no-schedulable-nodes", UNHEALTHY, "no-schedulable-nodes",
