@@ -42,6 +42,7 @@ class LiveOptions:
     configmap_data: bool = False  # ConfigMaps are read as metadata only unless asked
     kinds: frozenset[str] | None = None  # only these kinds (a diagnosis of one alert reads what its rule declares)
     page: int = 500  # objects per LIST page
+    consistent: bool = False  # quorum reads from etcd instead of the watch cache (listing.py)
 
 
 @dataclass(frozen=True)
@@ -111,7 +112,8 @@ def read_live_raw(options: LiveOptions, at: datetime, namespace: str = "", only:
     client = options.client or KubeClient(connect(options.kubeconfig, options.context))
     try:
         raw = read_cluster(client, namespace, options.progress, options.workers,
-                           configmap_data=options.configmap_data, kinds=options.kinds, page=options.page)
+                           configmap_data=options.configmap_data, kinds=options.kinds, page=options.page,
+                           consistent=options.consistent)
         asked = LogRequests()
         evaluate(snapshot_of(raw, at, answers, "live", logs=asked), only=only)
         pods = {(o["metadata"].get("namespace", ""), o["metadata"]["name"]): o for o in raw.objects

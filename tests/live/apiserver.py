@@ -93,13 +93,34 @@ def install_crds(server: ApiServer) -> None:
 
 
 def collection(kind: str, namespace: str) -> str:
+    """Where objects of the kind are created (in `namespace`), or listed everywhere (namespace "")."""
     if kind == "Namespace":
         return "/api/v1/namespaces"
     if kind == "Event":
-        return f"/api/v1/namespaces/{namespace}/events"
+        return f"/api/v1/namespaces/{namespace}/events" if namespace else "/api/v1/events"
     res = BY_KIND[kind]
     base = f"/apis/{res.group}/{res.version}" if res.group else f"/api/{res.version}"
-    return f"{base}/namespaces/{namespace}/{res.plural}" if res.namespaced else f"{base}/{res.plural}"
+    return f"{base}/namespaces/{namespace}/{res.plural}" if res.namespaced and namespace else f"{base}/{res.plural}"
+
+
+def settle(server: ApiServer, kinds: tuple[str, ...] = ORDER, timeout: float = 30.0) -> None:
+    """Wait until the API server's watch cache (what a scan reads by default) shows what etcd holds, kind by
+    kind: the same objects at the same resourceVersions, deletions included."""
+    def state(http: httpx.Client, path: str, params: dict[str, str]) -> set[tuple[str, str]]:
+        items = http.get(path, params=params).json()["items"]
+        return {(i["metadata"]["uid"], i["metadata"]["resourceVersion"]) for i in items}
+
+    def one(kind: str) -> None:
+        path = collection(kind, "")
+        deadline = time.monotonic() + timeout
+        with server.http() as http:
+            while state(http, path, {"resourceVersion": "0"}) != state(http, path, {}):
+                if time.monotonic() > deadline:
+                    raise RuntimeError(f"{path}: the watch cache did not catch up with etcd in {timeout:.0f}s")
+                time.sleep(0.05)
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        list(pool.map(one, kinds))
 
 
 @dataclass
@@ -144,6 +165,7 @@ def load(server: ApiServer, objects: list[dict[str, Any]], kubelet_port: int | N
                 created.append(path)
                 if old_uid:
                     uids[old_uid] = new_uid
+    settle(server)
     return Loaded(created, uids)
 
 

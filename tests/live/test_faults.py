@@ -48,8 +48,8 @@ def through(proxy: FaultProxy, kube: ApiServer, tmp_path: Path) -> str:
     return str(path)
 
 
-def scan(kubeconfig: str, cluster: Cluster, page: int = 500) -> Report:
-    return run_scan(ScanRequest(live=LiveOptions(kubeconfig, page=page), at=cluster.at)).report
+def scan(kubeconfig: str, cluster: Cluster, page: int = 500, consistent: bool = False) -> Report:
+    return run_scan(ScanRequest(live=LiveOptions(kubeconfig, page=page, consistent=consistent), at=cluster.at)).report
 
 
 def verdicts(report: Report) -> set[tuple[str, str, str]]:
@@ -101,8 +101,25 @@ def test_an_expired_continue_token_restarts_the_list(kube: ApiServer, faulty: Cl
         return None
 
     proxy.decide = decide
-    paged = scan(through(proxy, kube, tmp_path), faulty, page=7)
+    paged = scan(through(proxy, kube, tmp_path), faulty, page=7, consistent=True)
     assert expired, "the pods list was paged"
     assert verdicts(paged) == verdicts(scan(kube.kubeconfig, faulty))
     pods = [p for m, p, s in proxy.seen if p.startswith("/api/v1/pods?")]
     assert len(pods) > 4 and sum(1 for p in pods if "continue=" not in p) == 2  # listed again from the start
+
+
+def test_reads_come_from_the_watch_cache_unless_consistent(kube: ApiServer, faulty: Cluster, proxy: FaultProxy,
+                                                           tmp_path: Path) -> None:
+    """By default each kind is one LIST at resourceVersion=0 (this server's cache answers it whole, limit or
+    not); --consistent reads etcd page by page. Both give the same findings."""
+    kubeconfig = through(proxy, kube, tmp_path)
+    cached = scan(kubeconfig, faulty, page=7)
+    lists = [p for _, p, _ in proxy.seen if "limit=7" in p]
+    assert lists and all("resourceVersion=0" in p and "continue=" not in p for p in lists)
+    assert len([p for p in lists if p.startswith("/api/v1/pods?")]) == 1
+    proxy.seen.clear()
+    consistent = scan(kubeconfig, faulty, page=7, consistent=True)
+    lists = [p for _, p, _ in proxy.seen if "limit=7" in p]
+    assert lists and not any("resourceVersion=" in p for p in lists)
+    assert len([p for p in lists if p.startswith("/api/v1/pods?")]) > 1  # paged
+    assert verdicts(cached) == verdicts(consistent) and cached.coverage == consistent.coverage

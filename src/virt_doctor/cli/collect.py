@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 
 from virt_doctor.cli.errors import fail, handles_input_errors
-from virt_doctor.cli.options import Context, Kubeconfig, Namespace, Quiet, stderr_console
+from virt_doctor.cli.options import Consistent, Context, Kubeconfig, Namespace, Quiet, stderr_console
 from virt_doctor.scan import LiveOptions, read_live_raw
 from virt_doctor.sources.collect import collect_files, write_archive
 
@@ -20,6 +20,7 @@ def collect(
     out: Annotated[Path, typer.Option("--out", "-o", help="The archive to write (.tar.gz).", show_default=False)],
     kubeconfig: Kubeconfig = None,
     context: Context = None,
+    consistent: Consistent = False,
     namespace: Namespace = None,
     quiet: Quiet = False,
     include_configmap_data: Annotated[bool, typer.Option("--include-configmap-data",
@@ -35,7 +36,8 @@ def collect(
         raise fail(f"--out {out}: the archive is a .tar.gz (or .tgz)")
     at = datetime.now(UTC)
     err = stderr_console()
-    options = LiveOptions(kubeconfig, context, configmap_data=include_configmap_data)
+    options = LiveOptions(kubeconfig, context, configmap_data=include_configmap_data,
+                          consistent=consistent)
     if not quiet and sys.stderr.isatty():
         with err.status("reading the cluster …"):
             raw = read_live_raw(options, at, namespace or "")

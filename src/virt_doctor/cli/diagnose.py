@@ -14,6 +14,7 @@ import typer
 from virt_doctor.catalog import load_catalog
 from virt_doctor.cli.errors import fail, handles_input_errors
 from virt_doctor.cli.options import (
+    Consistent,
     Context,
     Kubeconfig,
     Output,
@@ -23,13 +24,11 @@ from virt_doctor.cli.options import (
     stdout_console,
 )
 from virt_doctor.cli.scan import EXIT_FIRING, EXIT_OK, _render
-from virt_doctor.report.model import Finding, Report
+from virt_doctor.report.match import matches
+from virt_doctor.report.model import Report
 from virt_doctor.report.text import render_table
 from virt_doctor.scan import LiveOptions, ScanRequest, kinds_read_by, run_scan
 from virt_doctor.timeutil import parse_user_time
-
-# the labels that name an alert instance, and what of a finding they name
-IDENTIFYING = ("namespace", "name", "vm", "node", "pod", "component_name")
 
 
 @handles_input_errors
@@ -45,6 +44,7 @@ def diagnose(
                                                 show_default=False)] = None,
     kubeconfig: Kubeconfig = None,
     context: Context = None,
+    consistent: Consistent = False,
     quiet: Quiet = False,
     at: Annotated[str | None, typer.Option("--at", help="Evaluation time (RFC 3339); default now (live).")] = None,
     output: Output = ReportFormat.table,
@@ -57,7 +57,8 @@ def diagnose(
     alerts = _alerts(alert, label or [], alert_json)
     names = [load_catalog().get(name).name for name, _ in alerts]
     moment = parse_user_time(at) if at else None
-    live = None if source is not None else LiveOptions(kubeconfig, context, kinds=kinds_read_by(names))
+    live = None if source is not None else LiveOptions(kubeconfig, context, kinds=kinds_read_by(names),
+                                                                      consistent=consistent)
     request = ScanRequest(source=source, live=live, at=moment or (None if source else datetime.now(UTC)),
                           only=names)
     if not quiet and sys.stderr.isatty():
@@ -78,24 +79,6 @@ def diagnose(
         if not findings:
             _say_why_none(report, names)
     raise typer.Exit(EXIT_FIRING if report.firing else EXIT_OK)
-
-
-def matches(finding: Finding, labels: dict[str, str]) -> bool:
-    """Whether a finding is the instance the labels name (labels a finding cannot be compared on are ignored)."""
-    subject = finding.subject
-    for key in IDENTIFYING:
-        want = labels.get(key)
-        if not want:
-            continue
-        if key == "namespace" and subject.namespace and subject.namespace != want:
-            return False
-        if key in ("name", "vm") and subject.kind == "VirtualMachine" and subject.name != want:
-            return False
-        if key == "node" and (finding.labels.get("node") or (subject.name if subject.kind == "Node" else want)) != want:
-            return False
-        if key == "pod" and subject.kind == "Pod" and subject.name != want:
-            return False
-    return True
 
 
 def _alerts(alert: str | None, labels: list[str], alert_json: str | None) -> list[tuple[str, dict[str, str]]]:

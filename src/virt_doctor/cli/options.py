@@ -36,6 +36,8 @@ Kubeconfig = Annotated[str | None, typer.Option("--kubeconfig", envvar="KUBECONF
                                                      "in a pod, its service account).", show_default=False)]
 Context = Annotated[str | None, typer.Option("--context", help="Kubeconfig context (default: the current one).",
                                              show_default=False)]
+Consistent = Annotated[bool, typer.Option("--consistent", help="Read from etcd (quorum, page by page) instead of "
+                                          "the API server's watch cache: slower, never behind by a moment.")]
 Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="No progress on stderr.")]
 AllNamespaces = Annotated[bool, typer.Option("--all-namespaces", "-A",
                                              help="Findings in every namespace (the default).")]

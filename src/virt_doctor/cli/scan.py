@@ -14,6 +14,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from virt_doctor.cli.errors import fail, handles_input_errors
 from virt_doctor.cli.options import (
     AllNamespaces,
+    Consistent,
     Context,
     Kubeconfig,
     Namespace,
@@ -44,6 +45,7 @@ def scan(
                                                 show_default=False)] = None,
     kubeconfig: Kubeconfig = None,
     context: Context = None,
+    consistent: Consistent = False,
     quiet: Quiet = False,
     no_objects: Annotated[bool, typer.Option("--no-objects", help="Read no cluster objects: only the metric "
                                              "alerts, from --prometheus.")] = False,
@@ -94,7 +96,7 @@ def scan(
                               prometheus_insecure, prometheus_timeout) if prometheus else None
     err = stderr_console()
     show = not quiet and sys.stderr.isatty()
-    live = None if source is not None or no_objects else LiveOptions(kubeconfig, context)
+    live = None if source is not None or no_objects else LiveOptions(kubeconfig, context, consistent=consistent)
     request = ScanRequest(source=source, live=live, at=moment or (None if source else datetime.now(UTC)),
                           prometheus=client, only=alert or None, alerts_only=alerts_only_, namespace=namespace)
     try:

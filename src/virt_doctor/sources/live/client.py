@@ -10,16 +10,20 @@ from __future__ import annotations
 import ssl
 import threading
 import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
+import ijson
 import orjson
 
 from virt_doctor.errors import SourceError, VirtDoctorError
 from virt_doctor.sources.live.connection import Connection
 
+T = TypeVar("T")
 RETRIES = 4
+BUFFER = 256 * 1024  # bytes the streaming parser takes at a time
 BACKOFF = 0.5  # seconds, doubled each retry, capped by MAX_WAIT
 MAX_WAIT = 10.0
 
@@ -90,38 +94,7 @@ class KubeClient:
     def get(self, path: str, params: dict[str, str] | None = None, what: str = "",
             headers: dict[str, str] | None = None, retries: int = RETRIES) -> bytes:
         """The body of a GET, after bounded retries; ApiError (mapped) when it cannot be had."""
-        delay, last = BACKOFF, ""
-        for attempt in range(retries + 1):
-            wait = delay
-            try:
-                response = self._http.get(path, params=params, headers={**self.conn.headers(), **(headers or {})})
-            except httpx.TimeoutException:
-                last = "no answer in time"
-            except httpx.TransportError as exc:
-                if attempt == 0 and self.traffic.requests == 0 and isinstance(exc, httpx.ConnectError):
-                    raise SourceError(f"{self.conn.server}: cannot connect ({exc})") from exc
-                last = f"connection failed ({type(exc).__name__})"
-            else:
-                self.traffic.add("GET", len(response.content))
-                status = response.status_code
-                if status < 300:
-                    return response.content
-                if status in (401, 403):
-                    raise Forbidden(status, _reason(response) or "forbidden")
-                if status == 404:
-                    raise NotFound(status, _reason(response) or "not found")
-                if status == 410:
-                    raise Gone(status, _reason(response) or "gone")
-                if status != 429 and status < 500:
-                    raise ApiError(status, f"HTTP {status}: {_reason(response)}")
-                last = f"HTTP {status}" + (f": {_reason(response)}" if _reason(response) else "")
-                retry_after = response.headers.get("Retry-After", "")
-                if retry_after.isdigit():  # the server says when: wait that long (bounded), not our own guess
-                    wait = min(float(retry_after), MAX_WAIT)
-            if attempt < retries:
-                time.sleep(wait)
-                delay = min(delay * 2, MAX_WAIT)
-        raise Unavailable(0, f"{what or path}: {last} after {retries + 1} tries")
+        return self._request(path, params, what, headers, retries, _whole_body)
 
     def get_json(self, path: str, params: dict[str, str] | None = None, what: str = "",
                  headers: dict[str, str] | None = None) -> Any:
@@ -130,6 +103,104 @@ class KubeClient:
             return orjson.loads(body)
         except orjson.JSONDecodeError as exc:
             raise ApiError(200, f"{what or path}: not JSON ({exc})") from exc
+
+    def list_items(self, path: str, params: dict[str, str], what: str, headers: dict[str, str] | None,
+                   each: Callable[[dict[str, Any]], dict[str, Any] | None]) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+        """One LIST answer parsed as it streams in: each item passed through `each` as soon as it is read (the
+        answer is never held whole), and the list's metadata. A failure part-way retries the whole request."""
+        def consume(response: httpx.Response) -> tuple[tuple[list[dict[str, Any]], dict[str, Any]], int]:
+            reader = _ListReader(response.iter_bytes())
+            try:
+                items = [kept for item in ijson.items(reader, "items.item", use_float=True, buf_size=BUFFER)
+                         if (kept := each(item)) is not None]
+            except ijson.JSONError as exc:
+                raise ApiError(200, f"{what or path}: not a JSON list ({exc})") from exc
+            return (items, reader.metadata()), reader.size
+
+        return self._request(path, params, what, headers, RETRIES, consume)
+
+    def _request(self, path: str, params: dict[str, str] | None, what: str, headers: dict[str, str] | None,
+                 retries: int, consume: Callable[[httpx.Response], tuple[T, int]]) -> T:
+        """GET with bounded retries (429, 5xx, timeouts, dropped connections, also part-way through a body);
+        `consume` reads a 2xx answer and says how many bytes it read."""
+        delay, last = BACKOFF, ""
+        for attempt in range(retries + 1):
+            wait = delay
+            try:
+                with self._http.stream("GET", path, params=params,
+                                       headers={**self.conn.headers(), **(headers or {})}) as response:
+                    status = response.status_code
+                    if status < 300:
+                        result, size = consume(response)
+                        self.traffic.add("GET", size)
+                        return result
+                    response.read()
+                    self.traffic.add("GET", len(response.content))
+                    if status in (401, 403):
+                        raise Forbidden(status, _reason(response) or "forbidden")
+                    if status == 404:
+                        raise NotFound(status, _reason(response) or "not found")
+                    if status == 410:
+                        raise Gone(status, _reason(response) or "gone")
+                    if status != 429 and status < 500:
+                        raise ApiError(status, f"HTTP {status}: {_reason(response)}")
+                    last = f"HTTP {status}" + (f": {_reason(response)}" if _reason(response) else "")
+                    retry_after = response.headers.get("Retry-After", "")
+                    if retry_after.isdigit():  # the server says when: wait that long (bounded), not our own guess
+                        wait = min(float(retry_after), MAX_WAIT)
+            except httpx.TimeoutException:
+                last = "no answer in time"
+            except httpx.TransportError as exc:
+                if attempt == 0 and self.traffic.requests == 0 and isinstance(exc, httpx.ConnectError):
+                    raise SourceError(f"{self.conn.server}: cannot connect ({exc})") from exc
+                last = f"connection failed ({type(exc).__name__})"
+            if attempt < retries:
+                time.sleep(wait)
+                delay = min(delay * 2, MAX_WAIT)
+        raise Unavailable(0, f"{what or path}: {last} after {retries + 1} tries")
+
+
+class _ListReader:
+    """A file-like view of a streamed LIST body for ijson, keeping its head: Kubernetes writes the list's
+    metadata (resourceVersion, continue) before its items, so the head is where it is read from."""
+
+    HEAD = 64 * 1024
+
+    def __init__(self, chunks: Iterator[bytes]) -> None:
+        self._chunks = chunks
+        self._head = bytearray()
+        self._rest = memoryview(b"")
+        self.size = 0
+
+    def read(self, n: int = -1) -> bytes:
+        """At most n bytes (the parser's buffer holds no more); b"" at the end."""
+        if not self._rest:
+            chunk = next(self._chunks, b"")
+            self.size += len(chunk)
+            if len(self._head) < self.HEAD:
+                self._head += chunk[: self.HEAD - len(self._head)]
+            if n < 0 or len(chunk) <= n:
+                return chunk
+            self._rest = memoryview(chunk)
+        size = len(self._rest) if n < 0 else n
+        out, self._rest = self._rest[:size], self._rest[size:]
+        return bytes(out)
+
+    def metadata(self) -> dict[str, Any]:
+        head = bytes(self._head)
+        at = head.find(b'"items"')
+        if at < 0:
+            return {}
+        try:
+            data = orjson.loads(head[:at].rstrip().rstrip(b",") + b"}")
+        except orjson.JSONDecodeError:
+            return {}
+        return data.get("metadata") or {} if isinstance(data, dict) else {}
+
+
+def _whole_body(response: httpx.Response) -> tuple[bytes, int]:
+    body = response.read()
+    return body, len(body)
 
 
 def _unverified() -> ssl.SSLContext:

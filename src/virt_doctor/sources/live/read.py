@@ -35,9 +35,9 @@ EVENTS_V1 = Served(Resource("events.k8s.io", "v1", "events", "Event", True), "v1
 
 def read_cluster(client: KubeClient, namespace: str = "", progress: Progress | None = None,
                  workers: int = 4, configmap_data: bool = False, kinds: frozenset[str] | None = None,
-                 page: int = PAGE) -> RawDump:
+                 page: int = PAGE, consistent: bool = False) -> RawDump:
     """Every kind virt-doctor reads, or only `kinds` (namespaced kinds in `namespace` and the install namespaces
-    when given)."""
+    when given); from the watch cache unless `consistent` (listing.py)."""
     raw = RawDump(location=client.conn.server + (f" (context {client.conn.context})" if client.conn.context else ""))
     try:
         found = discover(client)
@@ -50,7 +50,7 @@ def read_cluster(client: KubeClient, namespace: str = "", progress: Progress | N
         raw.scopes[Scope(kind, EVERYWHERE)] = LISTED
     for kind, why in found.failed.items():
         _record(raw, Scope(kind, EVERYWHERE), FAILED, why)
-    lister = functools.partial(list_kind, page=page, each=functools.partial(_normalized, raw))
+    lister = functools.partial(list_kind, page=page, each=functools.partial(_normalized, raw), consistent=consistent)
     first = [s for s in found.served.values() if not s.resource.namespaced or s.resource.kind in OPERATOR_CRS]
     _list_all(client, raw, [(s, "") for s in first], progress, workers, lister=lister)
     homes = _install_namespaces(client, raw, found, namespace)
