@@ -10,6 +10,7 @@ from virt_doctor.cli.collect import collect
 from virt_doctor.cli.diagnose import diagnose
 from virt_doctor.cli.rules_cmd import rules
 from virt_doctor.cli.scan import scan
+from virt_doctor.cli.serve import serve
 from virt_doctor.cli.simulate import simulate
 
 app = typer.Typer(
@@ -29,6 +30,7 @@ app.command("list")(list_alerts)
 app.command("explain")(explain)
 app.command("simulate")(simulate)
 app.command("rules")(rules)
+app.command("serve")(serve)
 
 
 def _version(value: bool) -> None:

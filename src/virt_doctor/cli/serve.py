@@ -1,0 +1,119 @@
+"""`virt-doctor serve`: the Alertmanager receiver, incident store and dashboard, over a view of the cluster."""
+
+from __future__ import annotations
+
+import os
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from virt_doctor.cli.errors import fail, handles_input_errors
+from virt_doctor.cli.options import Consistent, Context, Kubeconfig, stderr_console
+from virt_doctor.scan import LiveOptions, ScanRequest, ScanResult, run_scan
+from virt_doctor.serve.auth import WebhookAuth
+from virt_doctor.sources.prometheus import PrometheusClient
+from virt_doctor.timeutil import parse_duration
+
+DEFAULT_DB = Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share") / "virt-doctor" / "incidents.db"
+
+
+@handles_input_errors
+def serve(
+    source: Annotated[Path | None, typer.Option("--from", "-f", help="Serve a dump (read once) instead of the "
+                                                "live cluster: for a demo or a support case.",
+                                                show_default=False)] = None,
+    kubeconfig: Kubeconfig = None,
+    context: Context = None,
+    consistent: Consistent = False,
+    interval: Annotated[str, typer.Option("--interval", help="How often the live cluster is read again "
+                                          "(e.g. 30s, 2m).")] = "60s",
+    db: Annotated[str, typer.Option("--db", envvar="VIRT_DOCTOR_DB", help="The incident store: an SQLite file "
+                                    "path, or postgresql://user@host/db (the password from the URL or PGPASSWORD)."
+                                    )] = str(DEFAULT_DB),
+    retention: Annotated[str, typer.Option("--retention", help="Forget resolved incidents and notifications "
+                                           "older than this ('0' keeps everything).")] = "30d",
+    host: Annotated[str, typer.Option("--host", help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", "-p", min=0, max=65535, help="Port to listen on.")] = 8080,
+    token_file: Annotated[Path | None, typer.Option("--webhook-token-file", help="A file holding the bearer token "
+                                                    "Alertmanager must send (http_config.authorization).",
+                                                    show_default=False)] = None,
+    basic_auth_file: Annotated[Path | None, typer.Option("--webhook-basic-auth-file", help="A file holding "
+                                                         "user:password Alertmanager must send (basic_auth).",
+                                                         show_default=False)] = None,
+    notify_url: Annotated[str | None, typer.Option("--notify-url", envvar="VIRT_DOCTOR_NOTIFY_URL",
+                                                   help="A Slack-compatible incoming webhook: each newly "
+                                                        "diagnosed incident is posted there.",
+                                                   show_default=False)] = None,
+    external_url: Annotated[str, typer.Option("--external-url", help="This service's URL as people reach it "
+                                              "(for links in notifications).")] = "",
+    prometheus: Annotated[str | None, typer.Option("--prometheus", envvar="VIRT_DOCTOR_PROMETHEUS_URL",
+                                                   help="Prometheus URL, for the metric alerts.")] = None,
+    prometheus_token: Annotated[str | None, typer.Option("--prometheus-token", envvar="VIRT_DOCTOR_PROMETHEUS_TOKEN",
+                                                         help="Bearer token for Prometheus (never printed).",
+                                                         show_default=False)] = None,
+    max_body: Annotated[int, typer.Option("--max-body", min=1024, help="Largest notification accepted, in "
+                                          "bytes (larger: 413).")] = 4 * 2**20,
+    log_level: Annotated[str, typer.Option("--log-level", help="uvicorn's log level.")] = "info",
+) -> None:
+    """Receive Alertmanager's notifications, diagnose each alert against a view of the cluster, keep them as
+    incidents, and show it all on a dashboard (http://HOST:PORT/) with a JSON API (/api/v1/…, /docs).
+
+    Point an Alertmanager webhook receiver at http://HOST:PORT/api/v1/alertmanager. The view is the live
+    cluster read every --interval, or a dump with --from. /healthz, /readyz and /metrics are for Kubernetes
+    and Prometheus.
+    """
+    import uvicorn  # the service's libraries load only when it runs: every other command starts faster
+
+    from virt_doctor.serve.app import create_app
+    from virt_doctor.serve.notify import Notifier
+    from virt_doctor.serve.service import Service
+    from virt_doctor.serve.view import ClusterView
+    from virt_doctor.store.database import StoreError, open_engine, safe_url
+
+    every = parse_duration(interval).total_seconds() if source is None else 0.0
+    if source is None and every < 1:
+        raise fail(f"--interval {interval!r}: give at least 1s")
+    keep = None if retention.strip() in ("0", "0s", "0d") else parse_duration(retention)
+    auth = _auth(token_file, basic_auth_file)
+    client = PrometheusClient(prometheus, prometheus_token) if prometheus else None
+    live = None if source is not None else LiveOptions(kubeconfig, context, consistent=consistent)
+
+    def evaluate() -> ScanResult:
+        return run_scan(ScanRequest(source=source, live=live, prometheus=client,
+                                    at=None if source is not None else datetime.now(UTC)))
+
+    try:
+        engine = open_engine(db)
+    except StoreError as exc:
+        raise fail(str(exc)) from None
+    service = Service(ClusterView(evaluate), engine, interval=every, retention=keep, auth=auth, max_body=max_body,
+                      notifier=Notifier(notify_url) if notify_url else None, external_url=external_url)
+    stderr_console().print(f"virt-doctor: serving on http://{host}:{port}/ (store {safe_url(engine.url.render_as_string())}, "
+                           f"{'dump ' + str(source) if source else 'live cluster, every ' + interval})", markup=False)
+    uvicorn.run(create_app(service), host=host, port=port, log_level=log_level, access_log=False)
+
+
+def _auth(token_file: Path | None, basic_auth_file: Path | None) -> WebhookAuth:
+    if token_file and basic_auth_file:
+        raise fail("give --webhook-token-file or --webhook-basic-auth-file, not both")
+    token = os.environ.get("VIRT_DOCTOR_WEBHOOK_TOKEN", "")
+    if token_file:
+        token = _secret(token_file)
+    if basic_auth_file:
+        user, sep, password = _secret(basic_auth_file).partition(":")
+        if not sep or not user:
+            raise fail(f"{basic_auth_file}: expected user:password on one line")
+        return WebhookAuth(username=user, password=password)
+    return WebhookAuth(token=token)
+
+
+def _secret(path: Path) -> str:
+    try:
+        value = path.read_text().strip()
+    except OSError as exc:
+        raise fail(f"{path}: cannot read ({exc.strerror})") from None
+    if not value:
+        raise fail(f"{path}: empty")
+    return value

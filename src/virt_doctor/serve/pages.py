@@ -1,0 +1,74 @@
+"""The dashboard: server-rendered pages (Jinja2) over the same store and view as the JSON API."""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import UTC, datetime
+from typing import Any
+
+from fastapi import FastAPI, HTTPException, Request
+from fastapi.responses import HTMLResponse
+from fastapi.templating import Jinja2Templates
+
+from virt_doctor.catalog import load_catalog
+from virt_doctor.serve.render import TEMPLATES, aware, since
+from virt_doctor.serve.service import Service
+from virt_doctor.store import incidents as store
+
+SEVERITIES = ("critical", "warning", "info")
+STATES = ("firing", "resolved")
+
+
+def add_routes(app: FastAPI, service: Service) -> None:
+    templates = Jinja2Templates(directory=str(TEMPLATES))
+    templates.env.filters["since"] = lambda moment: since(moment, datetime.now(UTC))
+    templates.env.filters["utc"] = lambda moment: (aware(moment) or datetime.min).strftime("%Y-%m-%d %H:%M:%S UTC")
+
+    def page(request: Request, name: str, **context: Any) -> HTMLResponse:
+        current = service.view.current
+        return templates.TemplateResponse(request, name, {
+            "evaluated_at": current.report.evaluated_at if current else None,
+            "problems": service.problems(), **context})
+
+    @app.get("/", response_class=HTMLResponse, include_in_schema=False)
+    def overview(request: Request, state: str = "firing", severity: str = "", namespace: str = "",
+                 component: str = "", alert: str = "") -> HTMLResponse:
+        filters = store.Filters(state if state in STATES else "", severity, namespace, component, alert)
+        with service.sessions() as session:
+            shown = store.incidents(session, filters)
+            counts = store.counts(session)
+            every = store.incidents(session, store.Filters(limit=5000))
+        options = {"namespace": sorted({i.namespace for i in every if i.namespace}),
+                   "component": sorted({i.component for i in every if i.component}),
+                   "alert": sorted({i.alertname for i in every})}
+        current = service.view.current
+        findings = Counter(f.severity for f in current.report.findings) if current else Counter()
+        return page(request, "overview.html", incidents=shown, counts=counts, filters=filters, options=options,
+                    severities=SEVERITIES, states=STATES, findings=findings, state=state)
+
+    @app.get("/incidents/{number}", response_class=HTMLResponse, include_in_schema=False)
+    def incident(request: Request, number: int) -> HTMLResponse:
+        with service.sessions() as session:
+            found = store.incident(session, number)
+            if found is None:
+                raise HTTPException(404, f"no incident {number}")
+            latest = next((d.finding for d in reversed(found.diagnoses) if d.finding), None)
+            return page(request, "incident.html", incident=found, finding=latest, diagnoses=list(found.diagnoses),
+                        has_runbook=found.alertname in load_catalog())
+
+    @app.get("/runbooks", response_class=HTMLResponse, include_in_schema=False)
+    def runbooks(request: Request) -> HTMLResponse:
+        return page(request, "runbooks.html", entries=list(load_catalog()))
+
+    @app.get("/runbooks/{alert}", response_class=HTMLResponse, include_in_schema=False)
+    def runbook(request: Request, alert: str) -> HTMLResponse:
+        if alert not in load_catalog():
+            raise HTTPException(404, f"no runbook for {alert}")
+        return page(request, "runbook.html", entry=load_catalog().get(alert).to_dict())
+
+    @app.get("/coverage", response_class=HTMLResponse, include_in_schema=False)
+    def coverage(request: Request) -> HTMLResponse:
+        current = service.view.current
+        rows = list(current.report.coverage) if current else []
+        return page(request, "coverage.html", rows=rows,
+                    evaluated=sum(1 for r in rows if r.status == "evaluated"), warnings=current.warnings if current else ())

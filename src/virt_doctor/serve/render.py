@@ -1,0 +1,49 @@
+"""Incidents and runbooks as the JSON API and the pages show them."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from virt_doctor.catalog.catalog import CatalogEntry
+from virt_doctor.store.schema import Incident
+from virt_doctor.timeutil import human_age, rfc3339
+
+HERE = Path(__file__).resolve().parent
+STATIC = HERE / "static"
+TEMPLATES = HERE / "templates"
+
+
+def incident_to_dict(incident: Incident, timeline: bool) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "id": incident.id, "key": incident.key, "origin": incident.origin, "alertname": incident.alertname,
+        "state": incident.state, "severity": incident.severity, "health_impact": incident.health_impact,
+        "namespace": incident.namespace, "component": incident.component, "subject": incident.subject,
+        "labels": incident.labels, "has_runbook": incident.has_runbook,
+        "cause": {"id": incident.cause_id, "title": incident.cause_title, "confidence": incident.confidence},
+        "starts_at": rfc3339(aware(incident.starts_at)), "ends_at": rfc3339(aware(incident.ends_at)),
+        "updated_at": rfc3339(aware(incident.updated_at)), "notifications": incident.notifications,
+    }
+    if timeline:
+        out["diagnoses"] = [{"at": rfc3339(aware(d.at)), "verdict": d.verdict, "cause_id": d.cause_id,
+                             "note": d.note, "finding": d.finding} for d in incident.diagnoses]
+    return out
+
+
+def catalog_entry_to_dict(entry: CatalogEntry, brief: bool) -> dict[str, Any]:
+    data = entry.to_dict()
+    if brief:
+        return {k: data[k] for k in ("name", "severity", "component", "health_impact", "source", "summary")}
+    return data
+
+
+def aware(moment: datetime | None) -> datetime | None:
+    """SQLite gives naive datetimes back (stored as UTC)."""
+    return None if moment is None else moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def since(moment: datetime | None, now: datetime) -> str:
+    """'3h 12m ago' for the pages."""
+    moment = aware(moment)
+    return "" if moment is None else f"{human_age(now - moment)} ago"

@@ -1,0 +1,147 @@
+"""The service's state and its one background job: evaluate the cluster, keep virt-doctor's own incidents in
+step with the findings, purge what retention lets go; and a notification taken in, diagnosed, stored."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Engine, text
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session, sessionmaker
+
+from virt_doctor.serve.alertmanager import Notification
+from virt_doctor.serve.auth import WebhookAuth
+from virt_doctor.serve.metrics import ServiceMetrics
+from virt_doctor.serve.notify import Notifier
+from virt_doctor.serve.view import ClusterView
+from virt_doctor.store.database import sessions
+from virt_doctor.store.incidents import AlertSeen, Verdict, purge, record_notification, sync_findings
+from virt_doctor.store.schema import Incident
+from virt_doctor.timeutil import parse_time
+
+log = logging.getLogger("virt_doctor.serve")
+
+
+class StoreUnavailable(Exception):
+    """The store could not take the notification: Alertmanager is told to retry (503)."""
+
+
+@dataclass
+class Service:
+    view: ClusterView
+    engine: Engine
+    interval: float = 60.0  # seconds between evaluations (0: evaluate once, e.g. a dump)
+    retention: timedelta | None = timedelta(days=30)
+    auth: WebhookAuth = field(default_factory=WebhookAuth)
+    max_body: int = 4 * 2**20
+    notifier: Notifier | None = None
+    external_url: str = ""
+    metrics: ServiceMetrics = field(default_factory=ServiceMetrics)
+
+    def __post_init__(self) -> None:
+        self.sessions: sessionmaker[Session] = sessions(self.engine)
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self.store_error = ""
+
+    # --- the background evaluation --------------------------------------------------------------------------
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._loop, name="virt-doctor-evaluate", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=30)
+
+    def _loop(self) -> None:
+        while not self._stop.is_set():
+            self.evaluate_once()
+            if self.interval <= 0:
+                return
+            self._stop.wait(self.interval)
+
+    def evaluate_once(self) -> None:
+        """Evaluate, then bring virt-doctor's own incidents in step (and purge old ones)."""
+        evaluation = self.view.refresh()
+        if evaluation is None:
+            self.metrics.evaluations.labels("failed").inc()
+            self.metrics.refresh_errors.inc()
+            log.warning("reading the cluster failed: %s", self.view.error)
+            return
+        self.metrics.evaluations.labels("ok").inc()
+        self.metrics.evaluation_seconds.observe(evaluation.seconds)
+        report = evaluation.report
+        self.metrics.set_findings(Counter((f.alert, f.severity) for f in report.findings))
+        evaluated = {c.alert for c in report.coverage if c.status == "evaluated"}
+        by_id = {f.id: f for f in report.findings}
+        from virt_doctor.report.model import finding_to_dict
+
+        def describe(finding: dict[str, Any]) -> Verdict:
+            return self.view.verdict_of(by_id[finding["id"]])
+
+        try:
+            with self.sessions.begin() as session:
+                sync_findings(session, evaluation.finished, [finding_to_dict(f) for f in report.findings],
+                              evaluated, describe, observed=parse_time(report.evaluated_at))
+                if self.retention is not None:
+                    purge(session, evaluation.finished - self.retention)
+            self.store_error = ""
+        except SQLAlchemyError as exc:
+            self._store_failed(exc)
+
+    # --- notifications ---------------------------------------------------------------------------------------
+    def receive(self, notification: Notification) -> list[Incident]:
+        """Diagnose each alert against the view and store it all in one transaction; raise StoreUnavailable
+        when it could not be committed (nothing is acknowledged that is not stored)."""
+        now = datetime.now(UTC)
+        alerts = [AlertSeen(key=a.fingerprint, alertname=a.name, status=a.status, labels=a.labels,
+                            starts_at=a.starts_at, ends_at=a.ends_at,
+                            verdict=self.view.verdict(a.name, a.labels) if a.status == "firing" else Verdict("resolved"))
+                  for a in notification.alerts]
+        for attempt in range(3):  # two replicas opening the same incident at once: the loser retries as an update
+            try:
+                with self.sessions.begin() as session:
+                    touched = record_notification(session, now, notification.receiver, notification.group_key,
+                                                  notification.status, notification.raw, alerts)
+                self.store_error = ""
+                break
+            except SQLAlchemyError as exc:
+                if attempt == 2 or not _is_conflict(exc):
+                    self._store_failed(exc)
+                    raise StoreUnavailable(self.store_error) from exc
+        if self.notifier is not None:
+            self.notifier.send([i for i in touched if i.state == "firing"], self.external_url)
+        return touched
+
+    # --- health ----------------------------------------------------------------------------------------------
+    def problems(self) -> list[str]:
+        """Why the service is degraded (empty: ready)."""
+        out = []
+        if self.view.current is None:
+            out.append("the cluster has not been read yet" + (f" ({self.view.error})" if self.view.error else ""))
+        elif self.view.error:
+            out.append(f"the last read of the cluster failed ({self.view.error}); serving the previous one")
+        try:
+            with self.engine.connect() as connection:
+                connection.execute(text("SELECT 1"))
+        except SQLAlchemyError as exc:
+            self._store_failed(exc)
+            out.append(f"the store is unavailable ({self.store_error})")
+        return out
+
+    def _store_failed(self, exc: SQLAlchemyError) -> None:
+        self.metrics.store_errors.inc()
+        self.store_error = str(getattr(exc, "orig", exc) or type(exc).__name__).strip().splitlines()[0][:300]
+        log.warning("store error: %s", self.store_error)
+
+
+def _is_conflict(exc: SQLAlchemyError) -> bool:
+    from sqlalchemy.exc import IntegrityError
+
+    return isinstance(exc, IntegrityError)

@@ -1,0 +1,88 @@
+"""The service's view of the cluster: the latest evaluation, refreshed in the background, and what an alert
+instance looks like in it (the finding `diagnose` gives)."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+
+from virt_doctor.catalog import load_catalog
+from virt_doctor.report.match import matches
+from virt_doctor.report.model import Finding, Report, finding_to_dict
+from virt_doctor.scan import ScanResult
+from virt_doctor.store.incidents import Verdict
+
+Evaluate = Callable[[], ScanResult]
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """One evaluation of the cluster, and when it finished."""
+
+    report: Report
+    warnings: tuple[str, ...]
+    finished: datetime
+    seconds: float
+
+
+class ClusterView:
+    """The newest evaluation; `refresh` replaces it (one at a time), readers never wait for a refresh."""
+
+    def __init__(self, evaluate: Evaluate) -> None:
+        self._evaluate = evaluate
+        self._lock = threading.Lock()
+        self.current: Evaluation | None = None
+        self.error: str = ""  # why the last refresh failed ("" when it worked)
+
+    def refresh(self) -> Evaluation | None:
+        """Evaluate now; on failure keep the previous evaluation and say why in `error`."""
+        with self._lock:
+            started = time.perf_counter()
+            try:
+                result = self._evaluate()
+            except Exception as exc:  # a source error must not take the service down: /readyz says it
+                self.error = f"{type(exc).__name__}: {exc}".splitlines()[0]
+                return None
+            self.current = Evaluation(result.report, result.warnings, datetime.now(UTC),
+                                      time.perf_counter() - started)
+            self.error = ""
+            return self.current
+
+    def verdict(self, alertname: str, labels: dict[str, str]) -> Verdict:
+        """What the view says of one alert instance as Alertmanager names it."""
+        catalog = load_catalog()
+        if alertname not in catalog:
+            return Verdict("no-runbook", note=f"virt-doctor has no runbook for {alertname}", has_runbook=False,
+                           severity=labels.get("severity", ""))
+        entry = catalog.get(alertname)
+        base = Verdict("", severity=labels.get("severity") or entry.severity, health_impact=entry.health_impact,
+                       component=entry.component)
+        evaluation = self.current
+        if evaluation is None:
+            return replace(base, verdict="not-evaluated", note="the cluster has not been read yet")
+        coverage = next((c for c in evaluation.report.coverage if c.alert == alertname), None)
+        if coverage is not None and coverage.status != "evaluated":
+            return replace(base, verdict="not-evaluated", note=f"not evaluated: {coverage.reason}")
+        finding = best_match([f for f in evaluation.report.findings if f.alert == alertname], labels)
+        if finding is None:
+            return replace(base, verdict="not-holding", note=f"the condition does not hold in the cluster as read "
+                                                             f"at {evaluation.report.evaluated_at}")
+        return self.verdict_of(finding)
+
+    @staticmethod
+    def verdict_of(finding: Finding) -> Verdict:
+        """The verdict a finding is: the condition holds, for the cause it names."""
+        entry = load_catalog().get(finding.alert)
+        return Verdict("holds", finding=finding_to_dict(finding), severity=finding.severity,
+                       health_impact=entry.health_impact, component=entry.component)
+
+
+def best_match(findings: list[Finding], labels: dict[str, str]) -> Finding | None:
+    """The finding the labels name; of several, the one whose own labels agree with the most of them."""
+    candidates = [f for f in findings if matches(f, labels)]
+    if not candidates:
+        return None
+    return max(candidates, key=lambda f: (sum(1 for k, v in f.labels.items() if labels.get(k) == v), f.id))
