@@ -29,7 +29,7 @@ import orjson
 
 ROOT = Path(__file__).resolve().parent
 SCAN = """
-import json, resource, sys, time
+import json, sys, time
 t0 = time.perf_counter()
 from virt_doctor.sources.load import load_dump
 from virt_doctor.rules.engine import evaluate
@@ -39,8 +39,10 @@ snap = load_dump(sys.argv[1])
 t2 = time.perf_counter()
 report = evaluate(snap)
 t3 = time.perf_counter()
+# this process's own peak (VmHWM): ru_maxrss would carry the parent's peak across fork and exec
+peak = next(int(line.split()[1]) for line in open("/proc/self/status") if line.startswith("VmHWM:"))
 print(json.dumps({"load": t2 - t1, "rules": t3 - t2, "objects": len(snap.objects), "findings": len(report.findings),
-                  "files": snap.source.files_read, "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+                  "files": snap.source.files_read, "rss_mb": peak / 1024}))
 """
 
 

@@ -9,12 +9,17 @@ if ! "$PYTHON" -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null
   exit 2
 fi
 # Debian packages the tests run for real: prometheus + promtool (metric alerts), etcd-server (beside the
-# kube-apiserver in ../shared/kube), openssl and xz (its certificates and binary).
+# kube-apiserver in ../shared/kube), openssl and xz (its certificates and binary), prometheus-alertmanager
+# (the whole alerting path into `serve`), postgresql (the store), chromium + chromium-driver (the dashboard).
 need=()
 command -v prometheus >/dev/null 2>&1 && command -v promtool >/dev/null 2>&1 || need+=(prometheus)
 command -v etcd >/dev/null 2>&1 || need+=(etcd-server)
 command -v openssl >/dev/null 2>&1 || need+=(openssl)
 command -v xz >/dev/null 2>&1 || need+=(xz-utils)
+command -v prometheus-alertmanager >/dev/null 2>&1 && command -v amtool >/dev/null 2>&1 || need+=(prometheus-alertmanager)
+ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
+command -v chromium >/dev/null 2>&1 || need+=(chromium)
+command -v chromedriver >/dev/null 2>&1 || need+=(chromium-driver)
 if [ "$(id -u)" -eq 0 ]; then SUDO=""; elif command -v sudo >/dev/null 2>&1; then SUDO="sudo -n"; else SUDO=none; fi
 if [ ${#need[@]} -gt 0 ]; then
   echo "setup: installing Debian's ${need[*]}" >&2

@@ -18,7 +18,7 @@ from virt_doctor.simulator.simulate import simulate
 from virt_doctor.sources.resources import RESOURCES
 
 Load = Callable[[Cluster], Loaded]
-READER = ROOT / "deploy" / "rbac" / "reader.yaml"
+READER = ROOT / "deploy" / "base" / "rbac" / "reader.yaml"
 
 
 def kubeconfig_for(server: ApiServer, user: str, where: Path) -> str:
@@ -61,7 +61,7 @@ def faulty() -> Cluster:
 
 
 def test_the_reader_role_covers_every_kind_read() -> None:
-    """deploy/rbac/reader.yaml grants get/list/watch on exactly the kinds of sources/resources.py."""
+    """deploy/base/rbac/reader.yaml grants get/list/watch on exactly the kinds of sources/resources.py."""
     role = next(yaml.safe_load_all(READER.read_text()))
     granted = {(group, res) for rule in role["rules"] for group in rule["apiGroups"] for res in rule["resources"]
                if "list" in rule["verbs"]}

@@ -63,7 +63,8 @@ def create_app(service: Service, start_background: bool = True) -> FastAPI:
     def list_incidents(state: str = "", severity: str = "", namespace: str = "", component: str = "",
                        alert: str = "", limit: int = Query(500, ge=1, le=5000)) -> list[dict[str, Any]]:
         with service.sessions() as session:
-            found = store.incidents(session, store.Filters(state, severity, namespace, component, alert, limit))
+            wanted = "" if state == "all" else state  # all, or empty: any state
+            found = store.incidents(session, store.Filters(wanted, severity, namespace, component, alert, limit))
             return [incident_to_dict(i, timeline=False) for i in found]
 
     @app.get("/api/v1/incidents/{number}", summary="One incident with its timeline of diagnoses")
@@ -116,5 +117,5 @@ async def _receive(service: Service, request: Request) -> tuple[int, dict[str, A
     except StoreUnavailable as exc:
         return 503, {"error": f"the store is unavailable, retry ({exc})"}
     return 200, {"incidents": [{"id": i.id, "alertname": i.alertname, "state": i.state,
-                                "verdict": i.diagnoses[-1].verdict if i.diagnoses else "",
+                                "verdict": i.verdict,
                                 "cause": i.cause_id} for i in touched]}

@@ -20,7 +20,7 @@ def message(incident: Incident, external_url: str) -> dict[str, Any]:
     evidence = (finding.get("evidence") or [{}])[0] if finding else {}
     first = ((finding.get("diagnosis") or []) + (finding.get("remediation") or [{}]))[0] if finding else {}
     lines = [f"*{incident.alertname}* ({incident.severity or 'no severity'}) {incident.subject}".rstrip(),
-             f"Cause: {incident.cause_title or 'not diagnosed'}"]
+             f"Cause: {incident.cause_title or incident.note or 'not diagnosed'}"]
     if evidence:
         lines.append(f"Evidence: {evidence.get('object', '')} {evidence.get('note') or evidence.get('value') or ''}"
                      .rstrip())

@@ -53,8 +53,9 @@ def add_routes(app: FastAPI, service: Service) -> None:
             if found is None:
                 raise HTTPException(404, f"no incident {number}")
             latest = next((d.finding for d in reversed(found.diagnoses) if d.finding), None)
-            return page(request, "incident.html", incident=found, finding=latest, diagnoses=list(found.diagnoses),
-                        has_runbook=found.alertname in load_catalog())
+            diagnoses = list(found.diagnoses)
+        return page(request, "incident.html", incident=found, finding=latest, diagnoses=diagnoses,
+                    has_runbook=found.alertname in load_catalog())
 
     @app.get("/runbooks", response_class=HTMLResponse, include_in_schema=False)
     def runbooks(request: Request) -> HTMLResponse:

@@ -45,6 +45,7 @@ class Service:
 
     def __post_init__(self) -> None:
         self.sessions: sessionmaker[Session] = sessions(self.engine)
+        self.writes: sessionmaker[Session] = sessions(self.engine, writes=True)
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self.store_error = ""
@@ -86,7 +87,7 @@ class Service:
             return self.view.verdict_of(by_id[finding["id"]])
 
         try:
-            with self.sessions.begin() as session:
+            with self.writes.begin() as session:
                 sync_findings(session, evaluation.finished, [finding_to_dict(f) for f in report.findings],
                               evaluated, describe, observed=parse_time(report.evaluated_at))
                 if self.retention is not None:
@@ -106,7 +107,7 @@ class Service:
                   for a in notification.alerts]
         for attempt in range(3):  # two replicas opening the same incident at once: the loser retries as an update
             try:
-                with self.sessions.begin() as session:
+                with self.writes.begin() as session:
                     touched = record_notification(session, now, notification.receiver, notification.group_key,
                                                   notification.status, notification.raw, alerts)
                 self.store_error = ""

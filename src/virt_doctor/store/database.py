@@ -62,8 +62,11 @@ def open_engine(where: str) -> Engine:
     return engine
 
 
-def sessions(engine: Engine) -> sessionmaker[Session]:
-    return sessionmaker(engine, expire_on_commit=False)
+def sessions(engine: Engine, writes: bool = False) -> sessionmaker[Session]:
+    """Sessions for reading, or (`writes`) for transactions that read then write: on SQLite those take the
+    write lock when they begin, so two of them queue up instead of one failing part-way."""
+    bind = engine.execution_options(sqlite_begin="IMMEDIATE") if writes else engine
+    return sessionmaker(bind, expire_on_commit=False)
 
 
 def migrate(engine: Engine) -> None:
@@ -94,6 +97,7 @@ def _first_line(exc: BaseException) -> str:
 
 
 def _sqlite_begin(connection: Any) -> None:
-    """BEGIN IMMEDIATE: a transaction takes the write lock when it starts, so two that read then write the same
-    incident queue up instead of one failing (SQLite's answer to SELECT ... FOR UPDATE)."""
-    connection.exec_driver_sql("BEGIN IMMEDIATE")
+    """BEGIN IMMEDIATE for write sessions: the write lock taken when the transaction starts, so two that read
+    then write the same incident queue up (SQLite's SELECT ... FOR UPDATE); plain BEGIN for readers."""
+    immediate = connection.get_execution_options().get("sqlite_begin") == "IMMEDIATE"
+    connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")

@@ -166,7 +166,8 @@ def _open(session: Session, key: str, origin: str, alertname: str, labels: dict[
     incident = Incident(key=key, origin=origin, alertname=alertname, state=FIRING, labels=labels,
                         namespace=labels.get("namespace", ""), starts_at=started, updated_at=at, notifications=0,
                         severity=labels.get("severity", ""), health_impact=labels.get("operator_health_impact", ""),
-                        component="", subject="", has_runbook=True, cause_id="", cause_title="", confidence="")
+                        component="", subject="", has_runbook=True, verdict="", note="", cause_id="", cause_title="",
+                        confidence="")
     session.add(incident)
     return incident
 
@@ -174,6 +175,7 @@ def _open(session: Session, key: str, origin: str, alertname: str, labels: dict[
 def _close(incident: Incident, ended: datetime, at: datetime) -> None:
     if incident.state != RESOLVED:
         incident.state = RESOLVED
+        incident.verdict = "resolved"
         incident.ends_at = ended
         incident.updated_at = at
         incident.diagnoses.append(Diagnosis(at=at, verdict="resolved", cause_id=incident.cause_id,
@@ -195,8 +197,10 @@ def _diagnosed(incident: Incident, verdict: Verdict, at: datetime) -> None:
         incident.namespace = subject.get("namespace") or incident.namespace
     last = incident.diagnoses[-1] if incident.diagnoses else None
     changed = last is None or last.verdict != verdict.verdict or last.cause_id != str(cause.get("id") or "")
+    incident.verdict = verdict.verdict
+    incident.note = verdict.note
     incident.cause_id = str(cause.get("id") or "")
-    incident.cause_title = str(cause.get("title") or verdict.note)
+    incident.cause_title = str(cause.get("title") or "")
     incident.confidence = str(cause.get("confidence") or "")
     if changed:
         incident.diagnoses.append(Diagnosis(at=at, verdict=verdict.verdict, cause_id=incident.cause_id,

@@ -30,6 +30,8 @@ class Incident(Base):
     subject: Mapped[str] = mapped_column(String(600), default="")  # Kind/ns/name of the finding
     labels: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     has_runbook: Mapped[bool] = mapped_column(Boolean, default=True)
+    verdict: Mapped[str] = mapped_column(String(20), default="")  # the newest diagnosis' (Diagnosis.verdict)
+    note: Mapped[str] = mapped_column(Text, default="")  # why, when the verdict names no cause
     cause_id: Mapped[str] = mapped_column(String(120), default="")
     cause_title: Mapped[str] = mapped_column(Text, default="")
     confidence: Mapped[str] = mapped_column(String(20), default="")

@@ -28,6 +28,8 @@ def upgrade() -> None:
         sa.Column("subject", sa.String(600), nullable=False),
         sa.Column("labels", sa.JSON, nullable=False),
         sa.Column("has_runbook", sa.Boolean, nullable=False),
+        sa.Column("verdict", sa.String(20), nullable=False),
+        sa.Column("note", sa.Text, nullable=False),
         sa.Column("cause_id", sa.String(120), nullable=False),
         sa.Column("cause_title", sa.Text, nullable=False),
         sa.Column("confidence", sa.String(20), nullable=False),
