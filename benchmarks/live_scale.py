@@ -8,7 +8,7 @@ For each size: simulate, write the dump (everything a live scan reads), start ..
 in /dev/shm), load the cluster through the API, then measure in fresh subprocesses (peak RSS their own):
 the live scan (wall time, requests, bytes from its client), the dump scan (wall time), and the kubectl sequence
 (every runbook's `kubectl get/describe` diagnosis step for the alerts checked — filled in where the findings name
-objects — one after the other, through a counting proxy). Targets:
+objects — one after the other, through a counting proxy). Each scan runs three times; the median is reported. Targets:
 requests O(kinds), live <= 2x dump, >= 20x faster than kubectl, peak RSS <= 1.2x dump.
 """
 
@@ -21,6 +21,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -36,6 +37,7 @@ from tests.live.kubelet import KubeletLogs  # noqa: E402
 from virt_doctor.simulator.simulate import simulate  # noqa: E402
 from virt_doctor.simulator.writer import write_dump  # noqa: E402
 
+REPEAT = 3  # each scan run this many times, the median reported
 SCAN = """
 import json, sys, time
 from datetime import datetime
@@ -72,6 +74,12 @@ def run_scan(mode: str, where: str, at: datetime) -> dict:  # type: ignore[type-
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
+def median_of(times: int, scan: Callable[[], dict]) -> dict:  # type: ignore[type-arg]
+    """The run with the median wall time of `times` (this machine's other work makes single runs noisy)."""
+    runs = sorted((scan() for _ in range(times)), key=lambda r: r["seconds"])
+    return runs[len(runs) // 2]
+
+
 def kubectl_sequence(commands: list[str], kubeconfig: Path) -> tuple[float, int]:
     """Run each read-only kubectl command of the diagnoses, one after the other, as a person would."""
     runnable = [c for c in commands if c.startswith("kubectl ") and (" get " in c or " describe " in c)
@@ -99,8 +107,8 @@ def one_size(size: int, workdir: Path) -> dict:  # type: ignore[type-arg]
         started = time.perf_counter()
         load(server, objects, kubelet_port=kubelet.port, workers=16)
         print(f"   loaded {len(objects)} objects in {time.perf_counter() - started:.0f}s", file=sys.stderr, flush=True)
-        live = run_scan("live", server.kubeconfig, at)
-        from_dump = run_scan("dump", str(dump), at)
+        live = median_of(REPEAT, lambda: run_scan("live", server.kubeconfig, at))
+        from_dump = median_of(REPEAT, lambda: run_scan("dump", str(dump), at))
         proxy = FaultProxy(server.url, server.ca)  # no faults: it counts what kubectl asks
         config = yaml.safe_load(Path(server.kubeconfig).read_text())
         config["clusters"][0]["cluster"] = {"server": proxy.url}

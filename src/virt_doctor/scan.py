@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
@@ -43,6 +43,7 @@ class LiveOptions:
     kinds: frozenset[str] | None = None  # only these kinds (a diagnosis of one alert reads what its rule declares)
     page: int = 500  # objects per LIST page
     consistent: bool = False  # quorum reads from etcd instead of the watch cache (listing.py)
+    cached: Callable[[], RawDump] | None = None  # what a WatchCache knows now, instead of listing (serve)
 
 
 @dataclass(frozen=True)
@@ -111,9 +112,9 @@ def read_live_raw(options: LiveOptions, at: datetime, namespace: str = "", only:
     with no logs records which ones), fetched bounded."""
     client = options.client or KubeClient(connect(options.kubeconfig, options.context))
     try:
-        raw = read_cluster(client, namespace, options.progress, options.workers,
-                           configmap_data=options.configmap_data, kinds=options.kinds, page=options.page,
-                           consistent=options.consistent)
+        raw = options.cached() if options.cached is not None else read_cluster(
+            client, namespace, options.progress, options.workers, configmap_data=options.configmap_data,
+            kinds=options.kinds, page=options.page, consistent=options.consistent)
         asked = LogRequests()
         evaluate(snapshot_of(raw, at, answers, "live", logs=asked), only=only)
         pods = {(o["metadata"].get("namespace", ""), o["metadata"]["name"]): o for o in raw.objects

@@ -1,8 +1,10 @@
 """A small loopback proxy in front of the real API server that injects the faults a server will not make on demand:
-latency, 429 with Retry-After, 500, dropped connections, and an expired continue token (410)."""
+latency, 429 with Retry-After, 500, dropped connections, an expired continue token (410); watches are passed
+through as they stream, and can be cut (`cut_watches`)."""
 
 from __future__ import annotations
 
+import contextlib
 import socket
 import ssl
 import threading
@@ -71,6 +73,9 @@ class FaultProxy:
                     self.wfile.write(body)
                     return
                 headers = {k: v for k, v in self.headers.items() if k.lower() in ("authorization", "accept")}
+                if "watch=true" in self.path:
+                    self._stream(headers)
+                    return
                 upstream = client.get(self.path, headers=headers)
                 proxy.seen.append(("GET", self.path, upstream.status_code))
                 self.send_response(upstream.status_code)
@@ -79,16 +84,59 @@ class FaultProxy:
                 self.end_headers()
                 self.wfile.write(upstream.content)
 
+            def _stream(self, headers: dict[str, str]) -> None:
+                """A watch: its events passed on as they come (chunked), until either side ends it."""
+                sockets = [self.connection]
+                with proxy.lock:
+                    proxy.watching.append(sockets)
+                try:
+                    with client.stream("GET", self.path, headers=headers, timeout=httpx.Timeout(30, read=None)) as up:
+                        stream = up.extensions.get("network_stream")
+                        upstream_socket = stream.get_extra_info("socket") if stream is not None else None
+                        if upstream_socket is not None:
+                            sockets.append(upstream_socket)  # cut both ways: neither side is left reading
+                        proxy.seen.append(("GET", self.path, up.status_code))
+                        self.send_response(up.status_code)
+                        self.send_header("Content-Type", up.headers.get("content-type", "application/json"))
+                        self.send_header("Transfer-Encoding", "chunked")
+                        self.end_headers()
+                        for chunk in up.iter_raw():
+                            self.wfile.write(b"%x\r\n%s\r\n" % (len(chunk), chunk))
+                            self.wfile.flush()
+                        self.wfile.write(b"0\r\n\r\n")
+                except (OSError, httpx.HTTPError):
+                    self.close_connection = True
+                finally:
+                    with proxy.lock:
+                        proxy.watching.remove(sockets)
+                        proxy.ended.notify_all()
+
             def log_message(self, *args: object) -> None:
                 pass
 
+        self.watching: list[list[socket.socket]] = []  # each watch: the client's socket, the server's
+        self.ended = threading.Condition(self.lock)
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
         self.thread.start()
         self._client = client
 
+    def cut_watches(self) -> int:
+        """Drop every watch passing through now, as a lost connection would; how many were cut. Sockets are
+        shut down, never closed here: each is closed by the thread reading it."""
+        with self.lock:
+            cut = [list(sockets) for sockets in self.watching]
+        for sockets in cut:
+            for connection in sockets:
+                with contextlib.suppress(OSError):
+                    connection.shutdown(socket.SHUT_RDWR)
+        return len(cut)
+
     def stop(self) -> None:
+        self.cut_watches()
+        with self.lock:  # the watch threads end before their upstream client is closed under them
+            self.ended.wait_for(lambda: not self.watching, timeout=10)
         self.server.shutdown()
         self.server.server_close()
         self._client.close()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -123,3 +124,7 @@ def test_reads_come_from_the_watch_cache_unless_consistent(kube: ApiServer, faul
     assert lists and not any("resourceVersion=" in p for p in lists)
     assert len([p for p in lists if p.startswith("/api/v1/pods?")]) > 1  # paged
     assert verdicts(cached) == verdicts(consistent) and cached.coverage == consistent.coverage
+    # every object, page after page, of built-in kinds (metadata before the items) and custom resources (after)
+    counts = [Counter(o["kind"] for o in run_scan(ScanRequest(live=LiveOptions(
+        kubeconfig, page=7, consistent=flag), at=faulty.at)).snapshot.objects) for flag in (False, True)]
+    assert counts[0] == counts[1] and counts[0]["VirtualMachine"] > 7 and counts[0]["Pod"] > 7

@@ -9,7 +9,6 @@ import shutil
 import socket
 import subprocess
 import tempfile
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -29,11 +28,12 @@ class Postgres:
                        capture_output=True, check=False)
         shutil.rmtree(self.dir, ignore_errors=True)
 
-    def restart(self, down_for: float = 0.0) -> None:
-        """Stop the server (immediately, as a crash would) and start it again after `down_for` seconds."""
+    def crash(self) -> None:
+        """Stop the server at once, as a crash would (the data stays)."""
         subprocess.run([*self.run_as, str(BIN / "pg_ctl"), "-D", str(self.dir / "data"), "-m", "immediate", "stop"],
                        capture_output=True, check=True)
-        time.sleep(down_for)
+
+    def start_again(self) -> None:
         _start(self)
 
 

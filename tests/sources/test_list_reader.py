@@ -26,6 +26,19 @@ def test_items_and_metadata_survive_any_chunking(size: int) -> None:
     assert reader.size == len(body)
 
 
+@pytest.mark.parametrize("size", [1, 13, 70000])
+@pytest.mark.parametrize("count", [0, 3, 2000])
+def test_custom_resources_write_their_metadata_after_the_items(size: int, count: int) -> None:
+    """A CR list's keys come in alphabetical order: apiVersion, items, kind, metadata (the continue token last)."""
+    items = [{"metadata": {"name": f"vm-{i}", "annotations": {"note": '"metadata": {"x"}'}}} for i in range(count)]
+    body = orjson.dumps({"apiVersion": "kubevirt.io/v1", "items": items, "kind": "VirtualMachineList",
+                         "metadata": {"continue": "eyJ2IjoibWV0YSJ9", "resourceVersion": "4711"}},
+                        option=orjson.OPT_SORT_KEYS)
+    reader = _ListReader(iter(pieces(body, size)))
+    assert list(ijson.items(reader, "items.item", use_float=True)) == items
+    assert reader.metadata() == {"continue": "eyJ2IjoibWV0YSJ9", "resourceVersion": "4711"}
+
+
 def test_a_body_without_items_has_no_metadata_to_guess() -> None:
     reader = _ListReader(iter([b'{"kind":"Status","status":"Failure"}']))
     assert list(ijson.items(reader, "items.item")) == []

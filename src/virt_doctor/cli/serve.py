@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import threading
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
@@ -10,7 +11,7 @@ from typing import Annotated
 import typer
 
 from virt_doctor.cli.errors import fail, handles_input_errors
-from virt_doctor.cli.options import Consistent, Context, Kubeconfig, stderr_console
+from virt_doctor.cli.options import Context, Kubeconfig, stderr_console
 from virt_doctor.scan import LiveOptions, ScanRequest, ScanResult, run_scan
 from virt_doctor.serve.auth import WebhookAuth
 from virt_doctor.sources.prometheus import PrometheusClient
@@ -26,9 +27,8 @@ def serve(
                                                 show_default=False)] = None,
     kubeconfig: Kubeconfig = None,
     context: Context = None,
-    consistent: Consistent = False,
-    interval: Annotated[str, typer.Option("--interval", help="How often the live cluster is read again "
-                                          "(e.g. 30s, 2m).")] = "60s",
+    interval: Annotated[str, typer.Option("--interval", help="The rules run again on every change the watches "
+                                          "see (debounced), and at least this often (e.g. 30s, 2m).")] = "60s",
     db: Annotated[str, typer.Option("--db", envvar="VIRT_DOCTOR_DB", help="The incident store: an SQLite file "
                                     "path, or postgresql://user@host/db (the password from the URL or PGPASSWORD)."
                                     )] = str(DEFAULT_DB),
@@ -61,15 +61,19 @@ def serve(
     incidents, and show it all on a dashboard (http://HOST:PORT/) with a JSON API (/api/v1/…, /docs).
 
     Point an Alertmanager webhook receiver at http://HOST:PORT/api/v1/alertmanager. The view is the live
-    cluster read every --interval, or a dump with --from. /healthz, /readyz and /metrics are for Kubernetes
+    cluster, listed once then watched, or a dump with --from. /healthz, /readyz and /metrics are for Kubernetes
     and Prometheus.
     """
     import uvicorn  # the service's libraries load only when it runs: every other command starts faster
 
     from virt_doctor.serve.app import create_app
+    from virt_doctor.serve.metrics import ServiceMetrics
     from virt_doctor.serve.notify import Notifier
     from virt_doctor.serve.service import Service
     from virt_doctor.serve.view import ClusterView
+    from virt_doctor.sources.live.client import KubeClient
+    from virt_doctor.sources.live.connection import connect
+    from virt_doctor.sources.live.watch import WatchCache
     from virt_doctor.store.database import StoreError, open_engine, safe_url
 
     every = parse_duration(interval).total_seconds() if source is None else 0.0
@@ -78,20 +82,31 @@ def serve(
     keep = None if retention.strip() in ("0", "0s", "0d") else parse_duration(retention)
     auth = _auth(token_file, basic_auth_file)
     client = PrometheusClient(prometheus, prometheus_token) if prometheus else None
-    live = None if source is not None else LiveOptions(kubeconfig, context, consistent=consistent)
+    try:
+        engine = open_engine(db)
+    except StoreError as exc:
+        raise fail(str(exc)) from None
+    metrics = ServiceMetrics()
+    changed = threading.Event()
+    cache = None
+    if source is None:  # the live cluster, kept by watches: the connection is checked now, the lists run later
+        api = KubeClient(connect(kubeconfig, context))
+        cache = WatchCache(api, configmap_data=False, on_change=changed.set, on_restart=metrics.watch_restarts.inc)
+        live = LiveOptions(client=api, cached=cache.raw)
+    else:
+        live = None
 
     def evaluate() -> ScanResult:
         return run_scan(ScanRequest(source=source, live=live, prometheus=client,
                                     at=None if source is not None else datetime.now(UTC)))
 
-    try:
-        engine = open_engine(db)
-    except StoreError as exc:
-        raise fail(str(exc)) from None
     service = Service(ClusterView(evaluate), engine, interval=every, retention=keep, auth=auth, max_body=max_body,
-                      notifier=Notifier(notify_url) if notify_url else None, external_url=external_url)
+                      notifier=Notifier(notify_url) if notify_url else None, external_url=external_url,
+                      metrics=metrics, changed=changed if cache else None,
+                      prepare=cache.start if cache else (lambda: None),
+                      source_problems=cache.problems if cache else list)
     stderr_console().print(f"virt-doctor: serving on http://{host}:{port}/ (store {safe_url(engine.url.render_as_string())}, "
-                           f"{'dump ' + str(source) if source else 'live cluster, every ' + interval})", markup=False)
+                           f"{'dump ' + str(source) if source else 'live cluster, watched'})", markup=False)
     uvicorn.run(create_app(service), host=host, port=port, log_level=log_level, access_log=False)
 
 

@@ -26,6 +26,8 @@ class ServiceMetrics:
                                          buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5))
         self.refresh_errors = Counter("virt_doctor_source_errors", "Reads of the cluster that failed (the view "
                                       "keeps the previous evaluation).", registry=r)
+        self.watch_restarts = Counter("virt_doctor_watch_restarts", "Watches started again (dropped, failed, or "
+                                      "too old to resume: listed again).", registry=r)
         self.store_errors = Counter("virt_doctor_store_errors", "Store operations that failed.", registry=r)
 
     def set_findings(self, counts: dict[tuple[str, str], int]) -> None:

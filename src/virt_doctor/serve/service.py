@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -42,6 +44,10 @@ class Service:
     notifier: Notifier | None = None
     external_url: str = ""
     metrics: ServiceMetrics = field(default_factory=ServiceMetrics)
+    # a live view kept by watches: set on every change, so the rules run again (debounced) without waiting
+    changed: threading.Event | None = None
+    prepare: Callable[[], None] = lambda: None  # run first in the background (the watches' first list)
+    source_problems: Callable[[], list[str]] = list  # e.g. watches failing
 
     def __post_init__(self) -> None:
         self.sessions: sessionmaker[Session] = sessions(self.engine)
@@ -62,10 +68,34 @@ class Service:
 
     def _loop(self) -> None:
         while not self._stop.is_set():
+            try:
+                self.prepare()
+                break
+            except Exception as exc:  # the first read failed: say so in /readyz, and keep trying
+                self.view.error = f"{type(exc).__name__}: {exc}".splitlines()[0]
+                log.warning("reading the cluster failed: %s", self.view.error)
+                self.metrics.refresh_errors.inc()
+                self._stop.wait(30)
+        while not self._stop.is_set():
+            if self.changed is not None:
+                self.changed.clear()  # a change from now on means another evaluation
             self.evaluate_once()
             if self.interval <= 0:
                 return
-            self._stop.wait(self.interval)
+            if self.changed is None:
+                self._stop.wait(self.interval)
+            elif self.changed.wait(self.interval):  # time alone also counts: `for` durations pass
+                self._settle()
+
+    def _settle(self, quiet: float = 1.0, longest: float = 10.0) -> None:
+        """Debounce: wait until changes stop for `quiet` seconds (at most `longest`), so a burst of events is
+        one evaluation."""
+        assert self.changed is not None
+        deadline = time.monotonic() + longest
+        while time.monotonic() < deadline and not self._stop.is_set():
+            self.changed.clear()
+            if not self.changed.wait(quiet):
+                return
 
     def evaluate_once(self) -> None:
         """Evaluate, then bring virt-doctor's own incidents in step (and purge old ones)."""
@@ -123,7 +153,7 @@ class Service:
     # --- health ----------------------------------------------------------------------------------------------
     def problems(self) -> list[str]:
         """Why the service is degraded (empty: ready)."""
-        out = []
+        out = list(self.source_problems())
         if self.view.current is None:
             out.append("the cluster has not been read yet" + (f" ({self.view.error})" if self.view.error else ""))
         elif self.view.error:

@@ -119,6 +119,32 @@ class KubeClient:
 
         return self._request(path, params, what, headers, RETRIES, consume)
 
+    def watch(self, path: str, params: dict[str, str], headers: dict[str, str] | None,
+              read_timeout: float, on_open: Callable[[], None] = lambda: None) -> Iterator[dict[str, Any]]:
+        """The events of one WATCH request, as they come (the server ends it after `timeoutSeconds`);
+        `on_open` once the server has accepted it. No retries here: the caller resumes from the last
+        resourceVersion, or lists again on 410 Gone."""
+        timeout = httpx.Timeout(self._http.timeout.connect or 30.0, read=read_timeout)
+        try:
+            with self._http.stream("GET", path, params={**params, "watch": "true"}, timeout=timeout,
+                                   headers={**self.conn.headers(), **(headers or {})}) as response:
+                if response.status_code >= 300:
+                    response.read()
+                    self.traffic.add("GET", len(response.content))
+                    raise _mapped(response)
+                self.traffic.add("GET", 0)
+                on_open()
+                for line in response.iter_lines():
+                    if line.strip():
+                        try:
+                            yield orjson.loads(line)
+                        except orjson.JSONDecodeError as exc:
+                            raise ApiError(200, f"watch {path}: not JSON ({exc})") from exc
+        except httpx.TimeoutException as exc:
+            raise Unavailable(0, f"watch {path}: no event or bookmark in {read_timeout:.0f}s") from exc
+        except httpx.TransportError as exc:
+            raise Unavailable(0, f"watch {path}: connection failed ({type(exc).__name__})") from exc
+
     def _request(self, path: str, params: dict[str, str] | None, what: str, headers: dict[str, str] | None,
                  retries: int, consume: Callable[[httpx.Response], tuple[T, int]]) -> T:
         """GET with bounded retries (429, 5xx, timeouts, dropped connections, also part-way through a body);
@@ -136,14 +162,8 @@ class KubeClient:
                         return result
                     response.read()
                     self.traffic.add("GET", len(response.content))
-                    if status in (401, 403):
-                        raise Forbidden(status, _reason(response) or "forbidden")
-                    if status == 404:
-                        raise NotFound(status, _reason(response) or "not found")
-                    if status == 410:
-                        raise Gone(status, _reason(response) or "gone")
                     if status != 429 and status < 500:
-                        raise ApiError(status, f"HTTP {status}: {_reason(response)}")
+                        raise _mapped(response)
                     last = f"HTTP {status}" + (f": {_reason(response)}" if _reason(response) else "")
                     retry_after = response.headers.get("Retry-After", "")
                     if retry_after.isdigit():  # the server says when: wait that long (bounded), not our own guess
@@ -161,14 +181,16 @@ class KubeClient:
 
 
 class _ListReader:
-    """A file-like view of a streamed LIST body for ijson, keeping its head: Kubernetes writes the list's
-    metadata (resourceVersion, continue) before its items, so the head is where it is read from."""
+    """A file-like view of a streamed LIST body for ijson, keeping its head and its tail, where the list's
+    metadata (resourceVersion, continue) is: built-in kinds write it before the items, custom resources (keys
+    in alphabetical order) after them."""
 
-    HEAD = 64 * 1024
+    KEEP = 64 * 1024
 
     def __init__(self, chunks: Iterator[bytes]) -> None:
         self._chunks = chunks
         self._head = bytearray()
+        self._tail = b""
         self._rest = memoryview(b"")
         self.size = 0
 
@@ -177,8 +199,9 @@ class _ListReader:
         if not self._rest:
             chunk = next(self._chunks, b"")
             self.size += len(chunk)
-            if len(self._head) < self.HEAD:
-                self._head += chunk[: self.HEAD - len(self._head)]
+            if len(self._head) < self.KEEP:
+                self._head += chunk[: self.KEEP - len(self._head)]
+            self._tail = (self._tail + chunk)[-self.KEEP:]
             if n < 0 or len(chunk) <= n:
                 return chunk
             self._rest = memoryview(chunk)
@@ -188,14 +211,35 @@ class _ListReader:
 
     def metadata(self) -> dict[str, Any]:
         head = bytes(self._head)
-        at = head.find(b'"items"')
-        if at < 0:
-            return {}
-        try:
-            data = orjson.loads(head[:at].rstrip().rstrip(b",") + b"}")
-        except orjson.JSONDecodeError:
-            return {}
-        return data.get("metadata") or {} if isinstance(data, dict) else {}
+        items, meta = head.find(b'"items"'), head.find(b'"metadata"')
+        if 0 <= meta < items:  # {"kind":..,"apiVersion":..,"metadata":{..},"items":[..]}
+            try:
+                data = orjson.loads(head[:items].rstrip().rstrip(b",") + b"}")
+            except orjson.JSONDecodeError:
+                data = None
+            if isinstance(data, dict) and isinstance(data.get("metadata"), dict):
+                return data["metadata"]
+        at = self._tail.rfind(b'"metadata"')  # {"apiVersion":..,"items":[..],"kind":..,"metadata":{..}}
+        if at >= 0:
+            try:
+                data = orjson.loads(b"{" + self._tail[at:])
+            except orjson.JSONDecodeError:
+                return {}
+            if isinstance(data, dict) and isinstance(data.get("metadata"), dict):
+                return data["metadata"]
+        return {}
+
+
+def _mapped(response: httpx.Response) -> ApiError:
+    """The error a refused request is (not for 429 and 5xx, which are retried)."""
+    status = response.status_code
+    if status in (401, 403):
+        return Forbidden(status, _reason(response) or "forbidden")
+    if status == 404:
+        return NotFound(status, _reason(response) or "not found")
+    if status == 410:
+        return Gone(status, _reason(response) or "gone")
+    return ApiError(status, f"HTTP {status}: {_reason(response)}")
 
 
 def _whole_body(response: httpx.Response) -> tuple[bytes, int]:
