@@ -170,11 +170,14 @@ def load(server: ApiServer, objects: list[dict[str, Any]], kubelet_port: int | N
 
 
 def _order_by_creation(batch: list[dict[str, Any]]) -> bool:
-    """Several default storage classes: CDI picks the most recently created, so creation order must hold."""
-    marked = [o for o in batch if o["kind"] == "StorageClass" and "true" in (
-        (o["metadata"].get("annotations") or {}).get("storageclass.kubevirt.io/is-default-virt-class"),
-        (o["metadata"].get("annotations") or {}).get("storageclass.kubernetes.io/is-default-class"))]
-    return len(marked) > 1
+    """Several storage classes marked default the same way: CDI picks the most recently created, so creation
+    order must hold (one Kubernetes default beside one virt default: any order will do)."""
+    for annotation in ("storageclass.kubevirt.io/is-default-virt-class", "storageclass.kubernetes.io/is-default-class"):
+        marked = [o for o in batch if o["kind"] == "StorageClass"
+                  and (o["metadata"].get("annotations") or {}).get(annotation) == "true"]
+        if len(marked) > 1:
+            return True
+    return False
 
 
 def _create(http: httpx.Client, original: dict[str, Any], uids: dict[str, str],

@@ -11,9 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from tests.live.apiserver import ApiServer
+from tests.live.apiserver import ApiServer, Loaded, load, wipe
 from tests.live.conftest import now_for_live
 from tests.live.faultproxy import Fault, FaultProxy
+from tests.live.kubelet import KubeletLogs
 from tests.live.test_faults import through
 from virt_doctor.scan import LiveOptions, ScanRequest, run_scan
 from virt_doctor.serve.metrics import ServiceMetrics
@@ -45,6 +46,15 @@ def cluster() -> Cluster:
     return simulate(nodes=3, vms=10, faults=["vm-missing-secret"], seed=5, at=now_for_live())
 
 
+@pytest.fixture(scope="module")
+def loaded(kube: ApiServer, kubelet: KubeletLogs, cluster: Cluster) -> Iterator[Loaded]:
+    """The cluster, loaded once for the module (each test puts back what it changes)."""
+    done = load(kube, list(cluster.objects()), kubelet_port=kubelet.port)
+    kubelet.logs = cluster.logs
+    yield done
+    wipe(kube, done.paths)
+
+
 @pytest.fixture
 def proxy(kube: ApiServer) -> Iterator[FaultProxy]:
     proxy = FaultProxy(kube.url, kube.ca)
@@ -53,9 +63,8 @@ def proxy(kube: ApiServer) -> Iterator[FaultProxy]:
 
 
 @pytest.fixture
-def watched(kube: ApiServer, cluster_in, cluster: Cluster, proxy: FaultProxy,  # type: ignore[no-untyped-def]
+def watched(kube: ApiServer, loaded: Loaded, cluster: Cluster, proxy: FaultProxy,
             tmp_path: Path) -> Iterator[tuple[Service, WatchCache]]:
-    cluster_in(cluster)
     api = KubeClient(connect(through(proxy, kube, tmp_path)))
     metrics = ServiceMetrics()
     changed = threading.Event()

@@ -63,6 +63,8 @@ class Service:
 
     def stop(self) -> None:
         self._stop.set()
+        if self.changed is not None:
+            self.changed.set()  # wake the loop where it waits for a change
         if self._thread is not None:
             self._thread.join(timeout=30)
 
@@ -84,7 +86,7 @@ class Service:
                 return
             if self.changed is None:
                 self._stop.wait(self.interval)
-            elif self.changed.wait(self.interval):  # time alone also counts: `for` durations pass
+            elif self.changed.wait(self.interval) and not self._stop.is_set():  # time alone also counts
                 self._settle()
 
     def _settle(self, quiet: float = 1.0, longest: float = 10.0) -> None:
