@@ -76,6 +76,8 @@ def serve(
     from virt_doctor.sources.live.watch import WatchCache
     from virt_doctor.store.database import StoreError, open_engine, safe_url
 
+    if source is not None and not source.exists():
+        raise fail(f"--from {source}: no such file or directory")
     every = parse_duration(interval).total_seconds() if source is None else 0.0
     if source is None and every < 1:
         raise fail(f"--interval {interval!r}: give at least 1s")
