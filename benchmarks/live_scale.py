@@ -15,6 +15,7 @@ requests O(kinds), live <= 2x dump, >= 20x faster than kubectl, peak RSS <= 1.2x
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import os
 import subprocess
@@ -38,6 +39,26 @@ from virt_doctor.simulator.simulate import simulate  # noqa: E402
 from virt_doctor.simulator.writer import write_dump  # noqa: E402
 
 REPEAT = 3  # each scan run this many times, the median reported
+DIAGNOSE = """
+import json, sys, time
+from datetime import datetime
+t0 = time.perf_counter()
+from virt_doctor.report.match import matches
+from virt_doctor.scan import LiveOptions, ScanRequest, focus_for, kinds_read_by, run_scan
+from virt_doctor.sources.live.client import KubeClient
+from virt_doctor.sources.live.connection import connect
+at, alert, labels = datetime.fromisoformat(sys.argv[2]), sys.argv[3], json.loads(sys.argv[4])
+client = KubeClient(connect(sys.argv[1]))
+focus = focus_for(alert, labels) if sys.argv[5] == "focused" else None
+options = LiveOptions(client=client, kinds=kinds_read_by([alert]), focus=focus)
+report = run_scan(ScanRequest(live=options, at=at, only=[alert])).report
+print(json.dumps({"seconds": time.perf_counter() - t0, "requests": client.traffic.requests,
+                  "bytes": client.traffic.bytes, "objects": 0,
+                  "findings": sorted([f.alert, f.subject.ref(), f.cause.id] for f in report.findings
+                                     if matches(f, labels))}))
+"""
+# one alert instance of each bound, as a page names it: (alert, the finding's labels an alert carries)
+DIAGNOSED = ("VirtualMachineStuckInUnhealthyState", "OrphanedVirtualMachineInstances")
 SCAN = """
 import json, sys, time
 from datetime import datetime
@@ -74,6 +95,33 @@ def run_scan(mode: str, where: str, at: datetime) -> dict:  # type: ignore[type-
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
+def run_diagnose(kubeconfig: str, at: datetime, alert: str, labels: dict[str, str], how: str) -> dict:  # type: ignore[type-arg]
+    out = subprocess.run([sys.executable, "-c", DIAGNOSE, kubeconfig, at.isoformat(), alert, json.dumps(labels),
+                          how], capture_output=True, text=True, check=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def diagnoses(kubeconfig: str, at: datetime, findings: list[list[str]], full_scan: dict) -> list[dict]:  # type: ignore[type-arg]
+    """`diagnose` of one instance of each bounded alert: the kinds its rule reads, whole vs bounded by the labels."""
+    rows = []
+    for alert in DIAGNOSED:
+        found = next((f for f in findings if f[0] == alert), None)
+        if found is None:
+            continue
+        _, ref, _ = found
+        kind, _, rest = ref.partition("/")
+        namespace, _, name = rest.rpartition("/")
+        labels = {"namespace": namespace, "name": name} if namespace else {}
+        if alert == "OrphanedVirtualMachineInstances":
+            labels = {"node": name}
+        whole = median_of(REPEAT, functools.partial(run_diagnose, kubeconfig, at, alert, labels, "whole"))
+        bounded = median_of(REPEAT, functools.partial(run_diagnose, kubeconfig, at, alert, labels, "focused"))
+        expected = [f for f in full_scan["findings"] if f[0] == alert and f[1] == ref]
+        rows.append({"alert": alert, "labels": labels, "whole": whole, "focused": bounded,
+                     "same": bounded["findings"] == whole["findings"] == expected})
+    return rows
+
+
 def median_of(times: int, scan: Callable[[], dict]) -> dict:  # type: ignore[type-arg]
     """The run with the median wall time of `times` (this machine's other work makes single runs noisy)."""
     runs = sorted((scan() for _ in range(times)), key=lambda r: r["seconds"])
@@ -108,6 +156,7 @@ def one_size(size: int, workdir: Path) -> dict:  # type: ignore[type-arg]
         load(server, objects, kubelet_port=kubelet.port, workers=16)
         print(f"   loaded {len(objects)} objects in {time.perf_counter() - started:.0f}s", file=sys.stderr, flush=True)
         live = median_of(REPEAT, lambda: run_scan("live", server.kubeconfig, at))
+        diagnosed = diagnoses(server.kubeconfig, at, live["findings"], live)
         from_dump = median_of(REPEAT, lambda: run_scan("dump", str(dump), at))
         proxy = FaultProxy(server.url, server.ca)  # no faults: it counts what kubectl asks
         config = yaml.safe_load(Path(server.kubeconfig).read_text())
@@ -122,7 +171,7 @@ def one_size(size: int, workdir: Path) -> dict:  # type: ignore[type-arg]
         kubelet.stop()
         stop(server)
     same = live["findings"] == from_dump["findings"]
-    return {"size": size, "objects": len(objects), "live": live, "dump": from_dump, "same": same,
+    return {"size": size, "objects": len(objects), "live": live, "dump": from_dump, "same": same, "diagnosed": diagnosed,
             "kubectl_seconds": kubectl_seconds, "kubectl_commands": commands, "kubectl_requests": kubectl_requests}
 
 
@@ -145,6 +194,17 @@ def main() -> None:
               f"{r['kubectl_seconds']:.1f} ({r['kubectl_commands']}, {r['kubectl_requests']}) | "
               f"{r['kubectl_seconds'] / live['seconds']:.1f} | {live['rss_mb']:.0f} | {dump['rss_mb']:.0f} | "
               f"{live['rss_mb'] / dump['rss_mb']:.2f} | {'yes' if r['same'] else 'NO'} |")
+    print("\n`diagnose` of one instance: the kinds its rule reads listed whole, vs bounded by the alert's labels\n")
+    print("| VMs | alert (labels) | whole s | whole requests | whole MB | bounded s | bounded requests | "
+          "bounded MB | full scan s | same finding |")
+    print("|---:|---|---:|---:|---:|---:|---:|---:|---:|---|")
+    for r in rows:
+        for d in r["diagnosed"]:
+            whole, bounded = d["whole"], d["focused"]
+            print(f"| {r['size']:,} | {d['alert']} ({', '.join(f'{k}={v}' for k, v in d['labels'].items())}) | "
+                  f"{whole['seconds']:.2f} | {whole['requests']} | {whole['bytes'] / 2**20:.1f} | "
+                  f"{bounded['seconds']:.2f} | {bounded['requests']} | {bounded['bytes'] / 2**20:.2f} | "
+                  f"{r['live']['seconds']:.2f} | {'yes' if d['same'] else 'NO'} |")
     print(f"\nmachine: {os.cpu_count()} cores, Python {sys.version.split()[0]}")
 
 

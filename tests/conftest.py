@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
 
+from tests.serve import postgres
 from virt_doctor.report.model import Finding, Report
 from virt_doctor.rules.engine import evaluate
 from virt_doctor.simulator.cluster import Cluster
@@ -16,6 +17,17 @@ from virt_doctor.simulator.writer import write_dump
 from virt_doctor.sources.load import load_dump
 
 SimulateFn = Callable[..., tuple[Path, Cluster]]
+
+
+@pytest.fixture(scope="session")
+def pg_server() -> Iterator[postgres.Postgres]:
+    """Debian's PostgreSQL on 127.0.0.1 for the session (the store tests, several replicas of the service)."""
+    reason = postgres.unavailable_reason()
+    if reason:
+        pytest.skip(reason)
+    server = postgres.start()
+    yield server
+    server.stop()
 
 
 @pytest.fixture

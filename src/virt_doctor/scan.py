@@ -12,11 +12,12 @@ from virt_doctor.errors import InputError
 from virt_doctor.report.model import Report
 from virt_doctor.rules.crosscheck import alerts_only as only_prometheus_alerts
 from virt_doctor.rules.engine import evaluate
-from virt_doctor.rules.registry import REGISTRY
+from virt_doctor.rules.registry import ALL, REGISTRY
 from virt_doctor.snapshot import Snapshot
 from virt_doctor.sources.dump import RawDump
 from virt_doctor.sources.live.client import KubeClient
 from virt_doctor.sources.live.connection import connect
+from virt_doctor.sources.live.focus import Focus, focus_of
 from virt_doctor.sources.live.read import LogRequests, Progress, fetch_logs, read_cluster
 from virt_doctor.sources.load import (
     load_dump,
@@ -44,6 +45,7 @@ class LiveOptions:
     page: int = 500  # objects per LIST page
     consistent: bool = False  # quorum reads from etcd instead of the watch cache (listing.py)
     cached: Callable[[], RawDump] | None = None  # what a WatchCache knows now, instead of listing (serve)
+    focus: Focus | None = None  # one alert instance's namespace or node: list only that (diagnose)
 
 
 @dataclass(frozen=True)
@@ -114,7 +116,7 @@ def read_live_raw(options: LiveOptions, at: datetime, namespace: str = "", only:
     try:
         raw = options.cached() if options.cached is not None else read_cluster(
             client, namespace, options.progress, options.workers, configmap_data=options.configmap_data,
-            kinds=options.kinds, page=options.page, consistent=options.consistent)
+            kinds=options.kinds, page=options.page, consistent=options.consistent, focus=options.focus)
         asked = LogRequests()
         evaluate(snapshot_of(raw, at, answers, "live", logs=asked), only=only)
         pods = {(o["metadata"].get("namespace", ""), o["metadata"]["name"]): o for o in raw.objects
@@ -133,6 +135,16 @@ def kinds_read_by(alerts: Sequence[str]) -> frozenset[str]:
 
     return frozenset(read.kind for alert in alerts if (spec := REGISTRY.get(alert)) is not None
                      for read in spec.declared)
+
+
+def focus_for(alert: str, labels: dict[str, str]) -> Focus:
+    """How far one instance of the alert (named by its labels) bounds what a diagnosis must list."""
+    import virt_doctor.rules.all  # noqa: F401  (registers)
+
+    spec = REGISTRY.get(alert)
+    if spec is None or not spec.focus:
+        return Focus()
+    return focus_of(labels, spec.focus, frozenset(read.kind for read in spec.declared if read.scope == ALL))
 
 
 def metric_queries(only: Sequence[str] | None = None) -> dict[str, tuple[dict[str, str], timedelta]]:

@@ -46,22 +46,23 @@ class FaultProxy:
             protocol_version = "HTTP/1.1"
 
             def do_GET(self) -> None:  # noqa: N802
+                method = self.command
                 key = self.path.split("?")[0]
                 with proxy.lock:
                     proxy.counts[key] = proxy.counts.get(key, 0) + 1
                     nth = proxy.counts[key]
                     proxy.times.setdefault(self.path, []).append(time.monotonic())
-                fault = proxy.decide("GET", self.path, nth)
+                fault = proxy.decide(method, self.path, nth)
                 if fault is not None and fault.delay:
                     time.sleep(fault.delay)
                 if fault is not None and fault.drop:
-                    proxy.seen.append(("GET", self.path, -1))
+                    proxy.seen.append((method, self.path, -1))
                     self.connection.shutdown(socket.SHUT_RDWR)
                     self.connection.close()
                     self.close_connection = True
                     return
                 if fault is not None and fault.status:
-                    proxy.seen.append(("GET", self.path, fault.status))
+                    proxy.seen.append((method, self.path, fault.status))
                     body = b'{"kind":"Status","apiVersion":"v1","status":"Failure","message":"injected","code":%d}' \
                         % fault.status
                     self.send_response(fault.status)
@@ -72,17 +73,21 @@ class FaultProxy:
                     self.end_headers()
                     self.wfile.write(body)
                     return
-                headers = {k: v for k, v in self.headers.items() if k.lower() in ("authorization", "accept")}
+                headers = {k: v for k, v in self.headers.items()
+                           if k.lower() in ("authorization", "accept", "content-type")}
                 if "watch=true" in self.path:
                     self._stream(headers)
                     return
-                upstream = client.get(self.path, headers=headers)
-                proxy.seen.append(("GET", self.path, upstream.status_code))
+                body = self.rfile.read(int(self.headers.get("Content-Length") or 0)) if method != "GET" else None
+                upstream = client.request(method, self.path, headers=headers, content=body)
+                proxy.seen.append((method, self.path, upstream.status_code))
                 self.send_response(upstream.status_code)
                 self.send_header("Content-Type", upstream.headers.get("content-type", "application/json"))
                 self.send_header("Content-Length", str(len(upstream.content)))
                 self.end_headers()
                 self.wfile.write(upstream.content)
+
+            do_POST = do_PUT = do_GET  # noqa: N815  (writes pass through too: the service's Lease)
 
             def _stream(self, headers: dict[str, str]) -> None:
                 """A watch: its events passed on as they come (chunked), until either side ends it."""

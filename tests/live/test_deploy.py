@@ -25,12 +25,25 @@ def test_the_manifests_are_accepted_by_the_api_server(kube: ApiServer, where: st
     made = {line.split()[0] for line in done.stdout.splitlines() if line.strip()}
     expected = {"namespace/virt-doctor", "serviceaccount/virt-doctor", "service/virt-doctor",
                 "deployment.apps/virt-doctor", "clusterrole.rbac.authorization.k8s.io/virt-doctor-reader",
-                "clusterrolebinding.rbac.authorization.k8s.io/virt-doctor-reader"}
+                "clusterrolebinding.rbac.authorization.k8s.io/virt-doctor-reader",
+                "role.rbac.authorization.k8s.io/virt-doctor-leader-election",
+                "rolebinding.rbac.authorization.k8s.io/virt-doctor-leader-election"}
     if where != "overlays/postgresql":
         expected.add("persistentvolumeclaim/virt-doctor-data")
     if where == "overlays/openshift":
         expected.add("route.route.openshift.io/virt-doctor")
     assert made == expected, done.stdout
+
+
+def test_the_postgresql_overlay_runs_two_replicas_that_elect_a_leader() -> None:
+    built = subprocess.run([str(DEBIAN_KUBECTL), "kustomize", str(DEPLOY / "overlays" / "postgresql")],
+                           capture_output=True, text=True, check=True).stdout
+    deployment = next(d for d in yaml.safe_load_all(built) if d["kind"] == "Deployment")
+    [container] = deployment["spec"]["template"]["spec"]["containers"]
+    assert deployment["spec"]["replicas"] == 2 and "--leader-elect" in container["args"]
+    env = {e["name"]: e for e in container["env"]}
+    assert env["POD_NAMESPACE"]["valueFrom"]["fieldRef"]["fieldPath"] == "metadata.namespace"
+    assert "secretKeyRef" in env["VIRT_DOCTOR_DB"]["valueFrom"]
 
 
 def test_the_deployment_runs_as_a_user_who_cannot_escalate() -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from urllib.parse import unquote
 
 import pytest
 import yaml
@@ -12,8 +13,10 @@ import yaml
 from tests.live.apiserver import ApiServer, Loaded
 from tests.live.conftest import now_for_live
 from tests.live.faultproxy import Fault, FaultProxy
+from virt_doctor.errors import InputError
+from virt_doctor.report.match import matches
 from virt_doctor.report.model import Report
-from virt_doctor.scan import LiveOptions, ScanRequest, run_scan
+from virt_doctor.scan import LiveOptions, ScanRequest, focus_for, kinds_read_by, run_scan
 from virt_doctor.simulator.cluster import Cluster
 from virt_doctor.simulator.simulate import simulate
 from virt_doctor.sources.live import client as client_module
@@ -128,3 +131,43 @@ def test_reads_come_from_the_watch_cache_unless_consistent(kube: ApiServer, faul
     counts = [Counter(o["kind"] for o in run_scan(ScanRequest(live=LiveOptions(
         kubeconfig, page=7, consistent=flag), at=faulty.at)).snapshot.objects) for flag in (False, True)]
     assert counts[0] == counts[1] and counts[0]["VirtualMachine"] > 7 and counts[0]["Pod"] > 7
+
+
+def test_a_diagnosis_lists_only_its_instances_namespace_or_node(kube: ApiServer, faulty: Cluster,
+                                                                 proxy: FaultProxy, tmp_path: Path) -> None:
+    """diagnose's fast path: a VM alert reads the VM's namespace (and nodes' events by a field selector), a node
+    alert the objects on that node (label and field selectors) and the install namespaces whole; each gives the
+    full scan's finding."""
+    kubeconfig = through(proxy, kube, tmp_path)
+    full = scan(kubeconfig, faulty)
+    by_alert = {f.alert: f for f in full.findings}
+    vm, orphan = by_alert["VirtualMachineStuckInUnhealthyState"], by_alert["OrphanedVirtualMachineInstances"]
+    for finding, labels in ((vm, {"namespace": vm.subject.namespace, "name": vm.subject.name}),
+                            (orphan, {"node": orphan.labels["node"], "namespace": faulty.install_ns})):
+        proxy.seen.clear()
+        options = LiveOptions(kubeconfig, kinds=kinds_read_by([finding.alert]), focus=focus_for(finding.alert, labels))
+        one = run_scan(ScanRequest(live=options, at=faulty.at, only=[finding.alert])).report
+        assert [f for f in one.findings if matches(f, labels)] == [finding]
+        lists = [unquote(p) for _, p, _ in proxy.seen if "limit=" in p]
+        everywhere = [p for p in lists if p.startswith(("/api/v1/pods?", "/apis/kubevirt.io/v1/virtualmachineinstances?",
+                                                        "/api/v1/events?"))]
+        if finding is vm:
+            assert [p for p in lists if f"/namespaces/{vm.subject.namespace}/pods?" in p]
+            assert [p for p in everywhere if "pods?" in p or "instances?" in p] == []
+            assert [p for p in everywhere if "events?" in p] and \
+                all("fieldSelector=involvedObject.kind=Node" in p for p in everywhere if "events?" in p)
+        else:
+            node = orphan.labels["node"]
+            assert {p.split("?")[0] for p in everywhere if "events?" not in p} == \
+                {"/api/v1/pods", "/apis/kubevirt.io/v1/virtualmachineinstances"}
+            assert all(f"spec.nodeName={node}" in p or f"kubevirt.io/nodeName={node}" in p
+                       for p in everywhere if "events?" not in p)
+            assert [p for p in lists if p.startswith(f"/api/v1/namespaces/{faulty.install_ns}/pods?")]
+            assert [p for p in lists if p.startswith("/api/v1/nodes?")] == \
+                [p for p in lists if p.startswith("/api/v1/nodes?") and f"metadata.name={node}" in p] != []
+
+
+@pytest.mark.parametrize("labels", [{"node": "worker-0,spec.nodeName!=x"}, {"node": "Worker_0"}])
+def test_a_label_that_is_not_a_name_is_refused_not_put_in_a_selector(labels: dict[str, str]) -> None:
+    with pytest.raises(InputError, match="not a node name"):
+        focus_for("OrphanedVirtualMachineInstances", labels)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import difflib
+import json
 from collections.abc import Callable
 from pathlib import Path
 
@@ -10,8 +12,10 @@ import pytest
 from tests.casedumps import CASE_IDS, CASES, read_case
 from tests.live.apiserver import ApiServer, Loaded
 from tests.live.conftest import now_for_live
-from virt_doctor.report.model import Report
-from virt_doctor.scan import LiveOptions, ScanRequest, run_scan
+from virt_doctor.report.match import matches
+from virt_doctor.report.model import Finding, Report, finding_to_dict
+from virt_doctor.rules.registry import REGISTRY
+from virt_doctor.scan import LiveOptions, ScanRequest, focus_for, kinds_read_by, run_scan
 from virt_doctor.simulator.cluster import Cluster
 from virt_doctor.simulator.simulate import simulate
 from virt_doctor.simulator.writer import write_dump
@@ -58,3 +62,28 @@ def test_live_scan_finds_what_the_dump_scan_finds(case_file: Path, kube: ApiServ
     assert live.source["type"] == "live"
     assert {c.alert for c in live.coverage if c.status == "skipped" and "Prometheus" not in c.reason} <= \
         {"HPPSharingPoolPathWithOS"}  # a live scan sees every kind; only the log-tail limit remains
+    assert_focused_diagnoses_agree(kube, cluster, live)
+
+
+def page_labels(finding: Finding) -> dict[str, str]:
+    """The labels an alert for this finding carries: its subject's namespace and name, and the finding's own."""
+    return {"alertname": finding.alert, **({"namespace": finding.subject.namespace} if finding.subject.namespace
+                                            else {}), "name": finding.subject.name, **finding.labels}
+
+
+def assert_focused_diagnoses_agree(server: ApiServer, cluster: Cluster, full: Report) -> None:
+    """Each finding of an alert whose rule is bounded by its labels, diagnosed from the bounded reads alone (its
+    namespace, or the objects on its node), is the full scan's finding, evidence and all."""
+    for finding in full.findings:
+        if not REGISTRY.get(finding.alert).focus:  # type: ignore[union-attr]
+            continue
+        labels = page_labels(finding)
+        focus = focus_for(finding.alert, labels)
+        assert focus.namespace or focus.node, (finding.alert, labels)
+        options = LiveOptions(server.kubeconfig, kinds=kinds_read_by([finding.alert]), focus=focus)
+        one = run_scan(ScanRequest(live=options, at=cluster.at, only=[finding.alert])).report
+        got = [finding_to_dict(f) for f in one.findings if matches(f, labels)]
+        want = [finding_to_dict(finding)]
+        assert got == want, (finding.alert, focus, "\n".join(difflib.unified_diff(
+            json.dumps(want, indent=1, default=str).splitlines(), json.dumps(got, indent=1, default=str).splitlines(),
+            "full scan", "focused", lineterm="")))

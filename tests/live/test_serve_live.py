@@ -5,8 +5,7 @@ degraded, then recovers by itself); a watch too old to resume lists again."""
 from __future__ import annotations
 
 import threading
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -16,6 +15,7 @@ from tests.live.conftest import now_for_live
 from tests.live.faultproxy import Fault, FaultProxy
 from tests.live.kubelet import KubeletLogs
 from tests.live.test_faults import through
+from tests.waiting import eventually
 from virt_doctor.scan import LiveOptions, ScanRequest, run_scan
 from virt_doctor.serve.metrics import ServiceMetrics
 from virt_doctor.serve.service import Service
@@ -31,14 +31,6 @@ from virt_doctor.store.incidents import incidents
 HCO = "/apis/hco.kubevirt.io/v1beta1/namespaces/openshift-cnv/hyperconvergeds/kubevirt-hyperconverged"
 PATCH = {"Content-Type": "application/merge-patch+json"}
 
-
-def eventually(condition: Callable[[], bool], seconds: float = 30) -> bool:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.1)
-    return condition()
 
 
 @pytest.fixture(scope="module")

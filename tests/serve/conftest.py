@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -12,31 +11,12 @@ from tests.serve import postgres
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "broken-cluster"
 
 
-@pytest.fixture(scope="session")
-def pg_server() -> Iterator[postgres.Postgres]:
-    reason = postgres.unavailable_reason()
-    if reason:
-        pytest.skip(reason)
-    server = postgres.start()
-    yield server
-    server.stop()
-
-
-_databases = iter(range(10**6))
-
-
 @pytest.fixture(params=["sqlite", "postgresql"])
 def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     """A fresh, empty store: an SQLite file, or a new database on the session's PostgreSQL."""
     if request.param == "sqlite":
         return str(tmp_path / "incidents.db")
-    server: postgres.Postgres = request.getfixturevalue("pg_server")
-    import psycopg
-
-    name = f"t{next(_databases)}"
-    with psycopg.connect(server.url, autocommit=True) as conn:
-        conn.execute(f"CREATE DATABASE {name}")
-    return server.url.rsplit("/", 1)[0] + f"/{name}"
+    return postgres.new_database(request.getfixturevalue("pg_server"))
 
 
 @pytest.fixture(scope="session")

@@ -63,3 +63,16 @@ def _start(pg: Postgres) -> None:
     options = f"-c listen_addresses=127.0.0.1 -p {pg.port} -k {pg.dir} -c fsync=off -c max_connections=50"
     subprocess.run([*pg.run_as, str(BIN / "pg_ctl"), "-D", str(pg.dir / "data"), "-o", options, "-l",
                     str(pg.dir / "log"), "-w", "-t", "60", "start"], capture_output=True, check=True)
+
+
+_databases = iter(range(10**6))
+
+
+def new_database(server: Postgres) -> str:
+    """A new, empty database on the server: its URL."""
+    import psycopg
+
+    name = f"t{os.getpid()}_{next(_databases)}"
+    with psycopg.connect(server.url, autocommit=True) as conn:
+        conn.execute(f"CREATE DATABASE {name}")
+    return server.url.rsplit("/", 1)[0] + f"/{name}"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -19,6 +20,7 @@ VIRT_DOCTOR = Path(sys.executable).parent / "virt-doctor"
     (["--db", "mysql://h/db"], "only SQLite and PostgreSQL are supported"),
     (["--webhook-token-file", "/nonexistent-token"], "/nonexistent-token: cannot read"),
     (["--webhook-token-file", "T", "--webhook-basic-auth-file", "B"], "not both"),
+    (["--leader-elect"], "--leader-elect needs the live cluster"),
 ])
 def test_bad_input_is_one_line_and_exit_2(tmp_path: Path, args: list[str], says: str) -> None:
     argv = [str(VIRT_DOCTOR), "serve", "--db", str(tmp_path / "db"), "--from", str(EXAMPLE), "--port", "1", *args]
@@ -27,3 +29,29 @@ def test_bad_input_is_one_line_and_exit_2(tmp_path: Path, args: list[str], says:
     lines = done.stderr.strip().splitlines()
     assert len(lines) == 1 and says in lines[0] and "Traceback" not in done.stderr
     assert "hunter2" not in done.stderr
+
+
+KUBECONFIG = """apiVersion: v1
+kind: Config
+clusters: [{name: c, cluster: {server: "https://127.0.0.1:1"}}]
+users: [{name: u, user: {token: sekrit-token-value}}]
+contexts: [{name: x, context: {cluster: c, user: u}}]
+current-context: x
+"""
+
+
+@pytest.mark.parametrize(("args", "says"), [
+    ([], "--leader-elect: give --leader-elect-resource-namespace (or POD_NAMESPACE)"),
+    (["--leader-elect-resource-namespace", "vd", "--leader-elect-renew-deadline", "20s"],
+     "need retry (2s) < renew deadline (20s) < lease duration (15s)"),
+])
+def test_bad_leader_election_settings_are_one_line_and_exit_2(tmp_path: Path, args: list[str], says: str) -> None:
+    (tmp_path / "kubeconfig").write_text(KUBECONFIG)
+    argv = [str(VIRT_DOCTOR), "serve", "--kubeconfig", str(tmp_path / "kubeconfig"), "--db", str(tmp_path / "db"),
+            "--port", "1", "--leader-elect", *args]
+    env = {k: v for k, v in os.environ.items() if k != "POD_NAMESPACE"}
+    done = subprocess.run(argv, capture_output=True, text=True, timeout=60, env=env)
+    assert done.returncode == 2, done.stderr
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and says in lines[0] and "Traceback" not in done.stderr
+    assert "sekrit" not in done.stderr

@@ -27,7 +27,7 @@ from virt_doctor.cli.scan import EXIT_FIRING, EXIT_OK, _render
 from virt_doctor.report.match import matches
 from virt_doctor.report.model import Report
 from virt_doctor.report.text import render_table
-from virt_doctor.scan import LiveOptions, ScanRequest, kinds_read_by, run_scan
+from virt_doctor.scan import LiveOptions, ScanRequest, focus_for, kinds_read_by, run_scan
 from virt_doctor.timeutil import parse_user_time
 
 
@@ -51,14 +51,17 @@ def diagnose(
 ) -> None:
     """Diagnose one alert instance the way a page names it: the alert and its labels, or the alert as JSON.
 
-    Live, it lists only the kinds that alert's rule reads, so it is the fast path at 3 a.m.; the finding is the
-    one a full scan gives for that instance. Exit status: 0 the condition does not hold, 1 it does, 2 bad input.
+    Live, it lists only the kinds that alert's rule reads, and where the alert's labels bound the instance (its
+    namespace, its node) only that namespace or the objects on that node, so it is the fast path at 3 a.m.; the
+    finding is the one a full scan gives for that instance. Exit status: 0 the condition does not hold, 1 it does, 2 bad input.
     """
     alerts = _alerts(alert, label or [], alert_json)
     names = [load_catalog().get(name).name for name, _ in alerts]
     moment = parse_user_time(at) if at else None
+    instances = {(name, tuple(sorted(labels.items()))) for (_, labels), name in zip(alerts, names, strict=True)}
+    focus = focus_for(names[0], alerts[0][1]) if len(instances) == 1 else None  # several: each kind whole
     live = None if source is not None else LiveOptions(kubeconfig, context, kinds=kinds_read_by(names),
-                                                                      consistent=consistent)
+                                                       consistent=consistent, focus=focus)
     request = ScanRequest(source=source, live=live, at=moment or (None if source else datetime.now(UTC)),
                           only=names)
     if not quiet and sys.stderr.isatty():

@@ -6,17 +6,23 @@ import os
 import threading
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from virt_doctor.cli.errors import fail, handles_input_errors
 from virt_doctor.cli.options import Context, Kubeconfig, stderr_console
+from virt_doctor.errors import VirtDoctorError
 from virt_doctor.scan import LiveOptions, ScanRequest, ScanResult, run_scan
 from virt_doctor.serve.auth import WebhookAuth
 from virt_doctor.sources.prometheus import PrometheusClient
 from virt_doctor.timeutil import parse_duration
 
+if TYPE_CHECKING:
+    from virt_doctor.serve.leader import LeaseElector
+    from virt_doctor.sources.live.connection import Connection
+
+SERVICE_ACCOUNT_NAMESPACE = "/var/run/secrets/kubernetes.io/serviceaccount/namespace"
 DEFAULT_DB = Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share") / "virt-doctor" / "incidents.db"
 
 
@@ -56,6 +62,24 @@ def serve(
     max_body: Annotated[int, typer.Option("--max-body", min=1024, help="Largest notification accepted, in "
                                           "bytes (larger: 413).")] = 4 * 2**20,
     log_level: Annotated[str, typer.Option("--log-level", help="uvicorn's log level.")] = "info",
+    leader_elect: Annotated[bool, typer.Option("--leader-elect", help="Run as one of several replicas sharing a "
+                                               "PostgreSQL store: all serve webhooks and pages, the holder of a "
+                                               "coordination.k8s.io Lease keeps virt-doctor's own incidents.",
+                                               rich_help_panel="Several replicas")] = False,
+    lease_namespace: Annotated[str | None, typer.Option("--leader-elect-resource-namespace", envvar="POD_NAMESPACE",
+                                                        help="The Lease's namespace (default: the pod's own).",
+                                                        rich_help_panel="Several replicas",
+                                                        show_default=False)] = None,
+    lease_name: Annotated[str, typer.Option("--leader-elect-resource-name", help="The Lease's name.",
+                                            rich_help_panel="Several replicas")] = "virt-doctor",
+    lease_duration: Annotated[str, typer.Option("--leader-elect-lease-duration", help="How long a Lease lasts "
+                                                "unrenewed before another replica takes it over.",
+                                                rich_help_panel="Several replicas")] = "15s",
+    renew_deadline: Annotated[str, typer.Option("--leader-elect-renew-deadline", help="A holder that could not "
+                                                "renew for this long stops acting as the leader.",
+                                                rich_help_panel="Several replicas")] = "10s",
+    retry_period: Annotated[str, typer.Option("--leader-elect-retry-period", help="How often replicas try to "
+                                              "take or renew the Lease.", rich_help_panel="Several replicas")] = "2s",
 ) -> None:
     """Receive Alertmanager's notifications, diagnose each alert against a view of the cluster, keep them as
     incidents, and show it all on a dashboard (http://HOST:PORT/) with a JSON API (/api/v1/…, /docs).
@@ -91,8 +115,14 @@ def serve(
     metrics = ServiceMetrics()
     changed = threading.Event()
     cache = None
+    elector = None
+    if leader_elect and source is not None:
+        raise fail("--leader-elect needs the live cluster (it is where the Lease is kept), not --from")
     if source is None:  # the live cluster, kept by watches: the connection is checked now, the lists run later
-        api = KubeClient(connect(kubeconfig, context))
+        conn = connect(kubeconfig, context)
+        api = KubeClient(conn)
+        if leader_elect:
+            elector = _elector(conn, lease_namespace, lease_name, lease_duration, renew_deadline, retry_period)
         cache = WatchCache(api, configmap_data=False, on_change=changed.set, on_restart=metrics.watch_restarts.inc)
         live = LiveOptions(client=api, cached=cache.raw)
     else:
@@ -106,10 +136,32 @@ def serve(
                       notifier=Notifier(notify_url) if notify_url else None, external_url=external_url,
                       metrics=metrics, changed=changed if cache else None,
                       prepare=cache.start if cache else (lambda: None),
-                      source_problems=cache.problems if cache else list)
+                      source_problems=cache.problems if cache else list, elector=elector)
     stderr_console().print(f"virt-doctor: serving on http://{host}:{port}/ (store {safe_url(engine.url.render_as_string())}, "
-                           f"{'dump ' + str(source) if source else 'live cluster, watched'})", markup=False)
+                           f"{'dump ' + str(source) if source else 'live cluster, watched'}"
+                           f"{f'; campaigning for Lease {elector.namespace}/{elector.name} as {elector.identity}' if elector else ''})",
+                           markup=False)
     uvicorn.run(create_app(service), host=host, port=port, log_level=log_level, access_log=False)
+
+
+def _elector(conn: Connection, namespace: str | None, name: str, duration: str, deadline: str,
+             retry: str) -> LeaseElector:
+    """The Lease campaign, its namespace the flag's, POD_NAMESPACE, or the service account's."""
+    from virt_doctor.serve.leader import LeaseElector
+    from virt_doctor.sources.live.client import KubeClient
+
+    if not namespace:
+        try:
+            namespace = Path(SERVICE_ACCOUNT_NAMESPACE).read_text().strip()
+        except OSError:
+            raise fail("--leader-elect: give --leader-elect-resource-namespace (or POD_NAMESPACE): not in a pod, "
+                       "so the Lease's namespace is not known") from None
+    seconds = [parse_duration(value).total_seconds() for value in (duration, deadline, retry)]
+    try:
+        return LeaseElector(KubeClient(conn, timeout=max(1.0, seconds[1] / 2), connections=2), namespace, name,
+                            duration=seconds[0], deadline=seconds[1], retry=seconds[2])
+    except VirtDoctorError as exc:
+        raise fail(str(exc)) from None
 
 
 def _auth(token_file: Path | None, basic_auth_file: Path | None) -> WebhookAuth:

@@ -71,6 +71,7 @@ class RuleSpec:
     queries: Mapping[str, str] = field(default_factory=dict)  # PromQL by name; "condition" is the alert's expr
     metrics_optional: bool = False  # True: the rule also works from objects alone
     reads: tuple[Read, ...] = ()
+    focus: tuple[str, ...] = ()  # the alert labels that bound one instance's reads ("namespace", "node")
 
     @property
     def declared(self) -> tuple[Read, ...]:
@@ -100,14 +101,21 @@ REGISTRY = Registry()
 
 def rule(alert: str, *, needs: Iterable[ReadLike] = (), reads: Iterable[ReadLike] = (),
          causes: tuple[str, ...] = (), queries: Mapping[str, str] | None = None, metrics_optional: bool = False,
-         registry: Registry | None = None) -> Callable[[F], F]:
+         focus: tuple[str, ...] = (), registry: Registry | None = None) -> Callable[[F], F]:
     """Register a rule function for an alert; the function is returned unchanged.
 
     `queries` are PromQL the rule needs answered (the source runs them before the
     rules, at the evaluation time); "condition" is the alert's own expression.
+    `focus`: the alert's labels that bound what one instance's verdict rests on — "namespace" (the subject and
+    everything its verdict reads are in the alert's namespace, or cluster-scoped, or in the install namespaces),
+    "node" (its objects on other nodes do not change the verdict for the alert's node). A diagnosis of one
+    instance lists only that much (sources/live/focus.py).
     """
+    unknown = set(focus) - {"namespace", "node"}
+    if unknown:
+        raise ValueError(f"{alert}: unknown focus {sorted(unknown)}")
     def decorate(fn: F) -> F:
         (registry or REGISTRY).register(RuleSpec(alert, fn, reads_of(needs), tuple(causes), fn.__module__,
-                                                 dict(queries or {}), metrics_optional, reads_of(reads)))
+                                                 dict(queries or {}), metrics_optional, reads_of(reads), tuple(focus)))
         return fn
     return decorate

@@ -52,7 +52,8 @@ def create_app(service: Service, start_background: bool = True) -> FastAPI:
     @app.get("/readyz", summary="Ready: the cluster has been read and the store answers")
     def readyz() -> JSONResponse:
         problems = service.problems()
-        return JSONResponse({"status": "degraded" if problems else "ok", "problems": problems},
+        return JSONResponse({"status": "degraded" if problems else "ok", "problems": problems,
+                             "leader": service.leading()},
                             status_code=503 if problems else 200)
 
     @app.get("/metrics", summary="The service's own metrics (Prometheus text format)")

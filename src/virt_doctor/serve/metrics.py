@@ -29,6 +29,9 @@ class ServiceMetrics:
         self.watch_restarts = Counter("virt_doctor_watch_restarts", "Watches started again (dropped, failed, or "
                                       "too old to resume: listed again).", registry=r)
         self.store_errors = Counter("virt_doctor_store_errors", "Store operations that failed.", registry=r)
+        self.leader = Gauge("virt_doctor_leader", "1 when this replica turns evaluations into incidents (it holds "
+                            "the Lease, or runs alone), else 0.", registry=r)
+        self.leader.set(1)
 
     def set_findings(self, counts: dict[tuple[str, str], int]) -> None:
         self.findings.clear()

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from virt_doctor.serve.alertmanager import Notification
 from virt_doctor.serve.auth import WebhookAuth
+from virt_doctor.serve.leader import LeaseElector
 from virt_doctor.serve.metrics import ServiceMetrics
 from virt_doctor.serve.notify import Notifier
 from virt_doctor.serve.view import ClusterView
@@ -48,6 +49,8 @@ class Service:
     changed: threading.Event | None = None
     prepare: Callable[[], None] = lambda: None  # run first in the background (the watches' first list)
     source_problems: Callable[[], list[str]] = list  # e.g. watches failing
+    # several replicas: the Lease campaign deciding which one keeps the incidents (serve/leader.py); None: alone
+    elector: LeaseElector | None = None
 
     def __post_init__(self) -> None:
         self.sessions: sessionmaker[Session] = sessions(self.engine)
@@ -58,6 +61,10 @@ class Service:
 
     # --- the background evaluation --------------------------------------------------------------------------
     def start(self) -> None:
+        if self.elector is not None:
+            self.metrics.leader.set(0)
+            self.elector.on_change = self.leadership_changed
+            self.elector.start()
         self._thread = threading.Thread(target=self._loop, name="virt-doctor-evaluate", daemon=True)
         self._thread.start()
 
@@ -67,6 +74,8 @@ class Service:
             self.changed.set()  # wake the loop where it waits for a change
         if self._thread is not None:
             self._thread.join(timeout=30)
+        if self.elector is not None:
+            self.elector.stop()  # after the last evaluation: give the Lease up for another replica to take
 
     def _loop(self) -> None:
         while not self._stop.is_set():
@@ -118,6 +127,8 @@ class Service:
         def describe(finding: dict[str, Any]) -> Verdict:
             return self.view.verdict_of(by_id[finding["id"]])
 
+        if not self.leading():
+            return  # another replica holds the Lease: it keeps the incidents; this one serves from its view
         try:
             with self.writes.begin() as session:
                 sync_findings(session, evaluation.finished, [finding_to_dict(f) for f in report.findings],
@@ -127,6 +138,16 @@ class Service:
             self.store_error = ""
         except SQLAlchemyError as exc:
             self._store_failed(exc)
+
+    def leading(self) -> bool:
+        """Whether this replica keeps virt-doctor's own incidents (and purges): the Lease holder, or the only one."""
+        return self.elector is None or self.elector.is_leader()
+
+    def leadership_changed(self, leading: bool) -> None:
+        """On taking the Lease, evaluate at once: the incidents are this replica's to keep from now."""
+        self.metrics.leader.set(1 if leading else 0)
+        if leading and self.changed is not None:
+            self.changed.set()
 
     # --- notifications ---------------------------------------------------------------------------------------
     def receive(self, notification: Notification) -> list[Incident]:

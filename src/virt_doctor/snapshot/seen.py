@@ -37,6 +37,7 @@ class Seen:
     reasons: Mapping[Scope, str] = field(default_factory=dict)
     inspected: frozenset[str] = frozenset()  # namespaces whose tree a dump holds
     source: str = "the source"
+    selected: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # kind -> selectors it was listed by
 
     @classmethod
     def everywhere(cls, kinds: Iterable[str], source: str = "the source") -> Seen:
@@ -50,8 +51,9 @@ class Seen:
         return bool(namespace) and self.scopes.get(Scope(kind, namespace)) == LISTED
 
     def listed_anywhere(self, kind: str) -> bool:
-        """Whether `kind` was listed in at least one scope."""
-        return any(state == LISTED for scope, state in self.scopes.items() if scope.kind == kind)
+        """Whether `kind` was listed in at least one scope (or by a selector: what is there is all there, though
+        its absence is nowhere a fact)."""
+        return kind in self.selected or any(state == LISTED for scope, state in self.scopes.items() if scope.kind == kind)
 
     def listed_namespaces(self, kind: str) -> frozenset[str]:
         """The namespaces `kind` was listed in ('' when listed everywhere)."""

@@ -60,6 +60,7 @@ class RawDump:
     scopes: dict[Scope, str] = field(default_factory=dict)  # what was listed where (snapshot/seen.py)
     reasons: dict[Scope, str] = field(default_factory=dict)  # why a scope was refused or failed
     inspected: set[str] = field(default_factory=set)  # namespaces whose must-gather tree is here
+    selected: dict[str, list[str]] = field(default_factory=dict)  # kind -> the selectors a live read narrowed it by
     files_read: int = 0
     strings: StringPool = field(default_factory=StringPool, repr=False)
 

@@ -19,7 +19,7 @@ def cron_storage_class(cron: dict[str, Any]) -> str:
                                                                       .get("spec") or {}})
 
 
-@rule("CDIDataImportCronOutdated", needs=("DataImportCron", "StorageClass@all"), reads=("DataVolume", "Event"),
+@rule("CDIDataImportCronOutdated", focus=("namespace",), needs=("DataImportCron", "StorageClass@all"), reads=("DataVolume", "Event"),
       causes=("storage-class-missing", "import-failing", "registry-unreachable", "unknown"))
 def cdi_data_import_cron_outdated(snap: Snapshot) -> Iterator[Detection]:
     """UpToDate is not True, and the import is not merely pending for a default storage class."""

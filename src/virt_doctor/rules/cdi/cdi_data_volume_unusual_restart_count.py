@@ -21,7 +21,7 @@ def is_cdi_worker(pod: dict[str, Any]) -> bool:
         a.labels(pod).get("app") == "containerized-data-importer"
 
 
-@rule("CDIDataVolumeUnusualRestartCount", needs=("DataVolume",), reads=("Pod", "PersistentVolumeClaim"),
+@rule("CDIDataVolumeUnusualRestartCount", focus=("namespace",), needs=("DataVolume",), reads=("Pod", "PersistentVolumeClaim"),
       causes=("source-unreachable", "storage-full", "oom-killed", "unknown"))
 def cdi_data_volume_unusual_restart_count(snap: Snapshot) -> Iterator[Detection]:
     """A CDI worker pod's container restarted more than three times (the DataVolume's restartCount when no pod)."""

@@ -26,7 +26,7 @@ def is_windows(vm: Obj, vmi: Obj | None) -> bool:
     return vmi is not None and (a.status(vmi).get("guestOSInfo") or {}).get("id") == "mswindows"
 
 
-@rule("VMStorageClassWarning", needs=("VirtualMachine", "StorageClass", "PersistentVolumeClaim"),
+@rule("VMStorageClassWarning", focus=("namespace",), needs=("VirtualMachine", "StorageClass", "PersistentVolumeClaim"),
       reads=("DataVolume", "VirtualMachineInstance"),
       causes=("rbd-without-rxbounce", "unknown"))
 def vm_storage_class_warning(snap: Snapshot) -> Iterator[Detection]:

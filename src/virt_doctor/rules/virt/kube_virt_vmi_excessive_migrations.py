@@ -28,7 +28,7 @@ def migration_finished(vmim: dict[str, Any]) -> datetime | None:
     return a.created(vmim)
 
 
-@rule("KubeVirtVMIExcessiveMigrations", needs=("VirtualMachineInstanceMigration",), reads=("Node", "Event"),
+@rule("KubeVirtVMIExcessiveMigrations", focus=("namespace",), needs=("VirtualMachineInstanceMigration",), reads=("Node", "Event"),
       causes=("node-pressure", "repeated-drains", "unknown"))
 def kube_virt_vmi_excessive_migrations(snap: Snapshot) -> Iterator[Detection]:
     """12 or more Succeeded migrations of one VMI in the last 24 hours."""

@@ -38,7 +38,7 @@ def vmis_on_nodes(snap: Snapshot) -> dict[str, list[Obj]]:
     return {node: list(objs.values()) for node, objs in hosted.items()}
 
 
-@rule("OrphanedVirtualMachineInstances", needs=("Pod@kubevirt-namespace", "VirtualMachineInstance"),
+@rule("OrphanedVirtualMachineInstances", focus=("node",), needs=("Pod@kubevirt-namespace", "VirtualMachineInstance"),
       reads=("Pod", "DaemonSet@kubevirt-namespace", "DaemonSet", "KubeVirt", "Node", "Event"),
       causes=("node-not-ready", "virt-handler-daemonset-unhealthy", "workloads-placement-excludes-node",
               "node-taint-not-tolerated", "unknown"))

@@ -40,7 +40,7 @@ Obj = dict[str, Any]
 DV_FAILED_REASONS = ("Error", "ImportFailed", "CloneFailed", "UploadFailed")
 
 
-@rule("VirtualMachineStuckInUnhealthyState", needs=("VirtualMachine",),
+@rule("VirtualMachineStuckInUnhealthyState", focus=("namespace",), needs=("VirtualMachine",),
       reads=("VirtualMachineInstance@subject", "Pod", "DataVolume@subject", "PersistentVolumeClaim@subject",
              "Secret@subject", "ConfigMap@subject", "StorageClass", "Node", "Event", "Deployment"),
       causes=("invalid-spec", "stuck-finalizer", "virt-controller-unavailable", "datavolume-import-failure",

@@ -26,7 +26,7 @@ STUCK_DELETE_SECONDS = 300
 KVM_WORDS = ("/dev/kvm", "kvm not available", "kvm is not available", "hardware emulation device")
 
 
-@rule("VirtualMachineStuckOnNode", needs=("VirtualMachine", "VirtualMachineInstance"),
+@rule("VirtualMachineStuckOnNode", focus=("namespace",), needs=("VirtualMachine", "VirtualMachineInstance"),
       reads=("Node", "Pod", "DaemonSet", "KubeVirt", "Event", "PersistentVolumeClaim", "VolumeAttachment"),
       causes=("node-not-ready", "virt-handler-missing", "stuck-termination", "image-pull-failure",
               "volume-mount-failure", "kvm-unavailable", "node-resource-pressure", "virt-launcher-not-ready",

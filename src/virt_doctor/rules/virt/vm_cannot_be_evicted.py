@@ -19,7 +19,7 @@ PASSTHROUGH_REASONS = frozenset({
 })
 
 
-@rule("VMCannotBeEvicted", needs=("VirtualMachineInstance",), reads=("KubeVirt",),
+@rule("VMCannotBeEvicted", focus=("namespace",), needs=("VirtualMachineInstance",), reads=("KubeVirt",),
       causes=("disks-not-live-migratable", "interface-not-live-migratable", "host-device-not-live-migratable",
               "unknown"))
 def vm_cannot_be_evicted(snap: Snapshot) -> Iterator[Detection]:

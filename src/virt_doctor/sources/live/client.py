@@ -1,4 +1,5 @@
-"""HTTP to the API server: GET only, bounded retries with backoff (Retry-After honoured), every failure mapped.
+"""HTTP to the API server: reads with bounded retries and backoff (Retry-After honoured), every failure mapped.
+Scans only read; the one write is the service's leader-election Lease (`send_json`, serve/leader.py).
 
 A 401/403 becomes Forbidden naming the verb, group, resource and namespace; a 410 on a continue token Gone;
 429 and 5xx, timeouts and dropped connections are retried, then Unavailable. The scan turns each of them
@@ -44,6 +45,10 @@ class NotFound(ApiError):
     """404: no such object or resource."""
 
 
+class Conflict(ApiError):
+    """409: the object changed since it was read (or already exists)."""
+
+
 class Gone(ApiError):
     """410: a continue token or resourceVersion expired."""
 
@@ -69,7 +74,7 @@ class Traffic:
 
 
 class KubeClient:
-    """A small, read-only API client over httpx; safe to share between threads."""
+    """A small API client over httpx, read-only but for `send_json`; safe to share between threads."""
 
     def __init__(self, conn: Connection, timeout: float = 30.0, connections: int = 4,
                  transport: httpx.BaseTransport | None = None) -> None:
@@ -118,6 +123,22 @@ class KubeClient:
             return (items, reader.metadata()), reader.size
 
         return self._request(path, params, what, headers, RETRIES, consume)
+
+    def send_json(self, method: str, path: str, body: dict[str, Any], what: str = "") -> Any:
+        """One write (POST or PUT) of a JSON object, not retried (the caller decides what a failure means);
+        the object the server stored, or ApiError (Conflict on 409)."""
+        try:
+            response = self._http.request(method, path, content=orjson.dumps(body),
+                                          headers={**self.conn.headers(), "Content-Type": "application/json"})
+        except httpx.TransportError as exc:
+            raise Unavailable(0, f"{what or path}: connection failed ({type(exc).__name__})") from exc
+        self.traffic.add(method, len(response.content))
+        if response.status_code >= 300:
+            raise _mapped(response)
+        try:
+            return orjson.loads(response.content)
+        except orjson.JSONDecodeError as exc:
+            raise ApiError(response.status_code, f"{what or path}: not JSON ({exc})") from exc
 
     def watch(self, path: str, params: dict[str, str], headers: dict[str, str] | None,
               read_timeout: float, on_open: Callable[[], None] = lambda: None) -> Iterator[dict[str, Any]]:
@@ -237,6 +258,8 @@ def _mapped(response: httpx.Response) -> ApiError:
         return Forbidden(status, _reason(response) or "forbidden")
     if status == 404:
         return NotFound(status, _reason(response) or "not found")
+    if status == 409:
+        return Conflict(status, _reason(response) or "conflict")
     if status == 410:
         return Gone(status, _reason(response) or "gone")
     return ApiError(status, f"HTTP {status}: {_reason(response)}")

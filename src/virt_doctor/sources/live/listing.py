@@ -26,11 +26,13 @@ METADATA_ACCEPT = "application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v
 def list_kind(client: KubeClient, served: Served, namespace: str = "", page: int = PAGE,
               metadata_only: bool | None = None,
               each: Callable[[dict[str, Any]], dict[str, Any] | None] | None = None,
-              consistent: bool = False) -> list[dict[str, Any]]:
+              consistent: bool = False, selector: dict[str, str] | None = None) -> list[dict[str, Any]]:
     """Every object of the kind (in `namespace`, or everywhere), each with its kind and apiVersion set, and
     passed through `each` as it is read off the wire (so no answer is ever held whole, and duplicate strings
-    are freed as they come; an object `each` turns into None is left out)."""
-    what = f"list {served.resource.plural}" + (f" in {namespace}" if namespace else "")
+    are freed as they come; an object `each` turns into None is left out). `selector`: label/field selector
+    parameters narrowing the list (focus.py)."""
+    what = f"list {served.resource.plural}" + (f" in {namespace}" if namespace else "") + \
+        "".join(f" ({value})" for value in (selector or {}).values())
     if metadata_only is None:
         metadata_only = served.resource.kind in METADATA_ONLY
     headers = {"Accept": METADATA_ACCEPT} if metadata_only else None
@@ -40,7 +42,7 @@ def list_kind(client: KubeClient, served: Served, namespace: str = "", page: int
         token = ""
         try:
             while True:
-                params = {"limit": str(page), **({"continue": token} if token else
+                params = {"limit": str(page), **(selector or {}), **({"continue": token} if token else
                                                  {} if consistent else {"resourceVersion": "0"})}
                 page_items, metadata = client.list_items(served.path(namespace), params, what, headers, typed)
                 items += page_items

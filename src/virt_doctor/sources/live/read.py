@@ -18,6 +18,7 @@ from virt_doctor.sources import mustgather
 from virt_doctor.sources.dump import RawDump
 from virt_doctor.sources.live.client import ApiError, Forbidden, KubeClient, NotFound
 from virt_doctor.sources.live.discovery import Discovery, Served, discover
+from virt_doctor.sources.live.focus import Focus
 from virt_doctor.sources.live.listing import METADATA_ONLY, PAGE, list_kind
 from virt_doctor.sources.normalize import malformed, normalize
 from virt_doctor.sources.resources import Resource
@@ -27,6 +28,7 @@ OPERATOR_CRS = frozenset({"KubeVirt", "HyperConverged", "SSP"})
 # listed only in the install namespaces (kube-node-lease alone holds one Lease per node)
 INSTALL_ONLY = frozenset({"Lease"})
 Progress = Callable[[int, int, str], None]
+Job = tuple[Served, str, dict[str, str] | None]  # a kind, the namespace to list it in ('' everywhere), a selector
 # what finding the install namespaces takes (snapshot/discover.py): read whatever else a diagnosis is limited to
 DISCOVERY_KINDS = frozenset({"KubeVirt", "HyperConverged", "SSP", "Deployment", "DaemonSet"})
 # events.k8s.io/v1: the same events as core v1, listed only when core v1 is refused (normalize.py reshapes them)
@@ -35,9 +37,12 @@ EVENTS_V1 = Served(Resource("events.k8s.io", "v1", "events", "Event", True), "v1
 
 def read_cluster(client: KubeClient, namespace: str = "", progress: Progress | None = None,
                  workers: int = 4, configmap_data: bool = False, kinds: frozenset[str] | None = None,
-                 page: int = PAGE, consistent: bool = False) -> RawDump:
+                 page: int = PAGE, consistent: bool = False, focus: Focus | None = None) -> RawDump:
     """Every kind virt-doctor reads, or only `kinds` (namespaced kinds in `namespace` and the install namespaces
-    when given); from the watch cache unless `consistent` (listing.py)."""
+    when given; narrowed to one alert instance by `focus`, focus.py); from the watch cache unless `consistent`
+    (listing.py)."""
+    focus = focus or Focus()
+    namespace = focus.namespace or namespace
     raw = RawDump(location=client.conn.server + (f" (context {client.conn.context})" if client.conn.context else ""))
     try:
         found = discover(client)
@@ -52,48 +57,61 @@ def read_cluster(client: KubeClient, namespace: str = "", progress: Progress | N
         _record(raw, Scope(kind, EVERYWHERE), FAILED, why)
     lister = functools.partial(list_kind, page=page, each=functools.partial(_normalized, raw), consistent=consistent)
     first = [s for s in found.served.values() if not s.resource.namespaced or s.resource.kind in OPERATOR_CRS]
-    _list_all(client, raw, [(s, "") for s in first], progress, workers, lister=lister)
+    _list_all(client, raw, [(s, "", focus.selector(s.resource.kind)) for s in first], progress, workers,
+              lister=lister)
     homes = _install_namespaces(client, raw, found, namespace)
-    second: list[tuple[Served, str]] = []
+    second: list[Job] = []
     for served in found.served.values():
-        if not served.resource.namespaced or served.resource.kind in OPERATOR_CRS | INSTALL_ONLY:
+        kind = served.resource.kind
+        if not served.resource.namespaced or kind in OPERATOR_CRS | INSTALL_ONLY:
             continue
-        second += [(served, ns) for ns in sorted({namespace, *homes})] if namespace else [(served, "")]
+        if namespace and kind not in focus.everywhere:
+            second += [(served, ns, None) for ns in sorted({namespace, *homes})]
+            if (beside := focus.beside(kind)) is not None:
+                second.append((served, "", beside))
+        elif (selector := focus.selector(kind)) is not None:  # the instance's node; the install namespaces whole
+            second += [(served, "", selector), *((served, ns, None) for ns in sorted(homes))]
+        else:
+            second.append((served, "", None))
     full = frozenset({"ConfigMap"}) if configmap_data else frozenset()
     refused = _list_all(client, raw, second, progress, workers, done=len(first), full=full, lister=lister)
     homes |= _workload_namespaces(raw)  # the operators' Deployments, now listed, say where the rest runs
     # a kind refused cluster-wide may still be allowed where the stack is installed (a namespaced Role)
-    retry = [(served, ns) for served, where in refused if not where for ns in sorted(homes)]
-    third = [(served, ns) for served in found.served.values() if served.resource.kind in INSTALL_ONLY
-             for ns in sorted(homes)]
+    retry: list[Job] = [(served, ns, None) for served, where, _ in refused if not where for ns in sorted(homes)]
+    third: list[Job] = [(served, ns, None) for served in found.served.values()
+                        if served.resource.kind in INSTALL_ONLY for ns in sorted(homes)]
     _list_all(client, raw, retry + third, None, workers, full=full, lister=lister)
     refused_events = [s.namespace for s, state in raw.scopes.items() if s.kind == "Event" and state != LISTED]
     if refused_events:  # core events refused: the same events through events.k8s.io
-        _list_all(client, raw, [(EVENTS_V1, ns) for ns in refused_events], None, workers, lister=lister)
+        _list_all(client, raw, [(EVENTS_V1, ns, None) for ns in refused_events], None, workers, lister=lister)
     return raw
 
 
-def _list_all(client: KubeClient, raw: RawDump, jobs: list[tuple[Served, str]], progress: Progress | None,
+def _list_all(client: KubeClient, raw: RawDump, jobs: list[Job], progress: Progress | None,
               workers: int, done: int = 0, full: frozenset[str] = frozenset(),
-              lister: Callable[..., list[dict[str, Any]]] = list_kind) -> list[tuple[Served, str]]:
-    """Run the LISTs concurrently; record each outcome; return the ones refused."""
-    refused: list[tuple[Served, str]] = []
+              lister: Callable[..., list[dict[str, Any]]] = list_kind) -> list[Job]:
+    """Run the LISTs concurrently; record each outcome (a selector-narrowed list as selected, never as listed:
+    snapshot/seen.py); return the ones refused."""
+    refused: list[Job] = []
     total = done + len(jobs)
     with ThreadPoolExecutor(max_workers=workers) as pool:
-        futures = [(served, ns, pool.submit(lister, client, served, ns, metadata_only=served.resource.kind
-                                            in METADATA_ONLY - full)) for served, ns in jobs]
-        for served, ns, future in futures:
+        futures = [(job, pool.submit(lister, client, job[0], job[1], selector=job[2],
+                                     metadata_only=job[0].resource.kind in METADATA_ONLY - full)) for job in jobs]
+        for (served, ns, selector), future in futures:
             scope = Scope(served.resource.kind, ns)
             try:
                 items = future.result()
             except Forbidden as exc:
                 _record(raw, scope, FORBIDDEN, f"list {_resource(served)}: {exc}")
-                refused.append((served, ns))
+                refused.append((served, ns, selector))
             except ApiError as exc:
                 _record(raw, scope, FAILED, f"list {_resource(served)}: {exc}")
             else:
-                raw.scopes[scope] = LISTED
-                raw.reasons.pop(scope, None)
+                if selector:
+                    raw.selected.setdefault(served.resource.kind, []).extend(selector.values())
+                else:
+                    raw.scopes[scope] = LISTED
+                    raw.reasons.pop(scope, None)
                 raw.objects += items
             done += 1
             if progress is not None:
