@@ -42,7 +42,7 @@ def test_scan_exit_codes_and_json_contract(simulated: SimulateFn) -> None:
     assert set(finding["subject"]) == {"kind", "namespace", "name"}
     assert set(finding["cause"]) == {"id", "title", "confidence"}
     assert {"object", "path", "value", "note"} == set(finding["evidence"][0])
-    assert {"id", "title", "command", "risk"} == set(finding["remediation"][0])
+    assert {"id", "title", "command", "risk", "action"} == set(finding["remediation"][0])  # action: null by hand
     assert all(c["status"] in ("evaluated", "skipped") for c in report["coverage"])
 
 

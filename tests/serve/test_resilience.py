@@ -48,7 +48,7 @@ def test_a_store_that_goes_away_is_a_503_and_degraded_until_it_is_back(pg_server
     finally:
         pg_server.start_again()
     assert client.post(PATH, json=payload([am_alert({"alertname": "A"}, "during")])).status_code == 200  # the retry
-    assert client.get("/readyz").json() == {"status": "ok", "problems": []}
+    assert client.get("/readyz").json() == {"status": "ok", "problems": [], "leader": True}  # alone: it keeps them
     keys = {i["key"] for i in client.get("/api/v1/incidents").json()}
     assert keys == {"before", "during"}
     assert "virt_doctor_store_errors_total 2.0" in client.get("/metrics").text

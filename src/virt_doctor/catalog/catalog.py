@@ -17,6 +17,9 @@ SEVERITIES = ("critical", "warning", "info")
 RISKS = ("read-only", "safe", "disruptive", "destructive")
 KEBAB = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 PLACEHOLDER = re.compile(r"<([a-z][a-z0-9-]*)>")
+# what a mitigation step's `action` may be (report/actions.py makes each an API operation)
+ACTION_TYPES = ("cordon", "uncordon", "remove-taint", "annotate", "patch", "delete", "force-delete", "restart-vm",
+                "restart-rollout", "scale", "migrate", "run-strategy", "remove-finalizers")
 REQUIRED = ("name", "severity", "for", "component", "summary", "meaning", "impact", "causes",
             "diagnosis", "mitigation", "escalation", "related")
 
@@ -39,6 +42,7 @@ class StepEntry:
     title: str
     command: str
     risk: str
+    action: dict[str, Any] | None = None  # the API operation it is, as a template (report/actions.py)
 
 
 @dataclass(frozen=True)
@@ -89,7 +93,7 @@ class CatalogEntry:
             "causes": [{"id": c.id, "title": c.title, "recognise": c.recognise, "fixes": list(c.fixes)}
                        for c in self.causes],
             "diagnosis": [{"title": s.title, "command": s.command} for s in self.diagnosis],
-            "mitigation": [{"id": s.id, "title": s.title, "command": s.command, "risk": s.risk}
+            "mitigation": [{"id": s.id, "title": s.title, "command": s.command, "risk": s.risk, "action": s.action}
                            for s in self.mitigation],
             "escalation": self.escalation,
             "related": list(self.related),
@@ -209,4 +213,10 @@ def _step(fail: Any, raw: Any, index: int, section: str) -> StepEntry:
     step_id = str(raw.get("id") or f"{section}-{index + 1}")
     if not KEBAB.match(step_id):
         raise fail(f"{section}[{index}]: id {step_id!r} is not kebab-case")
-    return StepEntry(step_id, str(raw["title"]).strip(), str(raw["command"]).strip(), risk)
+    action = raw.get("action")
+    if action is not None:
+        if not isinstance(action, dict) or action.get("type") not in ACTION_TYPES or "name" not in action:
+            raise fail(f"{section}[{index}]: action needs a type (one of {', '.join(ACTION_TYPES)}) and a name")
+        if risk == "read-only":
+            raise fail(f"{section}[{index}]: a read-only step cannot be an action")
+    return StepEntry(step_id, str(raw["title"]).strip(), str(raw["command"]).strip(), risk, action)

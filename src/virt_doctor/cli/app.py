@@ -8,6 +8,7 @@ from virt_doctor import __version__
 from virt_doctor.cli.catalog_cmds import explain, list_alerts
 from virt_doctor.cli.collect import collect
 from virt_doctor.cli.diagnose import diagnose
+from virt_doctor.cli.fix import fix
 from virt_doctor.cli.rules_cmd import rules
 from virt_doctor.cli.scan import scan
 from virt_doctor.cli.serve import serve
@@ -31,6 +32,7 @@ app.command("explain")(explain)
 app.command("simulate")(simulate)
 app.command("rules")(rules)
 app.command("serve")(serve)
+app.command("fix")(fix)
 
 
 def _version(value: bool) -> None:

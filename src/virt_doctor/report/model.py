@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from virt_doctor.report.actions import Action
+
 SCHEMA = "virt-doctor/report/v1"
 
 
@@ -47,6 +49,11 @@ class Step:
     title: str
     command: str
     risk: str = "read-only"  # read-only | safe | disruptive | destructive
+    action: Action | None = None  # the API operation it is, when it can be automated (report/actions.py)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"id": self.id, "title": self.title, "command": self.command, "risk": self.risk,
+                "action": self.action.to_dict() if self.action is not None else None}
 
 
 @dataclass(frozen=True)
@@ -119,8 +126,7 @@ def finding_to_dict(finding: Finding) -> dict[str, Any]:
         "cause": {"id": finding.cause.id, "title": finding.cause.title, "confidence": finding.cause.confidence},
         "evidence": [{"object": e.object, "path": e.path, "value": e.value, "note": e.note}
                      for e in finding.evidence],
-        "remediation": [{"id": s.id, "title": s.title, "command": s.command, "risk": s.risk}
-                        for s in finding.remediation],
+        "remediation": [s.to_dict() for s in finding.remediation],
         "diagnosis": [{"id": s.id, "title": s.title, "command": s.command, "risk": s.risk} for s in finding.diagnosis],
         "runbook": finding.runbook,
         "origin": finding.origin,
@@ -156,8 +162,15 @@ def _need(data: Any, key: str, where: str, kind: type | tuple[type, ...] = str) 
 
 
 def _step(data: Any, where: str) -> Step:
+    action = data.get("action") if isinstance(data, dict) else None
+    if action is not None and not isinstance(action, dict):
+        raise ReportFormatError(f"{where}.action: expected dict, got {type(action).__name__}")
+    try:
+        parsed = Action.from_dict(action) if action else None
+    except (KeyError, TypeError) as exc:
+        raise ReportFormatError(f"{where}.action: missing {exc}") from None
     return Step(str(data.get("id", "")) if isinstance(data, dict) else "", _need(data, "title", where),
-                _need(data, "command", where), str(data.get("risk", "read-only")))
+                _need(data, "command", where), str(data.get("risk", "read-only")), parsed)
 
 
 def finding_from_dict(data: Any, where: str = "finding") -> Finding:

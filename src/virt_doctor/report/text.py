@@ -100,7 +100,9 @@ def _finding_block(report: Report, f: Finding, wide: bool) -> Group:
     lines += [Text(f"    • {evidence_line(ev)}") for ev in f.evidence]
     lines.append(Text("  remediation (dry run; nothing is applied):"))
     for step in f.remediation:
-        lines.append(Text.assemble("    ", (f"[{step.risk}]", RISK_STYLE.get(step.risk, "")), f" {step.title}"))
+        how = "" if step.risk == "read-only" else " (virt-doctor fix can do this)" if step.action else " (by hand)"
+        lines.append(Text.assemble("    ", (f"[{step.risk}]", RISK_STYLE.get(step.risk, "")), f" {step.title}",
+                                   (how, "dim")))
         lines.append(Text(f"      $ {step.command}", style="dim" if step.risk == "read-only" else ""))
     if wide:
         lines.append(Text("  to confirm:"))

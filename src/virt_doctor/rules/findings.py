@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 
 from virt_doctor.catalog.catalog import CatalogEntry, StepEntry, fill
+from virt_doctor.report.actions import build_action, kubectl_of
 from virt_doctor.report.model import Cause, Evidence, Finding, Step
 from virt_doctor.rules.detection import Detection
 from virt_doctor.snapshot import Snapshot
@@ -35,7 +36,7 @@ def build_finding(snap: Snapshot, entry: CatalogEntry, det: Detection, causes: t
         evidence = evidence + tuple(Evidence(object="(diagnosis)", note=f"not checked: {c}")
                                     for c in dict.fromkeys(det.unchecked))
     steps = cause.fixes or tuple(s.id for s in entry.mitigation)
-    remediation = tuple(_filled(entry.mitigation_step(sid), params) for sid in steps)
+    remediation = tuple(_remedy(snap, entry.mitigation_step(sid), params) for sid in steps)
     diagnosis = tuple(_filled(s, params) for s in entry.diagnosis)
     return Finding(
         id=finding_id(entry.name, det, origin),
@@ -79,6 +80,15 @@ def _unique(evidence: tuple[Evidence, ...]) -> tuple[Evidence, ...]:
 
 def _filled(step: StepEntry, params: dict[str, str]) -> Step:
     return Step(step.id, step.title, fill(step.command, params), step.risk)
+
+
+def _remedy(snap: Snapshot, step: StepEntry, params: dict[str, str]) -> Step:
+    """A mitigation step: the action it is, filled from this finding (its kubectl rendered from it, quoted), or
+    the runbook's command for a person when it is no action or a value is not known."""
+    action = build_action(step.action, params, snap.get, rfc3339(snap.at) or "") if step.action else None
+    if action is None:
+        return _filled(step, params)
+    return Step(step.id, step.title, kubectl_of(action), step.risk, action)
 
 
 def finding_id(alert: str, det: Detection, origin: str = ORIGIN) -> str:

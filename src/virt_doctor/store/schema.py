@@ -75,3 +75,21 @@ class Notification(Base):
 
 
 Index("ix_incidents_state_updated", Incident.state, Incident.updated_at)
+
+
+class AuditEntry(Base):
+    """One remediation previewed or applied (`virt-doctor fix`): who, what, when, the request, the answer."""
+
+    __tablename__ = "audit"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    who: Mapped[str] = mapped_column(String(300))
+    mode: Mapped[str] = mapped_column(String(20))  # preview | apply | refused
+    finding_id: Mapped[str] = mapped_column(String(40), index=True)
+    alert: Mapped[str] = mapped_column(String(200))
+    step: Mapped[str] = mapped_column(String(120))
+    target: Mapped[str] = mapped_column(String(600))  # Kind/ns/name
+    request: Mapped[dict[str, Any]] = mapped_column(JSON)  # method, path, query, body (never a secret)
+    status: Mapped[int] = mapped_column(Integer)  # the HTTP status answered (0: not sent)
+    outcome: Mapped[str] = mapped_column(Text)

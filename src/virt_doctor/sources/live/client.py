@@ -1,5 +1,6 @@
 """HTTP to the API server: reads with bounded retries and backoff (Retry-After honoured), every failure mapped.
-Scans only read; the one write is the service's leader-election Lease (`send_json`, serve/leader.py).
+Scans only read; writes (`send_json`) are the service's leader-election Lease (serve/leader.py) and the
+remediation `virt-doctor fix` applies (remedy/).
 
 A 401/403 becomes Forbidden naming the verb, group, resource and namespace; a 410 on a continue token Gone;
 429 and 5xx, timeouts and dropped connections are retried, then Unavailable. The scan turns each of them
@@ -124,12 +125,14 @@ class KubeClient:
 
         return self._request(path, params, what, headers, RETRIES, consume)
 
-    def send_json(self, method: str, path: str, body: dict[str, Any], what: str = "") -> Any:
-        """One write (POST or PUT) of a JSON object, not retried (the caller decides what a failure means);
-        the object the server stored, or ApiError (Conflict on 409)."""
+    def send_json(self, method: str, path: str, body: Any, what: str = "", params: dict[str, str] | None = None,
+                  content_type: str = "application/json") -> Any:
+        """One write (POST, PUT, PATCH or DELETE) with a JSON body, not retried (the caller decides what a
+        failure means); what the server answered, or ApiError (Conflict on 409)."""
         try:
-            response = self._http.request(method, path, content=orjson.dumps(body),
-                                          headers={**self.conn.headers(), "Content-Type": "application/json"})
+            response = self._http.request(method, path, content=orjson.dumps(body) if body is not None else None,
+                                          params=params,
+                                          headers={**self.conn.headers(), "Content-Type": content_type})
         except httpx.TransportError as exc:
             raise Unavailable(0, f"{what or path}: connection failed ({type(exc).__name__})") from exc
         self.traffic.add(method, len(response.content))
