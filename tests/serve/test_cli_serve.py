@@ -21,6 +21,7 @@ VIRT_DOCTOR = Path(sys.executable).parent / "virt-doctor"
     (["--webhook-token-file", "/nonexistent-token"], "/nonexistent-token: cannot read"),
     (["--webhook-token-file", "T", "--webhook-basic-auth-file", "B"], "not both"),
     (["--leader-elect"], "--leader-elect needs the live cluster"),
+    (["--fix-policy", "/nonexistent-policy"], "act on the live cluster, not on --from"),
 ])
 def test_bad_input_is_one_line_and_exit_2(tmp_path: Path, args: list[str], says: str) -> None:
     argv = [str(VIRT_DOCTOR), "serve", "--db", str(tmp_path / "db"), "--from", str(EXAMPLE), "--port", "1", *args]

@@ -62,6 +62,17 @@ def serve(
     max_body: Annotated[int, typer.Option("--max-body", min=1024, help="Largest notification accepted, in "
                                           "bytes (larger: 413).")] = 4 * 2**20,
     log_level: Annotated[str, typer.Option("--log-level", help="uvicorn's log level.")] = "info",
+    remediate_token_file: Annotated[Path | None, typer.Option("--remediate-token-file", help="A file holding the "
+                                                              "token that lets the dashboard and API apply a "
+                                                              "finding's actions (live only; off without it). The "
+                                                              "service account then needs deploy's remediator role.",
+                                                              rich_help_panel="Remediation",
+                                                              show_default=False)] = None,
+    fix_policy: Annotated[Path | None, typer.Option("--fix-policy", help="A YAML policy of actions that run by "
+                                                    "themselves for chosen alerts (rules: [{alert, steps, "
+                                                    "max_per_hour}]); off by default. Guarded and audited as "
+                                                    "`fix` is.", rich_help_panel="Remediation",
+                                                    show_default=False)] = None,
     leader_elect: Annotated[bool, typer.Option("--leader-elect", help="Run as one of several replicas sharing a "
                                                "PostgreSQL store: all serve webhooks and pages, the holder of a "
                                                "coordination.k8s.io Lease keeps virt-doctor's own incidents.",
@@ -93,6 +104,7 @@ def serve(
     from virt_doctor.serve.app import create_app
     from virt_doctor.serve.metrics import ServiceMetrics
     from virt_doctor.serve.notify import Notifier
+    from virt_doctor.serve.remediation import Remediator, load_policy
     from virt_doctor.serve.service import Service
     from virt_doctor.serve.view import ClusterView
     from virt_doctor.sources.live.client import KubeClient
@@ -107,6 +119,10 @@ def serve(
         raise fail(f"--interval {interval!r}: give at least 1s")
     keep = None if retention.strip() in ("0", "0s", "0d") else parse_duration(retention)
     auth = _auth(token_file, basic_auth_file)
+    if (remediate_token_file or fix_policy) and source is not None:
+        raise fail("--remediate-token-file and --fix-policy act on the live cluster, not on --from")
+    remediate = WebhookAuth(token=_secret(remediate_token_file)) if remediate_token_file else WebhookAuth()
+    policy = load_policy(fix_policy) if fix_policy else ()
     client = PrometheusClient(prometheus, prometheus_token) if prometheus else None
     try:
         engine = open_engine(db)
@@ -118,6 +134,7 @@ def serve(
     elector = None
     if leader_elect and source is not None:
         raise fail("--leader-elect needs the live cluster (it is where the Lease is kept), not --from")
+    api = None
     if source is None:  # the live cluster, kept by watches: the connection is checked now, the lists run later
         conn = connect(kubeconfig, context)
         api = KubeClient(conn)
@@ -132,11 +149,15 @@ def serve(
         return run_scan(ScanRequest(source=source, live=live, prometheus=client,
                                     at=None if source is not None else datetime.now(UTC)))
 
+    remediator = Remediator(engine, client=api if source is None else None,
+                            rescan=evaluate if source is None else None, auth=remediate, policy=policy,
+                            policy_name=str(fix_policy or ""))
+
     service = Service(ClusterView(evaluate), engine, interval=every, retention=keep, auth=auth, max_body=max_body,
                       notifier=Notifier(notify_url) if notify_url else None, external_url=external_url,
                       metrics=metrics, changed=changed if cache else None,
                       prepare=cache.start if cache else (lambda: None),
-                      source_problems=cache.problems if cache else list, elector=elector)
+                      source_problems=cache.problems if cache else list, elector=elector, remediator=remediator)
     stderr_console().print(f"virt-doctor: serving on http://{host}:{port}/ (store {safe_url(engine.url.render_as_string())}, "
                            f"{'dump ' + str(source) if source else 'live cluster, watched'}"
                            f"{f'; campaigning for Lease {elector.namespace}/{elector.name} as {elector.identity}' if elector else ''})",

@@ -15,9 +15,11 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.concurrency import run_in_threadpool
 
 from virt_doctor.catalog import load_catalog
-from virt_doctor.report.model import report_to_dict
+from virt_doctor.errors import InputError
+from virt_doctor.report.model import Finding, finding_from_dict, report_to_dict
 from virt_doctor.serve import pages
 from virt_doctor.serve.alertmanager import PayloadError, parse_notification
+from virt_doctor.serve.remediation import plan_to_dict
 from virt_doctor.serve.render import STATIC, catalog_entry_to_dict, incident_to_dict
 from virt_doctor.serve.service import Service, StoreUnavailable
 from virt_doctor.store import incidents as store
@@ -92,6 +94,48 @@ def create_app(service: Service, start_background: bool = True) -> FastAPI:
         if alert not in load_catalog():
             raise HTTPException(404, f"no runbook for {alert}")
         return catalog_entry_to_dict(load_catalog().get(alert), brief=False)
+
+    remediator = service.remediator
+    assert remediator is not None  # Service makes one
+
+    def incident_finding(number: int) -> Finding:
+        """The incident's finding: as the current evaluation has it (fresher), else its newest stored one."""
+        with service.sessions() as session:
+            found = store.incident(session, number)
+            if found is None:
+                raise HTTPException(404, f"no incident {number}")
+            stored = next((d.finding for d in reversed(found.diagnoses) if d.finding), None)
+        if stored is None:
+            raise HTTPException(409, f"incident {number} has no diagnosis with a finding: nothing to plan")
+        current = service.view.current
+        fresh = next((f for f in current.report.findings if f.id == stored["id"]), None) if current else None
+        return fresh or finding_from_dict(stored, f"incident {number}")
+
+    @app.get("/api/v1/incidents/{number}/plan", summary="The incident's mitigation as actions (no preview)")
+    def plan(number: int) -> dict[str, Any]:
+        return plan_to_dict(remediator.plan(incident_finding(number), with_preview=False), remediator)
+
+    @app.post("/api/v1/incidents/{number}/preview", summary="The plan, each action sent as a server-side dry run")
+    async def preview(number: int) -> dict[str, Any]:
+        if not remediator.live:
+            raise HTTPException(409, "a preview needs the live cluster (this service serves a dump)")
+        finding = incident_finding(number)
+        plans = await run_in_threadpool(remediator.plan, finding, True)
+        return plan_to_dict(plans, remediator)
+
+    @app.post("/api/v1/incidents/{number}/apply", summary="Carry one step out (remediate token required)")
+    async def apply_step(number: int, request: Request, step: str = Query(...)) -> JSONResponse:
+        if not remediator.can_apply:
+            return JSONResponse({"error": "applying from the service is off: start serve on the live cluster "
+                                          "with --remediate-token-file"}, status_code=403)
+        if not remediator.auth.allows(request.headers.get("authorization")):
+            return JSONResponse({"error": "missing or wrong remediate token"}, status_code=401)
+        finding = incident_finding(number)
+        try:
+            done = await run_in_threadpool(remediator.apply_step, finding, step)
+        except InputError as exc:
+            return JSONResponse({"error": str(exc)}, status_code=400)
+        return JSONResponse(done.to_dict(), status_code=200 if done.outcome == "applied" else 409)
 
     pages.add_routes(app, service)
     return app

@@ -54,8 +54,11 @@ def add_routes(app: FastAPI, service: Service) -> None:
                 raise HTTPException(404, f"no incident {number}")
             latest = next((d.finding for d in reversed(found.diagnoses) if d.finding), None)
             diagnoses = list(found.diagnoses)
+        remediator = service.remediator
         return page(request, "incident.html", incident=found, finding=latest, diagnoses=diagnoses,
-                    has_runbook=found.alertname in load_catalog())
+                    has_runbook=found.alertname in load_catalog(),
+                    remediation={"live": bool(remediator and remediator.live),
+                                 "can_apply": bool(remediator and remediator.can_apply)})
 
     @app.get("/runbooks", response_class=HTMLResponse, include_in_schema=False)
     def runbooks(request: Request) -> HTMLResponse:

@@ -21,6 +21,7 @@ from virt_doctor.serve.auth import WebhookAuth
 from virt_doctor.serve.leader import LeaseElector
 from virt_doctor.serve.metrics import ServiceMetrics
 from virt_doctor.serve.notify import Notifier
+from virt_doctor.serve.remediation import Remediator
 from virt_doctor.serve.view import ClusterView
 from virt_doctor.store.database import sessions
 from virt_doctor.store.incidents import AlertSeen, Verdict, purge, record_notification, sync_findings
@@ -51,6 +52,7 @@ class Service:
     source_problems: Callable[[], list[str]] = list  # e.g. watches failing
     # several replicas: the Lease campaign deciding which one keeps the incidents (serve/leader.py); None: alone
     elector: LeaseElector | None = None
+    remediator: Remediator | None = None  # plans, previews and applies (serve/remediation.py)
 
     def __post_init__(self) -> None:
         self.sessions: sessionmaker[Session] = sessions(self.engine)
@@ -58,6 +60,8 @@ class Service:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self.store_error = ""
+        if self.remediator is None:
+            self.remediator = Remediator(self.engine)
 
     # --- the background evaluation --------------------------------------------------------------------------
     def start(self) -> None:
@@ -138,6 +142,12 @@ class Service:
             self.store_error = ""
         except SQLAlchemyError as exc:
             self._store_failed(exc)
+            return
+        if self.remediator is not None and self.remediator.policy:
+            try:
+                self.remediator.auto(report)  # the opt-in policy: the leader alone acts
+            except Exception as exc:  # noqa: BLE001  (a failed action must not stop the evaluations)
+                log.warning("remediation policy failed: %s", exc)
 
     def leading(self) -> bool:
         """Whether this replica keeps virt-doctor's own incidents (and purges): the Lease holder, or the only one."""
