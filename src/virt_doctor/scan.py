@@ -130,11 +130,15 @@ def read_live_raw(options: LiveOptions, at: datetime, namespace: str = "", only:
 
 
 def kinds_read_by(alerts: Sequence[str]) -> frozenset[str]:
-    """The kinds the alerts' rules declare they read: all a diagnosis of them needs to list."""
+    """The kinds the alerts' rules declare they read, and those their mitigation acts on: all a diagnosis of them
+    needs to list (its plan carries each target's resourceVersion)."""
     import virt_doctor.rules.all  # noqa: F401  (registers)
 
+    catalog = load_catalog()
+    acted_on = {str(step.action.get("kind", "Node")) for alert in alerts if alert in catalog
+                for step in catalog.get(alert).mitigation if step.action}  # a plan names its objects' versions
     return frozenset(read.kind for alert in alerts if (spec := REGISTRY.get(alert)) is not None
-                     for read in spec.declared)
+                     for read in spec.declared) | acted_on
 
 
 def focus_for(alert: str, labels: dict[str, str]) -> Focus:

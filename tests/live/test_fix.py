@@ -257,3 +257,26 @@ def test_without_the_remediator_role_fix_says_which_permission_is_missing(kube: 
     assert json.loads((tmp_path / "a.jsonl").read_text().splitlines()[-1])["who"] == "fixer"
     with kube.http() as http:
         http.delete("/apis/rbac.authorization.k8s.io/v1/clusterrolebindings/virt-doctor-remediator-fixer")
+
+
+def test_fix_takes_the_finding_of_an_incident_in_the_store(kube: ApiServer, fixable: Cluster, tmp_path: Path) -> None:
+    """serve keeps incidents; `fix --incident N --db` plans (and previews) that incident's finding, read afresh."""
+    from virt_doctor.serve.service import Service
+    from virt_doctor.serve.view import ClusterView
+
+    db = str(tmp_path / "store.db")
+    service = Service(ClusterView(lambda: scan(kube.kubeconfig, fixable)), open_engine(db), interval=0)
+    service.evaluate_once()
+    with service.sessions() as session:
+        from virt_doctor.store.schema import Incident
+
+        number = session.scalars(select(Incident.id).where(Incident.alertname == "UnsupportedHCOModification")).one()
+    done = subprocess.run([str(VIRT_DOCTOR), "fix", "--incident", str(number), "--db", db, "--kubeconfig",
+                           kube.kubeconfig, "--at", fixable.at.isoformat(), "--audit-log", str(tmp_path / "a.jsonl"),
+                           "-o", "json"], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    [plan] = json.loads(done.stdout)["plans"]
+    assert plan["alert"] == "UnsupportedHCOModification" and plan["preview"]["accepted"]
+    missing = subprocess.run([str(VIRT_DOCTOR), "fix", "--incident", "999", "--db", db, "--kubeconfig",
+                              kube.kubeconfig], capture_output=True, text=True, timeout=120)
+    assert missing.returncode == 2 and "--incident 999: no such incident in the store" in missing.stderr
