@@ -9,6 +9,7 @@ import pytest
 from typer.testing import CliRunner
 
 from tests.conftest import SimulateFn
+from virt_doctor.catalog import load_catalog
 from virt_doctor.cli.app import app
 
 runner = CliRunner()
@@ -26,7 +27,7 @@ def test_scan_exit_codes_and_json_contract(simulated: SimulateFn) -> None:
     report = json.loads(out)
     assert report["schema"] == "virt-doctor/report/v1"
     assert report["findings"] == []
-    assert len(report["coverage"]) == 58
+    assert len(report["coverage"]) == len(load_catalog())
     assert report["source"]["type"] == "dump" and report["evaluated_at"] == "2026-11-20T09:14:03Z"
 
     broken, cluster = simulated(["handler-crashloop", "vm-invalid-spec"])
@@ -99,7 +100,7 @@ def test_scan_of_a_tree_without_objects_is_exit_2(tmp_path: Path) -> None:
 def test_list_and_explain_contracts() -> None:
     code, out, _ = run("list", "-o", "json")
     rows = json.loads(out)
-    assert code == 0 and len(rows) == 58
+    assert code == 0 and len(rows) == len(load_catalog())
     assert all(set(r) == {"name", "severity", "component", "summary"} for r in rows)
     code, out, _ = run("explain", "VirtualMachineStuckOnNode", "-o", "json")
     entry = json.loads(out)

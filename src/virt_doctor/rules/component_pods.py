@@ -1,6 +1,6 @@
 """The alerts about a component's pods (down, none ready, too few, fewer ready): a row each, one shared diagnosis.
 
-Fifteen runbook alerts differ only in the component they watch and the condition on its pods; the
+Nineteen runbook alerts differ only in the component they watch and the condition on its pods; the
 diagnosis (why the pods are missing, not running or not ready) is the same for all of them
 (rules/diagnose/components.py). KubemacpoolDown has a condition of its own and keeps its module.
 """
@@ -31,6 +31,7 @@ from virt_doctor.rules.diagnose.components import (
     TEMPLATE_VALIDATOR,
     VIRT_API,
     VIRT_CONTROLLER,
+    VIRT_HANDLER,
     VIRT_OPERATOR,
     Component,
 )
@@ -56,6 +57,10 @@ COMPONENT_ALERTS = (
     ComponentAlert("LowVirtOperatorCount", VIRT_OPERATOR, low_running, low_count=True),
     ComponentAlert("LowReadyVirtControllersCount", VIRT_CONTROLLER, fewer_ready_than_running),
     ComponentAlert("LowReadyVirtOperatorsCount", VIRT_OPERATOR, fewer_ready_than_running),
+    ComponentAlert("NoReadyVirtAPI", VIRT_API, none_ready),
+    ComponentAlert("LowReadyVirtAPICount", VIRT_API, fewer_ready_than_running),
+    ComponentAlert("NoReadyVirtHandler", VIRT_HANDLER, none_ready),
+    ComponentAlert("LowReadyVirtHandlerCount", VIRT_HANDLER, fewer_ready_than_running),
     # The operators' '…Down' alerts read the `up` metric upstream: from objects, no pod is ready.
     ComponentAlert("CnaoDown", CNAO, none_ready),
     ComponentAlert("CDIOperatorDown", CDI_OPERATOR, none_ready),
@@ -71,8 +76,10 @@ def _register(row: ComponentAlert) -> None:
 
     check.__name__ = check.__qualname__ = f"component_alert[{row.alert}]"
     check.__doc__ = f"{row.alert}: {row.condition.__name__.replace('_', ' ')} ({row.component.name})."
-    rule(row.alert, needs=needs_of(row.component), reads=reads_of(row.component),
-         causes=LOW_COUNT_CAUSES if row.low_count else COMPONENT_CAUSES)(check)
+    causes: tuple[str, ...] = LOW_COUNT_CAUSES if row.low_count else COMPONENT_CAUSES
+    if row.component.kind == "DaemonSet":  # a DaemonSet has no replica count to be scaled to zero
+        causes = tuple(c for c in causes if c != "scaled-to-zero")
+    rule(row.alert, needs=needs_of(row.component), reads=reads_of(row.component), causes=causes)(check)
 
 
 for _row in COMPONENT_ALERTS:

@@ -52,13 +52,14 @@ def install(cluster: Cluster, openshift: bool, created: datetime) -> None:
         "spec": {"config": {"featureGates": ["HonorWaitForFirstConsumer"]}},
         "status": {"phase": "Deployed", "observedVersion": o.CDI_VERSION, "operatorVersion": o.CDI_VERSION,
                    "targetVersion": o.CDI_VERSION, "conditions": _ready_conditions(ready, at)}})
-    operator_pod = cluster.component_pods["virt-operator"][0]["metadata"]["name"]
-    cluster.infra.append({
-        "apiVersion": "coordination.k8s.io/v1", "kind": "Lease",
-        "metadata": o.meta(ids, "virt-operator", cluster.install_ns, created),
-        "spec": {"holderIdentity": operator_pod, "leaseDurationSeconds": 15, "leaseTransitions": 1,
-                 "acquireTime": (created + timedelta(minutes=3)).strftime("%Y-%m-%dT%H:%M:%S.000000Z"),
-                 "renewTime": (at - timedelta(seconds=4)).strftime("%Y-%m-%dT%H:%M:%S.000000Z")}})
+    for leader in ("virt-operator", "virt-controller"):  # each elects its leader through a Lease of its name
+        cluster.infra.append({
+            "apiVersion": "coordination.k8s.io/v1", "kind": "Lease",
+            "metadata": o.meta(ids, leader, cluster.install_ns, created),
+            "spec": {"holderIdentity": cluster.component_pods[leader][0]["metadata"]["name"],
+                     "leaseDurationSeconds": 15, "leaseTransitions": 1,
+                     "acquireTime": (created + timedelta(minutes=3)).strftime("%Y-%m-%dT%H:%M:%S.000000Z"),
+                     "renewTime": (at - timedelta(seconds=4)).strftime("%Y-%m-%dT%H:%M:%S.000000Z")}})
     _storage(cluster, created, openshift)
     if not openshift:
         return

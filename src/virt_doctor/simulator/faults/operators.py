@@ -122,19 +122,22 @@ def nac_not_ready(cluster: Cluster, since: datetime) -> None:
 
 
 @fault("operator-lease-stale", "NoLeadingVirtOperator", "lease-held-by-missing-pod",
-       "the virt-operator leader Lease names a pod that no longer exists")
-def operator_lease_stale(cluster: Cluster, since: datetime) -> None:
-    lease = cluster.find("Lease", "virt-operator")
-    lease["spec"]["holderIdentity"] = "virt-operator-6f7b9c5d4-gone1"
+       "a leader Lease (virt-operator's, or LEASE's) names a pod that no longer exists", param="LEASE",
+       default="virt-operator")
+def operator_lease_stale(cluster: Cluster, since: datetime, name: str) -> None:
+    lease = cluster.find("Lease", name)
+    gone = f"{name}-6f7b9c5d4-gone1"
+    lease["spec"]["holderIdentity"] = gone
     lease["spec"]["renewTime"] = since.strftime("%Y-%m-%dT%H:%M:%S.000000Z")
     cluster.note("operator-lease-stale", "NoLeadingVirtOperator", "lease-held-by-missing-pod", lease,
-                 "Lease held by virt-operator-6f7b9c5d4-gone1")
+                 f"Lease held by {gone}")
 
 
 @fault("operator-lease-expired", "NoLeadingVirtOperator", "lease-expired",
-       "the virt-operator leader Lease expired and no pod renewed it")
-def operator_lease_expired(cluster: Cluster, since: datetime) -> None:
-    lease = cluster.find("Lease", "virt-operator")
+       "a leader Lease (virt-operator's, or LEASE's) expired and no pod renewed it", param="LEASE",
+       default="virt-operator")
+def operator_lease_expired(cluster: Cluster, since: datetime, name: str) -> None:
+    lease = cluster.find("Lease", name)
     lease["spec"]["renewTime"] = since.strftime("%Y-%m-%dT%H:%M:%S.000000Z")
     cluster.note("operator-lease-expired", "NoLeadingVirtOperator", "lease-expired", lease, "Lease not renewed")
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -158,3 +159,64 @@ def vm_handler_missing(cluster: Cluster, since: datetime) -> None:
     vmset = pick_vm(cluster, node)
     vm_restarted_stuck(vmset, "Starting", "Scheduled", since)
     note_vm(cluster, "vm-handler-missing", ON_NODE, "virt-handler-missing", vmset, f"virt-handler on {node} crash-loops")
+
+
+FAILED_LAUNCHERS = 210  # over VirtLauncherPodsStuckFailed's threshold of 200
+
+
+def _failed_launcher(cluster: Cluster, template: Obj, node: str, since: datetime, index: int,
+                     migration: str = "") -> Obj:
+    """A virt-launcher pod of the same VM as `template`, ended Failed on `node` and never deleted."""
+    ended = since - timedelta(minutes=index % 50)
+    name = template["metadata"]["labels"]["vm.kubevirt.io/name"]
+    pod = copy.deepcopy(template)
+    pod["metadata"].update(name=f"virt-launcher-{name}-{cluster.ids.suffix()}", uid=cluster.ids.uid(),
+                           creationTimestamp=ts(ended - timedelta(minutes=2)))
+    pod["metadata"]["labels"]["kubevirt.io/created-by"] = cluster.ids.uid()  # an earlier VMI of the VM
+    if migration:
+        pod["metadata"]["labels"]["kubevirt.io/migrationJobUID"] = migration
+    pod["spec"]["nodeName"] = node
+    status = pod["status"]
+    status["phase"] = "Failed"
+    for cond in status["conditions"]:
+        if cond["type"] in ("Ready", "ContainersReady"):
+            cond.update(status="False", reason="PodFailed", lastTransitionTime=ts(ended))
+    [container] = status["containerStatuses"]
+    container.update(ready=False, started=False, state={"terminated": {
+        "exitCode": 1, "reason": "Error", "startedAt": ts(ended - timedelta(minutes=1)), "finishedAt": ts(ended)}})
+    return pod
+
+
+@fault("launchers-failed-restart-loop", "VirtLauncherPodsStuckFailed", "vm-restart-loop",
+       "one VM's virt-launcher fails again and again; its runStrategy restarts it each time, 210 Failed pods pile up")
+def launchers_failed_restart_loop(cluster: Cluster, since: datetime) -> None:
+    vmset = pick_vm(cluster)
+    assert vmset.pod is not None
+    cluster.extra += [_failed_launcher(cluster, vmset.pod, vmset.node, since, i) for i in range(FAILED_LAUNCHERS)]
+    note_vm(cluster, "launchers-failed-restart-loop", "VirtLauncherPodsStuckFailed", "vm-restart-loop", vmset,
+            f"{FAILED_LAUNCHERS} Failed virt-launcher pods of one VM")
+
+
+@fault("launchers-failed-migrations", "VirtLauncherPodsStuckFailed", "migration-loop",
+       "migrations fail and are retried: 210 Failed migration-target virt-launcher pods across the VMs")
+def launchers_failed_migrations(cluster: Cluster, since: datetime) -> None:
+    running = [v for v in cluster.vms if v.pod is not None]
+    nodes = [w["metadata"]["name"] for w in cluster.workers]
+    for index in range(FAILED_LAUNCHERS):
+        vmset = running[index % len(running)]
+        assert vmset.pod is not None
+        target = next(n for n in nodes[index % len(nodes):] + nodes if n != vmset.node)
+        cluster.extra.append(_failed_launcher(cluster, vmset.pod, target, since, index, migration=cluster.ids.uid()))
+    cluster.note("launchers-failed-migrations", "VirtLauncherPodsStuckFailed", "migration-loop",
+                 "KubeVirt", f"{FAILED_LAUNCHERS} Failed migration-target pods", cluster.install_ns, "")
+
+
+@fault("launchers-failed-on-node", "VirtLauncherPodsStuckFailed", "node-problem",
+       "every VM started on one broken node fails: 210 Failed virt-launcher pods there")
+def launchers_failed_on_node(cluster: Cluster, since: datetime) -> None:
+    node = pick_worker(cluster)["metadata"]["name"]
+    running = [v for v in cluster.vms if v.pod is not None]
+    cluster.extra += [_failed_launcher(cluster, running[i % len(running)].pod, node, since, i)  # type: ignore[arg-type]
+                      for i in range(FAILED_LAUNCHERS)]
+    cluster.note("launchers-failed-on-node", "VirtLauncherPodsStuckFailed", "node-problem", "Node",
+                 f"{FAILED_LAUNCHERS} Failed virt-launcher pods on {node}", "", node)
