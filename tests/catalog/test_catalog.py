@@ -30,7 +30,8 @@ def seed_alert_names() -> set[str]:
 
 # upstream alerts the seeds do not have (issue 11: the current runbooks), added so far
 BEYOND_THE_SEEDS = {"NoReadyVirtAPI", "LowReadyVirtAPICount", "NoReadyVirtHandler", "LowReadyVirtHandlerCount",
-                    "NoLeadingVirtController", "VirtLauncherPodsStuckFailed"}
+                    "NoLeadingVirtController", "VirtLauncherPodsStuckFailed", "GuestVCPUQueueHighWarning",
+                    "GuestVCPUQueueHighCritical"}
 SEED_ALERTS = Path(__file__).resolve().parents[1] / "fixtures" / "seed_alerts.txt"
 
 
@@ -84,7 +85,8 @@ def test_severity_and_duration_match_the_upstream_facts() -> None:
              # kubevirt/kubevirt pkg/monitoring/rules/alerts/virt-api.go and virt-handler.go
              "NoReadyVirtAPI": ("critical", "10m"), "LowReadyVirtAPICount": ("warning", "10m"),
              "NoReadyVirtHandler": ("critical", "10m"), "LowReadyVirtHandlerCount": ("warning", "10m"),
-             "NoLeadingVirtController": ("critical", "10m"), "VirtLauncherPodsStuckFailed": ("critical", "10m")}
+             "NoLeadingVirtController": ("critical", "10m"), "VirtLauncherPodsStuckFailed": ("critical", "10m"),
+             "GuestVCPUQueueHighWarning": ("warning", "0"), "GuestVCPUQueueHighCritical": ("critical", "0")}
     for name, (severity, hold) in facts.items():
         entry = catalog.get(name)
         assert (entry.severity, entry.for_) == (severity, hold), name

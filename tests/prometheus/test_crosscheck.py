@@ -8,6 +8,7 @@ from pathlib import Path
 from typer.testing import CliRunner
 
 from tests.prometheus.conftest import prometheus_from
+from virt_doctor.catalog import load_catalog
 from virt_doctor.cli.app import app
 from virt_doctor.simulator.simulate import simulate
 from virt_doctor.simulator.writer import write_dump
@@ -26,7 +27,7 @@ def test_crosscheck_agreement_and_missed_alerts(tmp_path: Path) -> None:
     assert result.exit_code == 1, result.stderr
     report = json.loads(result.stdout)
     checks = {c["alert"]: c for c in report["crosscheck"]}
-    assert len(checks) == 58
+    assert len(checks) == len(load_catalog())
     assert checks["VirtApiRESTErrorsBurst"] == {"alert": "VirtApiRESTErrorsBurst", "virt_doctor": "firing",
                                                 "prometheus": "firing", "agree": True}
     assert checks["OrphanedVirtualMachineInstances"]["agree"] is True

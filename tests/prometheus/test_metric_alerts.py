@@ -30,13 +30,17 @@ METRIC_FAULTS = {
     "ssp-templates-reverted": [("SSPCommonTemplatesModificationReverted", "template-edited")],
     "kubevirt-cr-edited": [("KubeVirtCRModified", "operand-edited")],
     "hpp-shared-path": [("HPPSharingPoolPathWithOS", "pool-on-root-filesystem")],
+    "guest-cpu-demand": [("GuestVCPUQueueHighWarning", "guest-demand-exceeds-vcpus"),
+                         ("GuestVCPUQueueHighCritical", "guest-demand-exceeds-vcpus")],
+    "guest-cpu-contention": [("GuestVCPUQueueHighWarning", "host-cpu-contention")],
 }
 METRIC_ALERTS = {"VirtApiRESTErrorsBurst", "VirtApiRESTErrorsHigh", "VirtControllerRESTErrorsBurst",
                  "VirtControllerRESTErrorsHigh", "VirtHandlerRESTErrorsBurst", "VirtHandlerRESTErrorsHigh",
                  "VirtOperatorRESTErrorsBurst", "VirtOperatorRESTErrorsHigh", "KubeVirtComponentExceedsRequestedCPU",
                  "KubeVirtComponentExceedsRequestedMemory", "KubevirtVmHighMemoryUsage",
                  "KubeVirtDeprecatedAPIRequested", "SSPFailingToReconcile", "SSPHighRateRejectedVms",
-                 "SSPCommonTemplatesModificationReverted", "KubeVirtCRModified", "HPPSharingPoolPathWithOS"}
+                 "SSPCommonTemplatesModificationReverted", "KubeVirtCRModified", "HPPSharingPoolPathWithOS",
+                 "GuestVCPUQueueHighWarning", "GuestVCPUQueueHighCritical"}
 
 
 def scan_with_prometheus(faults: list[str], workdir: Path, age: timedelta = timedelta(minutes=40)) -> Report:

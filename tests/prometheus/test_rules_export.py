@@ -85,6 +85,19 @@ CASES["KubeVirtCRModified"] = (
 CASES["HPPSharingPoolPathWithOS"] = (
     [sample(HPP_SHARED, "1x40")], {"namespace": "kubevirt", "pod": "hostpath-provisioner-csi-abcde"}, 0)
 
+GUEST = 'namespace="vms",name="fedora-1",node="worker-1"'
+
+
+def guest_cpu(load: str) -> list[dict[str, str]]:
+    """A 2-vCPU guest at the given 1-minute load."""
+    return [sample(f"kubevirt_vmi_guest_load_1m{{{GUEST}}}", load),
+            *(sample(f'kubevirt_vmi_vcpu_seconds_total{{{GUEST},id="{i}",state="running"}}', "0+30x40")
+              for i in range(2))]
+
+
+CASES["GuestVCPUQueueHighWarning"] = (guest_cpu("15x40"), {"namespace": "vms", "name": "fedora-1"}, 0)
+CASES["GuestVCPUQueueHighCritical"] = (guest_cpu("30x40"), {"namespace": "vms", "name": "fedora-1"}, 0)
+
 # alert -> input series of a healthy cluster: the alert must stay silent
 HEALTHY: dict[str, list[dict[str, str]]] = {
     alert: [s for s in series if 'code="200"' in s["series"]] for alert, (series, _, _) in CASES.items()
@@ -102,6 +115,8 @@ HEALTHY["SSPHighRateRejectedVms"] = [sample(REJECTED, "0x40")]
 HEALTHY["KubeVirtCRModified"] = [sample(OUT_OF_BAND, "3x40")]
 HEALTHY["HPPSharingPoolPathWithOS"] = [sample(HPP_SHARED, "0x40")]
 HEALTHY["SSPCommonTemplatesModificationReverted"] = [sample(RESTORED, "0x40")]
+HEALTHY["GuestVCPUQueueHighWarning"] = guest_cpu("11x40")  # a queue of 9: under 10
+HEALTHY["GuestVCPUQueueHighCritical"] = guest_cpu("15x40")  # a queue of 13: warning, not critical
 
 
 def export(fmt: str) -> Any:

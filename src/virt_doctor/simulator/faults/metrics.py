@@ -166,3 +166,38 @@ for _row in SSP_SERIES_FAULTS:
        param="ALERT", default="LowKVMNodesCount")
 def prometheus_only_alert(cluster: Cluster, since: datetime, alert: str) -> None:
     cluster.note("prometheus-only-alert", alert, "unknown", "Alert", f"Prometheus fires {alert}", "", alert)
+
+
+def _guest_cpu(cluster: Cluster, since: datetime, name: str, queue: float, delay: float) -> None:
+    """A VM's guest load goes to its vCPUs + `queue`; each vCPU waits `delay` of the time for a host CPU."""
+    vmset = next(v for v in cluster.vms if v.vmi is not None and v.key not in {(i.namespace, i.name)
+                                                                              for i in cluster.injected})
+    ns, vm = vmset.key
+    vcpus = 2
+
+    def apply(history: MetricHistory) -> None:
+        labels = {"namespace": ns, "name": vm, "node": vmset.node}
+        history.family("kubevirt_vmi_guest_load_1m", "gauge").add(labels, after(since, constant(0.6),
+                                                                                  constant(vcpus + queue)))
+        for vcpu in range(vcpus):
+            history.family("kubevirt_vmi_vcpu_seconds", "counter").add(
+                {**labels, "id": str(vcpu), "state": "running"}, constant(0.4))
+            history.family("kubevirt_vmi_vcpu_delay_seconds", "counter").add(
+                {**labels, "id": str(vcpu)}, after(since, constant(0.01), constant(delay)))
+    cluster.metric_faults.append(apply)
+    cause = "host-cpu-contention" if delay >= 0.2 else "guest-demand-exceeds-vcpus"
+    alert = "GuestVCPUQueueHighCritical" if queue > 20 else "GuestVCPUQueueHighWarning"
+    cluster.note(name, alert, cause, "VirtualMachineInstance", f"guest run queue {queue:g} beyond {vcpus} vCPUs",
+                 ns, vm)
+
+
+@fault("guest-cpu-demand", "GuestVCPUQueueHighCritical", "guest-demand-exceeds-vcpus",
+       "a VM's guest runs 26 more threads than its 2 vCPUs; the host gives it all the CPU it asks")
+def guest_cpu_demand(cluster: Cluster, since: datetime) -> None:
+    _guest_cpu(cluster, since, "guest-cpu-demand", queue=26, delay=0.02)
+
+
+@fault("guest-cpu-contention", "GuestVCPUQueueHighWarning", "host-cpu-contention",
+       "a VM's vCPUs wait 45% of the time for its node's oversubscribed CPUs; 14 threads queue in the guest")
+def guest_cpu_contention(cluster: Cluster, since: datetime) -> None:
+    _guest_cpu(cluster, since, "guest-cpu-contention", queue=14, delay=0.45)
