@@ -31,7 +31,8 @@ def seed_alert_names() -> set[str]:
 # upstream alerts the seeds do not have (issue 11: the current runbooks), added so far
 BEYOND_THE_SEEDS = {"NoReadyVirtAPI", "LowReadyVirtAPICount", "NoReadyVirtHandler", "LowReadyVirtHandlerCount",
                     "NoLeadingVirtController", "VirtLauncherPodsStuckFailed", "GuestVCPUQueueHighWarning",
-                    "GuestVCPUQueueHighCritical"}
+                    "GuestVCPUQueueHighCritical", "HCOOperatorConditionsUnhealthy", "HCOMultiArchGoldenImagesDisabled",
+                    "HCOGoldenImageWithNoArchitectureAnnotation", "HCOGoldenImageWithNoSupportedArchitecture"}
 SEED_ALERTS = Path(__file__).resolve().parents[1] / "fixtures" / "seed_alerts.txt"
 
 
@@ -86,7 +87,8 @@ def test_severity_and_duration_match_the_upstream_facts() -> None:
              "NoReadyVirtAPI": ("critical", "10m"), "LowReadyVirtAPICount": ("warning", "10m"),
              "NoReadyVirtHandler": ("critical", "10m"), "LowReadyVirtHandlerCount": ("warning", "10m"),
              "NoLeadingVirtController": ("critical", "10m"), "VirtLauncherPodsStuckFailed": ("critical", "10m"),
-             "GuestVCPUQueueHighWarning": ("warning", "0"), "GuestVCPUQueueHighCritical": ("critical", "0")}
+             "GuestVCPUQueueHighWarning": ("warning", "0"), "GuestVCPUQueueHighCritical": ("critical", "0"),
+             "HCOOperatorConditionsUnhealthy": ("critical", "10m")}  # HCO health_alerts.go (also warning)
     for name, (severity, hold) in facts.items():
         entry = catalog.get(name)
         assert (entry.severity, entry.for_) == (severity, hold), name

@@ -28,6 +28,7 @@ class Detection:
     labels: Mapping[str, str] = field(default_factory=dict)
     checked: tuple[str, ...] = ()
     unchecked: tuple[str, ...] = ()
+    severity: str | None = None  # an alert defined at two severities (HCOOperatorConditionsUnhealthy): this one's
 
 
 class CannotEvaluate(Exception):  # noqa: N818 - it is a verdict, not a failure

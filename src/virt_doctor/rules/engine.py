@@ -45,7 +45,8 @@ def evaluate(snap: Snapshot, registry: Registry | None = None, catalog: Catalog 
             continue
         try:
             results = list(spec.fn(snap))
-            produced = [build_finding(snap, entry, d, spec.causes) for d in results if isinstance(d, Detection)]
+            produced = [build_finding(snap, entry, d, spec.causes, severity=d.severity) for d in results
+                        if isinstance(d, Detection)]
             not_seen = [d for d in results if isinstance(d, NotSeen)]
         except CannotEvaluate as exc:
             coverage.append(Coverage(entry.name, "skipped", str(exc)))

@@ -157,8 +157,22 @@ def hyperconverged(ids: Ids, namespace: str, created: datetime) -> Obj:
             condition("Progressing", "False", ready, "ReconcileCompleted", "Reconcile completed successfully"),
             condition("Degraded", "False", ready, "ReconcileCompleted", "Reconcile completed successfully"),
             condition("Upgradeable", "True", ready, "ReconcileCompleted", "Reconcile completed successfully"),
-        ]},
+        ], "systemHealthStatus": "healthy",
+            "dataImportCronTemplates": [golden_image(name, source) for name, source in GOLDEN_IMAGES]},
     }
+
+
+# the common golden images HCO reports in status.dataImportCronTemplates (a few of them)
+GOLDEN_IMAGES = (("centos-stream9-image-cron", "centos-stream9"), ("fedora-image-cron", "fedora"))
+
+
+def golden_image(name: str, source: str, custom: bool = False) -> Obj:
+    """One DataImportCronTemplate as HCO reports it in its status."""
+    return {"metadata": {"name": name},
+            "spec": {"managedDataSource": source, "schedule": "0 */12 * * *",
+                     "template": {"spec": {"source": {"registry": {"url": f"docker://quay.io/containerdisks/{source}"}},
+                                           "storage": {"resources": {"requests": {"storage": "30Gi"}}}}}},
+            "status": {} if custom else {"commonTemplate": True}}
 
 
 # the HyperConverged CRD's defaults for spec.liveMigrationConfig, which HCO copies into the KubeVirt CR

@@ -12,7 +12,7 @@ from virt_doctor.simulator.faults.mutations import crash, only_object
 from virt_doctor.simulator.faults.registry import fault
 from virt_doctor.simulator.faults.targets import pick_vm
 from virt_doctor.simulator.metrics import after, constant
-from virt_doctor.simulator.objects import condition, meta
+from virt_doctor.simulator.objects import condition, golden_image, meta, ts
 
 Obj = dict[str, Any]
 
@@ -221,3 +221,94 @@ def hco_never_created(cluster: Cluster, since: datetime) -> None:
     cluster.infra = [o for o in cluster.infra if o["kind"] not in operands]
     cluster.note("hco-never-created", "HCOInstallationIncomplete", "cr-never-created",
                  cluster.find("Deployment", "hco-operator"), "no HyperConverged CR, no operands")
+
+
+@fault("hco-operand-degraded", "HCOOperatorConditionsUnhealthy", "operand-not-available",
+       "the CDI CR is degraded, so HCO reports itself not available: system health error")
+def hco_operand_degraded(cluster: Cluster, since: datetime) -> None:
+    cdi = only_object(cluster, "CDI")
+    hco = only_object(cluster, "HyperConverged")
+    message = "CDI is not available: the cdi-deployment Deployment is not ready"
+    _set_conditions(cdi, since, {"Available": ("False", "DeploymentNotReady"), "Degraded": ("True", "DeploymentNotReady")},
+                    message)
+    _set_conditions(hco, since, {"Available": ("False", "CDINotAvailable"), "Degraded": ("True", "CDIDegraded")},
+                    message)
+    hco["status"]["systemHealthStatus"] = "error"
+    cluster.note("hco-operand-degraded", "HCOOperatorConditionsUnhealthy", "operand-not-available", hco,
+                 "CDI degraded; HCO health error")
+
+
+@fault("hco-reconciling", "HCOOperatorConditionsUnhealthy", "reconcile-in-progress",
+       "an HCO upgrade is rolling out and has not completed: system health warning")
+def hco_reconciling(cluster: Cluster, since: datetime) -> None:
+    hco = only_object(cluster, "HyperConverged")
+    _set_conditions(hco, since, {"ReconcileComplete": ("False", "ReconcileInProgress"),
+                                 "Progressing": ("True", "HCOUpgrading")}, "HCO is now upgrading to version 1.15.0")
+    hco["status"]["systemHealthStatus"] = "warning"
+    cluster.note("hco-reconciling", "HCOOperatorConditionsUnhealthy", "reconcile-in-progress", hco,
+                 "HCO upgrade in progress; health warning")
+
+
+def _set_conditions(obj: Obj, since: datetime, changes: dict[str, tuple[str, str]], message: str) -> None:
+    """Set the named status conditions (status, reason) from `since`, with one message."""
+    for cond in obj["status"].get("conditions") or []:
+        if cond["type"] in changes:
+            status, reason = changes[cond["type"]]
+            cond.update(status=status, reason=reason, message=message, lastTransitionTime=ts(since))
+
+
+MULTI_ARCH = "enableMultiArchBootImageImport"
+
+
+def _multi_arch_on(hco: Obj, since: datetime, arches: str) -> None:
+    """Multi-arch boot images on: HCO then states each golden image's architectures and whether it is deployed."""
+    hco["spec"].setdefault("featureGates", {})[MULTI_ARCH] = True
+    for template in hco["status"]["dataImportCronTemplates"]:
+        template["status"].update(originalSupportedArchitectures=arches, conditions=[
+            condition("Deployed", "True", since, "Deployed", "DataImportCronTemplate was deployed")])
+
+
+@fault("multi-arch-nodes", "HCOMultiArchGoldenImagesDisabled", "feature-disabled",
+       "an arm64 worker joins the amd64 ones, and multi-arch boot images stay off")
+def multi_arch_nodes(cluster: Cluster, since: datetime) -> None:
+    worker = cluster.workers[-1]
+    worker["metadata"]["labels"].update({"kubernetes.io/arch": "arm64", "beta.kubernetes.io/arch": "arm64"})
+    worker["status"]["nodeInfo"]["architecture"] = "arm64"
+    hco = only_object(cluster, "HyperConverged")
+    cluster.note("multi-arch-nodes", "HCOMultiArchGoldenImagesDisabled", "feature-disabled", hco,
+                 f"{worker['metadata']['name']} is arm64")
+
+
+@fault("golden-image-no-arch", "HCOGoldenImageWithNoArchitectureAnnotation", "custom-template-without-annotation",
+       "multi-arch boot images are on, and a custom golden image does not say which architectures it supports")
+def golden_image_no_arch(cluster: Cluster, since: datetime) -> None:
+    hco = only_object(cluster, "HyperConverged")
+    _multi_arch_on(hco, since, "amd64,arm64,s390x")
+    hco["status"]["dataImportCronTemplates"].append(golden_image("custom-rhel-image-cron", "custom-rhel", custom=True))
+    cluster.note("golden-image-no-arch", "HCOGoldenImageWithNoArchitectureAnnotation",
+                 "custom-template-without-annotation", hco, "custom-rhel-image-cron has no architectures")
+
+
+@fault("golden-image-unsupported-arch", "HCOGoldenImageWithNoSupportedArchitecture", "no-node-of-its-architectures",
+       "multi-arch boot images are on, and a custom golden image is built for s390x only, which no node has")
+def golden_image_unsupported_arch(cluster: Cluster, since: datetime) -> None:
+    hco = only_object(cluster, "HyperConverged")
+    _multi_arch_on(hco, since, "amd64,arm64,s390x")
+    custom = golden_image("custom-mainframe-image-cron", "custom-mainframe", custom=True)
+    custom["metadata"]["annotations"] = {"ssp.kubevirt.io/dict.architectures": "s390x"}
+    custom["status"].update(originalSupportedArchitectures="s390x", conditions=[condition(
+        "Deployed", "False", since, "UnsupportedArchitectures",
+        "DataImportCronTemplate has no supported architectures for the current cluster")])
+    hco["status"]["dataImportCronTemplates"].append(custom)
+    cluster.note("golden-image-unsupported-arch", "HCOGoldenImageWithNoSupportedArchitecture",
+                 "no-node-of-its-architectures", hco, "custom-mainframe-image-cron is s390x only")
+
+
+@fault("hco-self-degraded", "HCOOperatorConditionsUnhealthy", "hco-degraded",
+       "HCO fails to reconcile a secondary resource and reports itself degraded; every operand is healthy")
+def hco_self_degraded(cluster: Cluster, since: datetime) -> None:
+    hco = only_object(cluster, "HyperConverged")
+    _set_conditions(hco, since, {"Degraded": ("True", "ReconcileFailed")},
+                    'failed to update ConfigMap "kubevirt-storage-class-defaults": admission webhook denied the request')
+    hco["status"]["systemHealthStatus"] = "error"
+    cluster.note("hco-self-degraded", "HCOOperatorConditionsUnhealthy", "hco-degraded", hco, "HCO degraded")
