@@ -170,3 +170,29 @@ def test_loaded_catalog_is_frozen() -> None:
     with pytest.raises(AttributeError):
         entry.severity = "info"  # type: ignore[misc]
     assert isinstance(entry.causes, tuple)
+
+
+def test_version_facts_are_well_formed_and_name_alerts_that_exist() -> None:
+    """Where the catalog says which releases ship an alert, it names the operator, and a replacement it names is
+    a real upstream alert name; a bad `versions` field is refused."""
+    catalog = load_catalog()
+    with_versions = [e for e in catalog if e.versions]
+    assert len(with_versions) >= 21
+    for entry in with_versions:
+        data = dict(entry.versions)
+        assert data.get("shipped_by") and (set(data) - {"shipped_by"}), entry.name
+        assert all(v.startswith(("v", "after v")) for k, v in data.items() if k in ("introduced", "removed",
+                                                                                  "deprecated")), entry.name
+    removed = {e.name for e in with_versions if dict(e.versions).get("removed")}
+    assert removed >= {"VirtApiRESTErrorsHigh", "KubevirtVmHighMemoryUsage", "SingleStackIPv6Unsupported"}
+    raw = {**yaml_entry("VirtApiRESTErrorsHigh"), "versions": {"shipped": "kubevirt"}}
+    with pytest.raises(CatalogError, match="versions: a mapping of shipped_by"):
+        parse_entry("VirtApiRESTErrorsHigh", raw)
+
+
+def yaml_entry(name: str) -> dict:  # type: ignore[type-arg]
+    import yaml
+
+    from virt_doctor.catalog import catalog as module
+
+    return yaml.safe_load((Path(module.__file__).parent / "data" / f"{name}.yaml").read_text())  # type: ignore[no-any-return]

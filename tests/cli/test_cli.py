@@ -101,7 +101,13 @@ def test_list_and_explain_contracts() -> None:
     code, out, _ = run("list", "-o", "json")
     rows = json.loads(out)
     assert code == 0 and len(rows) == len(load_catalog())
-    assert all(set(r) == {"name", "severity", "component", "summary"} for r in rows)
+    assert all(set(r) == {"name", "severity", "component", "summary", "versions"} for r in rows)
+    versions = {r["name"]: r["versions"] for r in rows}
+    assert versions["VirtApiRESTErrorsHigh"] == {"shipped_by": "kubevirt", "removed": "v1.6.0"}
+    assert versions["NoReadyVirtAPI"] == {"shipped_by": "kubevirt", "introduced": "v1.9.0"}
+    assert versions["KubeMacPoolDuplicateMacsFound"]["replaced_by"] == "KubemacpoolMACCollisionDetected"
+    code, out, _ = run("explain", "VirtApiRESTErrorsHigh")
+    assert code == 0 and "Versions: kubevirt: removed v1.6.0" in out
     code, out, _ = run("explain", "VirtualMachineStuckOnNode", "-o", "json")
     entry = json.loads(out)
     assert entry["name"] == "VirtualMachineStuckOnNode" and entry["for"] == "5m"

@@ -20,6 +20,8 @@ PLACEHOLDER = re.compile(r"<([a-z][a-z0-9-]*)>")
 # what a mitigation step's `action` may be (report/actions.py makes each an API operation)
 ACTION_TYPES = ("cordon", "uncordon", "remove-taint", "annotate", "patch", "delete", "force-delete", "restart-vm",
                 "restart-rollout", "scale", "migrate", "run-strategy", "remove-finalizers")
+# what an entry's `versions` may say, in this order (facts from the operators' release history)
+VERSION_KEYS = ("shipped_by", "introduced", "deprecated", "removed", "replaced_by")
 REQUIRED = ("name", "severity", "for", "component", "summary", "meaning", "impact", "causes",
             "diagnosis", "mitigation", "escalation", "related")
 
@@ -63,6 +65,13 @@ class CatalogEntry:
     mitigation: tuple[StepEntry, ...]
     escalation: str
     related: tuple[str, ...]
+    versions: tuple[tuple[str, str], ...] = ()  # which releases ship it: shipped_by, introduced, removed, ...
+
+    def version_note(self) -> str:
+        """'kubevirt: introduced v1.9.0' / 'kubevirt: removed v1.6.0' / '' when the catalog does not say."""
+        data = dict(self.versions)
+        parts = [f"{key.replace('_', ' ')} {data[key]}" for key in VERSION_KEYS[1:] if data.get(key)]
+        return f"{data['shipped_by']}: {'; '.join(parts)}" if data.get("shipped_by") and parts else "; ".join(parts)
 
     def cause(self, cause_id: str) -> CauseEntry:
         """The cause with this id (a rule emitting an unknown id is a bug)."""
@@ -97,6 +106,7 @@ class CatalogEntry:
                            for s in self.mitigation],
             "escalation": self.escalation,
             "related": list(self.related),
+            "versions": dict(self.versions),
             "runbook_url": f"https://kubevirt.io/monitoring/runbooks/{self.name}",
         }
 
@@ -186,6 +196,10 @@ def parse_entry(stem: str, raw: Any) -> CatalogEntry:
         raise fail("duplicate cause ids")
     if "unknown" not in cause_ids:
         raise fail("every entry needs an 'unknown' cause for when the evidence names none")
+    versions = raw.get("versions") or {}
+    if not isinstance(versions, dict) or set(versions) - set(VERSION_KEYS) or \
+            not all(isinstance(v, str) and v for v in versions.values()):
+        raise fail(f"versions: a mapping of {', '.join(VERSION_KEYS)} to text")
     return CatalogEntry(
         name=stem,
         severity=raw["severity"],
@@ -201,6 +215,7 @@ def parse_entry(stem: str, raw: Any) -> CatalogEntry:
         mitigation=mitigation,
         escalation=str(raw["escalation"]).strip(),
         related=tuple(raw["related"]),
+        versions=tuple((key, versions[key]) for key in VERSION_KEYS if key in versions),
     )
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
@@ -11,18 +13,19 @@ from virt_doctor.catalog.catalog import Catalog, CatalogEntry
 SEVERITY_STYLE = {"critical": "bold red", "warning": "yellow", "info": "cyan"}
 
 
-def list_rows(catalog: Catalog) -> list[dict[str, str]]:
-    """The `list -o json` contract: name, severity, component, summary."""
-    return [{"name": e.name, "severity": e.severity, "component": e.component, "summary": e.summary} for e in catalog]
+def list_rows(catalog: Catalog) -> list[dict[str, Any]]:
+    """The `list -o json` contract: name, severity, component, summary, and the releases that ship it (versions)."""
+    return [{"name": e.name, "severity": e.severity, "component": e.component, "summary": e.summary,
+             "versions": dict(e.versions)} for e in catalog]
 
 
 def render_list(catalog: Catalog, console: Console, wide: bool = False) -> None:
     table = Table(box=None, show_edge=False, pad_edge=False, header_style="bold")
-    for column in ("NAME", "SEVERITY", "FOR", "COMPONENT", *(("SOURCE",) if wide else ()), "SUMMARY"):
+    for column in ("NAME", "SEVERITY", "FOR", "COMPONENT", *(("SOURCE", "VERSIONS") if wide else ()), "SUMMARY"):
         table.add_column(column, overflow="fold")
     for e in catalog:
         table.add_row(e.name, f"[{SEVERITY_STYLE[e.severity]}]{e.severity}[/]", e.for_, e.component,
-                      *((e.source,) if wide else ()), escape(e.summary))
+                      *((e.source, escape(e.version_note() or "-")) if wide else ()), escape(e.summary))
     console.print(table)
 
 
@@ -36,6 +39,8 @@ def render_entry(entry: CatalogEntry, console: Console) -> None:
     style = SEVERITY_STYLE[entry.severity]
     console.print(f"[bold]{entry.name}[/bold]  [{style}]{entry.severity}[/]  for {entry.for_}  · {entry.component}")
     console.print(escape(entry.summary))
+    if entry.version_note():
+        console.print(f"[dim]Versions: {escape(entry.version_note())}[/dim]")
     for title, body in (("Meaning", entry.meaning), ("Impact", entry.impact)):
         console.print(f"\n[bold]{title}[/bold]")
         console.print(escape(body))
@@ -58,7 +63,8 @@ def render_entry(entry: CatalogEntry, console: Console) -> None:
 
 def entry_markdown(entry: CatalogEntry) -> str:
     out = [f"# {entry.name}", "", f"**Severity:** {entry.severity} · **For:** {entry.for_} · "
-           f"**Component:** {entry.component}", "", entry.summary, "", "## Meaning", "", entry.meaning, "",
+           f"**Component:** {entry.component}" + (f" · **Versions:** {entry.version_note()}" if entry.version_note()
+                                                  else ""), "", entry.summary, "", "## Meaning", "", entry.meaning, "",
            "## Impact", "", entry.impact, "", "## Causes", ""]
     out += [f"- **`{c.id}`** — {c.title}. {c.recognise}" for c in entry.causes]
     out += ["", "## Diagnosis", ""]
