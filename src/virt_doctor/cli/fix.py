@@ -77,8 +77,7 @@ def fix(
         raise fail(f"-o {output!r}: give text or json")
     moment = parse_user_time(at) if at else None
     wait = parse_duration(verify_after).total_seconds() if verify_after.strip() not in ("0", "0s") else 0.0
-    engine = _store(db)
-    if source is not None:
+    if source is not None:  # a plan to read: nothing is previewed, applied or audited, no store is opened
         if do_apply:
             raise fail("--apply needs the live cluster, not --from (a dump's plan is for reading)")
         result = run_scan(ScanRequest(source=source, at=moment))
@@ -91,6 +90,7 @@ def fix(
     from virt_doctor.sources.live.client import KubeClient
     from virt_doctor.sources.live.connection import connect
 
+    engine = _store(db)
     client = KubeClient(connect(kubeconfig, context))
     try:
         wanted = _from_incident(engine, incident) if incident is not None else None
