@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Any, NamedTuple
 
 from virt_doctor.simulator.cluster import Cluster
-from virt_doctor.simulator.faults.registry import fault
+from virt_doctor.simulator.faults.registry import fault, noted
 from virt_doctor.simulator.metrics import MetricHistory, MiB, after, constant
 
 Obj = dict[str, Any]
@@ -185,10 +185,7 @@ def _guest_cpu(cluster: Cluster, since: datetime, name: str, queue: float, delay
             history.family("kubevirt_vmi_vcpu_delay_seconds", "counter").add(
                 {**labels, "id": str(vcpu)}, after(since, constant(0.01), constant(delay)))
     cluster.metric_faults.append(apply)
-    cause = "host-cpu-contention" if delay >= 0.2 else "guest-demand-exceeds-vcpus"
-    alert = "GuestVCPUQueueHighCritical" if queue > 20 else "GuestVCPUQueueHighWarning"
-    cluster.note(name, alert, cause, "VirtualMachineInstance", f"guest run queue {queue:g} beyond {vcpus} vCPUs",
-                 ns, vm)
+    noted(cluster, name, "VirtualMachineInstance", f"guest run queue {queue:g} beyond {vcpus} vCPUs", ns, vm)
 
 
 @fault("guest-cpu-demand", "GuestVCPUQueueHighCritical", "guest-demand-exceeds-vcpus",

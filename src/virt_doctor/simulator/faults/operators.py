@@ -9,7 +9,7 @@ import orjson
 
 from virt_doctor.simulator.cluster import Cluster
 from virt_doctor.simulator.faults.mutations import crash, only_object
-from virt_doctor.simulator.faults.registry import fault
+from virt_doctor.simulator.faults.registry import fault, noted
 from virt_doctor.simulator.faults.targets import pick_vm
 from virt_doctor.simulator.metrics import after, constant
 from virt_doctor.simulator.objects import condition, golden_image, meta, ts
@@ -85,8 +85,7 @@ def hpp_shared_path(cluster: Cluster, since: datetime) -> None:
         history.family("kubevirt_hpp_pool_path_shared_with_os", "gauge").add(
             {"namespace": key[0], "pod": key[1]}, after(since, constant(0), constant(1)))
     cluster.metric_faults.append(apply)
-    cluster.note("hpp-shared-path", "HPPSharingPoolPathWithOS", "pool-on-root-filesystem", pod,
-                 f"pool local on {pod['spec']['nodeName']} shares the OS filesystem")
+    noted(cluster, "hpp-shared-path", pod, f"pool local on {pod['spec']['nodeName']} shares the OS filesystem")
 
 
 @fault("nac-not-ready", "NetworkAddonsConfigNotReady", "pod-crash-looping",
@@ -118,7 +117,7 @@ def nac_not_ready(cluster: Cluster, since: datetime) -> None:
         condition("Available", "False", since, "Failed", message, heartbeat=cluster.at),
         condition("Progressing", "True", since, "Deploying", message, heartbeat=cluster.at),
         condition("Degraded", "False", since, heartbeat=cluster.at)]
-    cluster.note("nac-not-ready", "NetworkAddonsConfigNotReady", "pod-crash-looping", nac, "bridge-marker failing")
+    noted(cluster, "nac-not-ready", nac, "bridge-marker failing")
 
 
 @fault("operator-lease-stale", "NoLeadingVirtOperator", "lease-held-by-missing-pod",
@@ -129,8 +128,7 @@ def operator_lease_stale(cluster: Cluster, since: datetime, name: str) -> None:
     gone = f"{name}-6f7b9c5d4-gone1"
     lease["spec"]["holderIdentity"] = gone
     lease["spec"]["renewTime"] = since.strftime("%Y-%m-%dT%H:%M:%S.000000Z")
-    cluster.note("operator-lease-stale", "NoLeadingVirtOperator", "lease-held-by-missing-pod", lease,
-                 f"Lease held by {gone}")
+    noted(cluster, "operator-lease-stale", lease, f"Lease held by {gone}")
 
 
 @fault("operator-lease-expired", "NoLeadingVirtOperator", "lease-expired",
@@ -139,7 +137,7 @@ def operator_lease_stale(cluster: Cluster, since: datetime, name: str) -> None:
 def operator_lease_expired(cluster: Cluster, since: datetime, name: str) -> None:
     lease = cluster.find("Lease", name)
     lease["spec"]["renewTime"] = since.strftime("%Y-%m-%dT%H:%M:%S.000000Z")
-    cluster.note("operator-lease-expired", "NoLeadingVirtOperator", "lease-expired", lease, "Lease not renewed")
+    noted(cluster, "operator-lease-expired", lease, "Lease not renewed")
 
 
 @fault("hco-cr-removed", "HCOInstallationIncomplete", "uninstall-incomplete",
@@ -147,8 +145,7 @@ def operator_lease_expired(cluster: Cluster, since: datetime, name: str) -> None
 def hco_cr_removed(cluster: Cluster, since: datetime) -> None:
     hco = only_object(cluster, "HyperConverged")
     cluster.infra.remove(hco)
-    cluster.note("hco-cr-removed", "HCOInstallationIncomplete", "uninstall-incomplete",
-                 cluster.find("Deployment", "hco-operator"), "HyperConverged CR deleted")
+    noted(cluster, "hco-cr-removed", cluster.find("Deployment", "hco-operator"), "HyperConverged CR deleted")
 
 
 @fault("hco-jsonpatch", "UnsupportedHCOModification", "jsonpatch-annotation",
@@ -158,8 +155,7 @@ def hco_jsonpatch(cluster: Cluster, since: datetime) -> None:
     patch = [{"op": "add", "path": "/spec/configuration/developerConfiguration/featureGates/-",
               "value": "CPUManager"}]
     hco["metadata"].setdefault("annotations", {})["kubevirt.kubevirt.io/jsonpatch"] = orjson.dumps(patch).decode()
-    cluster.note("hco-jsonpatch", "UnsupportedHCOModification", "jsonpatch-annotation", hco,
-                 "kubevirt.kubevirt.io/jsonpatch adds a feature gate")
+    noted(cluster, "hco-jsonpatch", hco, "kubevirt.kubevirt.io/jsonpatch adds a feature gate")
 
 
 @fault("kubevirt-cr-edited", "KubeVirtCRModified", "operand-edited",
@@ -173,8 +169,7 @@ def kubevirt_cr_edited(cluster: Cluster, since: datetime) -> None:
         history.family("kubevirt_hco_out_of_band_modifications", "counter").add(
             {"component_name": component}, after(since, constant(0.0), constant(1 / 120)))
     cluster.metric_faults.append(apply)
-    cluster.note("kubevirt-cr-edited", "KubeVirtCRModified", "operand-edited", kubevirt,
-                 "parallelMigrationsPerCluster 20 (HCO asks for 5)")
+    noted(cluster, "kubevirt-cr-edited", kubevirt, "parallelMigrationsPerCluster 20 (HCO asks for 5)")
 
 
 @fault("ipv6-single-stack", "SingleStackIPv6Unsupported", "ipv6-single-stack",
@@ -184,7 +179,7 @@ def ipv6_single_stack(cluster: Cluster, since: datetime) -> None:
     for part in (network["spec"], network["status"]):
         part["clusterNetwork"] = [{"cidr": "fd01::/48", "hostPrefix": 64}]
         part["serviceNetwork"] = ["fd02::/112"]
-    cluster.note("ipv6-single-stack", "SingleStackIPv6Unsupported", "ipv6-single-stack", network, "IPv6-only network")
+    noted(cluster, "ipv6-single-stack", network, "IPv6-only network")
 
 
 @fault("duplicate-mac", "KubeMacPoolDuplicateMacsFound", "duplicate-mac",
@@ -197,8 +192,7 @@ def duplicate_mac(cluster: Cluster, since: datetime) -> None:
     second.vm["spec"]["template"]["spec"]["domain"]["devices"]["interfaces"][0]["macAddress"] = mac
     cluster.injected.pop()
     keys = sorted([first.key, second.key])
-    cluster.note("duplicate-mac", "KubeMacPoolDuplicateMacsFound", "duplicate-mac", "VirtualMachine",
-                 f"{mac} on {keys[0][1]} and {keys[1][1]}", keys[0][0], keys[0][1])
+    noted(cluster, "duplicate-mac", "VirtualMachine", f"{mac} on {keys[0][1]} and {keys[1][1]}", keys[0][0], keys[0][1])
 
 
 @fault("nac-component-missing", "NetworkAddonsConfigNotReady", "component-not-ready",
@@ -210,8 +204,7 @@ def nac_component_missing(cluster: Cluster, since: datetime) -> None:
         condition("Available", "False", since, "Failed", message, heartbeat=cluster.at),
         condition("Progressing", "True", since, "Deploying", message, heartbeat=cluster.at),
         condition("Degraded", "False", since, heartbeat=cluster.at)]
-    cluster.note("nac-component-missing", "NetworkAddonsConfigNotReady", "component-not-ready", nac,
-                 "DaemonSet ovs-cni-amd64 missing")
+    noted(cluster, "nac-component-missing", nac, "DaemonSet ovs-cni-amd64 missing")
 
 
 @fault("hco-never-created", "HCOInstallationIncomplete", "cr-never-created",
@@ -219,34 +212,34 @@ def nac_component_missing(cluster: Cluster, since: datetime) -> None:
 def hco_never_created(cluster: Cluster, since: datetime) -> None:
     operands = ("HyperConverged", "KubeVirt", "CDI", "NetworkAddonsConfig", "SSP", "HostPathProvisioner")
     cluster.infra = [o for o in cluster.infra if o["kind"] not in operands]
-    cluster.note("hco-never-created", "HCOInstallationIncomplete", "cr-never-created",
-                 cluster.find("Deployment", "hco-operator"), "no HyperConverged CR, no operands")
+    noted(cluster, "hco-never-created", cluster.find("Deployment", "hco-operator"), "no HyperConverged CR, no operands")
 
 
 @fault("hco-operand-degraded", "HCOOperatorConditionsUnhealthy", "operand-not-available",
        "the CDI CR is degraded, so HCO reports itself not available: system health error")
 def hco_operand_degraded(cluster: Cluster, since: datetime) -> None:
     cdi = only_object(cluster, "CDI")
-    hco = only_object(cluster, "HyperConverged")
     message = "CDI is not available: the cdi-deployment Deployment is not ready"
     _set_conditions(cdi, since, {"Available": ("False", "DeploymentNotReady"), "Degraded": ("True", "DeploymentNotReady")},
                     message)
-    _set_conditions(hco, since, {"Available": ("False", "CDINotAvailable"), "Degraded": ("True", "CDIDegraded")},
-                    message)
-    hco["status"]["systemHealthStatus"] = "error"
-    cluster.note("hco-operand-degraded", "HCOOperatorConditionsUnhealthy", "operand-not-available", hco,
-                 "CDI degraded; HCO health error")
+    _hco_health(cluster, "hco-operand-degraded", since, "error", message,
+                {"Available": ("False", "CDINotAvailable"), "Degraded": ("True", "CDIDegraded")})
 
 
 @fault("hco-reconciling", "HCOOperatorConditionsUnhealthy", "reconcile-in-progress",
        "an HCO upgrade is rolling out and has not completed: system health warning")
 def hco_reconciling(cluster: Cluster, since: datetime) -> None:
+    _hco_health(cluster, "hco-reconciling", since, "warning", "HCO is now upgrading to version 1.15.0",
+                {"ReconcileComplete": ("False", "ReconcileInProgress"), "Progressing": ("True", "HCOUpgrading")})
+
+
+def _hco_health(cluster: Cluster, fault_name: str, since: datetime, health: str, message: str,
+                changes: dict[str, tuple[str, str]]) -> None:
+    """HCO's conditions changed as given, and the system health it computes from them."""
     hco = only_object(cluster, "HyperConverged")
-    _set_conditions(hco, since, {"ReconcileComplete": ("False", "ReconcileInProgress"),
-                                 "Progressing": ("True", "HCOUpgrading")}, "HCO is now upgrading to version 1.15.0")
-    hco["status"]["systemHealthStatus"] = "warning"
-    cluster.note("hco-reconciling", "HCOOperatorConditionsUnhealthy", "reconcile-in-progress", hco,
-                 "HCO upgrade in progress; health warning")
+    _set_conditions(hco, since, changes, message)
+    hco["status"]["systemHealthStatus"] = health
+    noted(cluster, fault_name, hco, f"HCO health {health}: {message}")
 
 
 def _set_conditions(obj: Obj, since: datetime, changes: dict[str, tuple[str, str]], message: str) -> None:
@@ -275,8 +268,7 @@ def multi_arch_nodes(cluster: Cluster, since: datetime) -> None:
     worker["metadata"]["labels"].update({"kubernetes.io/arch": "arm64", "beta.kubernetes.io/arch": "arm64"})
     worker["status"]["nodeInfo"]["architecture"] = "arm64"
     hco = only_object(cluster, "HyperConverged")
-    cluster.note("multi-arch-nodes", "HCOMultiArchGoldenImagesDisabled", "feature-disabled", hco,
-                 f"{worker['metadata']['name']} is arm64")
+    noted(cluster, "multi-arch-nodes", hco, f"{worker['metadata']['name']} is arm64")
 
 
 @fault("golden-image-no-arch", "HCOGoldenImageWithNoArchitectureAnnotation", "custom-template-without-annotation",
@@ -285,8 +277,7 @@ def golden_image_no_arch(cluster: Cluster, since: datetime) -> None:
     hco = only_object(cluster, "HyperConverged")
     _multi_arch_on(hco, since, "amd64,arm64,s390x")
     hco["status"]["dataImportCronTemplates"].append(golden_image("custom-rhel-image-cron", "custom-rhel", custom=True))
-    cluster.note("golden-image-no-arch", "HCOGoldenImageWithNoArchitectureAnnotation",
-                 "custom-template-without-annotation", hco, "custom-rhel-image-cron has no architectures")
+    noted(cluster, "golden-image-no-arch", hco, "custom-rhel-image-cron has no architectures")
 
 
 @fault("golden-image-unsupported-arch", "HCOGoldenImageWithNoSupportedArchitecture", "no-node-of-its-architectures",
@@ -300,15 +291,12 @@ def golden_image_unsupported_arch(cluster: Cluster, since: datetime) -> None:
         "Deployed", "False", since, "UnsupportedArchitectures",
         "DataImportCronTemplate has no supported architectures for the current cluster")])
     hco["status"]["dataImportCronTemplates"].append(custom)
-    cluster.note("golden-image-unsupported-arch", "HCOGoldenImageWithNoSupportedArchitecture",
-                 "no-node-of-its-architectures", hco, "custom-mainframe-image-cron is s390x only")
+    noted(cluster, "golden-image-unsupported-arch", hco, "custom-mainframe-image-cron is s390x only")
 
 
 @fault("hco-self-degraded", "HCOOperatorConditionsUnhealthy", "hco-degraded",
        "HCO fails to reconcile a secondary resource and reports itself degraded; every operand is healthy")
 def hco_self_degraded(cluster: Cluster, since: datetime) -> None:
-    hco = only_object(cluster, "HyperConverged")
-    _set_conditions(hco, since, {"Degraded": ("True", "ReconcileFailed")},
-                    'failed to update ConfigMap "kubevirt-storage-class-defaults": admission webhook denied the request')
-    hco["status"]["systemHealthStatus"] = "error"
-    cluster.note("hco-self-degraded", "HCOOperatorConditionsUnhealthy", "hco-degraded", hco, "HCO degraded")
+    _hco_health(cluster, "hco-self-degraded", since, "error",
+                'failed to update ConfigMap "kubevirt-storage-class-defaults": admission webhook denied the request',
+                {"Degraded": ("True", "ReconcileFailed")})

@@ -62,3 +62,10 @@ def inject(cluster: Cluster, name: str, age: timedelta) -> None:
         spec.fn(cluster, since, name.split(":", 1)[1] if ":" in name else spec.default)
     else:
         spec.fn(cluster, since)
+
+
+def noted(cluster: Cluster, fault_name: str, subject: Obj | str, detail: str, namespace: str = "",
+          name: str = "") -> None:
+    """Record what a fault did to which subject, under the alert and cause its @fault registers (said once)."""
+    spec = FAULTS[fault_name]
+    cluster.note(fault_name, spec.alert, spec.cause, subject, detail, namespace, name)

@@ -17,7 +17,7 @@ from virt_doctor.simulator.faults.mutations import (
     vm_restarted_stuck,
     vm_status,
 )
-from virt_doctor.simulator.faults.registry import fault
+from virt_doctor.simulator.faults.registry import fault, noted
 from virt_doctor.simulator.faults.targets import pick_vm, pick_worker
 from virt_doctor.simulator.objects import condition, event, ts
 
@@ -193,8 +193,7 @@ def launchers_failed_restart_loop(cluster: Cluster, since: datetime) -> None:
     vmset = pick_vm(cluster)
     assert vmset.pod is not None
     cluster.extra += [_failed_launcher(cluster, vmset.pod, vmset.node, since, i) for i in range(FAILED_LAUNCHERS)]
-    note_vm(cluster, "launchers-failed-restart-loop", "VirtLauncherPodsStuckFailed", "vm-restart-loop", vmset,
-            f"{FAILED_LAUNCHERS} Failed virt-launcher pods of one VM")
+    noted(cluster, "launchers-failed-restart-loop", vmset.vm, f"{FAILED_LAUNCHERS} Failed virt-launcher pods of one VM")
 
 
 @fault("launchers-failed-migrations", "VirtLauncherPodsStuckFailed", "migration-loop",
@@ -207,8 +206,8 @@ def launchers_failed_migrations(cluster: Cluster, since: datetime) -> None:
         assert vmset.pod is not None
         target = next(n for n in nodes[index % len(nodes):] + nodes if n != vmset.node)
         cluster.extra.append(_failed_launcher(cluster, vmset.pod, target, since, index, migration=cluster.ids.uid()))
-    cluster.note("launchers-failed-migrations", "VirtLauncherPodsStuckFailed", "migration-loop",
-                 "KubeVirt", f"{FAILED_LAUNCHERS} Failed migration-target pods", cluster.install_ns, "")
+    noted(cluster, "launchers-failed-migrations", "KubeVirt", f"{FAILED_LAUNCHERS} Failed migration-target pods",
+          cluster.install_ns, "")
 
 
 @fault("launchers-failed-on-node", "VirtLauncherPodsStuckFailed", "node-problem",
@@ -218,5 +217,5 @@ def launchers_failed_on_node(cluster: Cluster, since: datetime) -> None:
     running = [v for v in cluster.vms if v.pod is not None]
     cluster.extra += [_failed_launcher(cluster, running[i % len(running)].pod, node, since, i)  # type: ignore[arg-type]
                       for i in range(FAILED_LAUNCHERS)]
-    cluster.note("launchers-failed-on-node", "VirtLauncherPodsStuckFailed", "node-problem", "Node",
-                 f"{FAILED_LAUNCHERS} Failed virt-launcher pods on {node}", "", node)
+    noted(cluster, "launchers-failed-on-node", "Node",
+          f"{FAILED_LAUNCHERS} Failed virt-launcher pods on {node}", "", node)
