@@ -25,13 +25,16 @@ DEBIAN_KUBECTL = ROOT / ".venv" / "debian" / "usr" / "bin" / "kubectl"
 # kinds the real CRDs here lack: small permissive CRDs of our own
 EXTRA_CRDS = (("config.openshift.io", "v1", "networks", "Network", "Cluster"),
               ("snapshot.storage.k8s.io", "v1", "volumesnapshotclasses", "VolumeSnapshotClass", "Cluster"),
-              ("route.openshift.io", "v1", "routes", "Route", "Namespaced"))
+              ("route.openshift.io", "v1", "routes", "Route", "Namespaced"),
+              ("operator.openshift.io", "v1", "kubedeschedulers", "KubeDescheduler", "Namespaced"),
+              ("nmstate.io", "v1", "nmstates", "NMState", "Cluster"),
+              ("monitoring.coreos.com", "v1", "prometheusrules", "PrometheusRule", "Namespaced"))
 # what may refer to what by uid: created in this order, uids rewritten as they are assigned
 ORDER = ("Namespace", "Node", "StorageClass", "CSIDriver", "VolumeSnapshotClass", "Network", "CDI",
          "NetworkAddonsConfig", "HostPathProvisioner", "StorageProfile", "KubeVirt", "HyperConverged", "SSP",
          "Deployment", "DaemonSet", "ReplicaSet", "DataImportCron", "VirtualMachine", "DataVolume",
          "VirtualMachineInstance", "PersistentVolumeClaim", "Pod", "VirtualMachineInstanceMigration", "Lease",
-         "ConfigMap", "Secret", "Event")
+         "ConfigMap", "Secret", "Event", "KubeDescheduler", "NMState", "PrometheusRule")
 
 
 @dataclass
@@ -107,8 +110,11 @@ def settle(server: ApiServer, kinds: tuple[str, ...] = ORDER, timeout: float = 3
     """Wait until the API server's watch cache (what a scan reads by default) shows what etcd holds, kind by
     kind: the same objects at the same resourceVersions, deletions included."""
     def state(http: httpx.Client, path: str, params: dict[str, str]) -> set[tuple[str, str]]:
-        items = http.get(path, params=params).json()["items"]
-        return {(i["metadata"]["uid"], i["metadata"]["resourceVersion"]) for i in items}
+        response = http.get(path, params=params)
+        while response.status_code == 429:  # a new CRD's watch cache is still initialising
+            time.sleep(0.1)
+            response = http.get(path, params=params)
+        return {(i["metadata"]["uid"], i["metadata"]["resourceVersion"]) for i in response.json()["items"]}
 
     def one(kind: str) -> None:
         path = collection(kind, "")

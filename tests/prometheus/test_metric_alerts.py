@@ -33,18 +33,43 @@ METRIC_FAULTS = {
     "guest-cpu-demand": [("GuestVCPUQueueHighWarning", "guest-demand-exceeds-vcpus"),
                          ("GuestVCPUQueueHighCritical", "guest-demand-exceeds-vcpus")],
     "guest-cpu-contention": [("GuestVCPUQueueHighWarning", "host-cpu-contention")],
+    "guest-cpu-starved": [("GuestVCPUQueueHighCritical", "host-cpu-contention")],
+    "guest-disk-filling": [("GuestFilesystemAlmostOutOfSpace", "guest-data-growth")],
+    "guest-disk-full": [("GuestFilesystemAlmostOutOfSpace", "guest-data-growth")],
+    "guest-disk-not-grown": [("GuestFilesystemAlmostOutOfSpace", "disk-larger-than-filesystem")],
+    "guest-memory-swapping": [("KubeVirtVMGuestMemoryPressure", "guest-swapping")],
+    "guest-memory-thrashing": [("KubeVirtVMGuestMemoryPressure", "page-cache-thrashing")],
+    "guest-memory-full": [("KubeVirtVMGuestMemoryAvailableLow", "no-swap-in-guest")],
+    "guest-panic-loop": [("VMNonRecoverableOSPanic", "crash-loop")],
+    "guest-panic-once": [("VMNonRecoverableOSPanic", "single-crash")],
+    "guest-panics-one-node": [("ClusterVMPanicDetected", "shared-node")],
+    "node-cpu-vms": [("HighCPUWorkload", "vms-use-the-node")],
+    "node-cpu-pods": [("HighCPUWorkload", "pods-use-the-node")],
+    "node-cpu-host": [("HighCPUWorkload", "host-processes")],
+    "cpu-frequency-load": [("HighNodeCPUFrequency", "sustained-load")],
+    "cpu-frequency-profile": [("HighNodeCPUFrequency", "power-profile")],
+    "nic-down": [("NodeNetworkInterfaceDown", "link-down")],
+    "pv-filling-vm": [("PersistentVolumeFillingUp", "vm-disk-filling")],
+    "pv-filling-workload": [("PersistentVolumeFillingUp", "workload-filling")],
+    "deprecated-machine-type": [("DeprecatedMachineType", "deprecated-still-supported")],
 }
+# ClusterVMPanicDetected's other cause, on its own (with the shared-node fault, one cluster has one such finding)
+ALONE = {"guest-panic-once": [("ClusterVMPanicDetected", "isolated-guests")]}
 METRIC_ALERTS = {"VirtApiRESTErrorsBurst", "VirtApiRESTErrorsHigh", "VirtControllerRESTErrorsBurst",
                  "VirtControllerRESTErrorsHigh", "VirtHandlerRESTErrorsBurst", "VirtHandlerRESTErrorsHigh",
                  "VirtOperatorRESTErrorsBurst", "VirtOperatorRESTErrorsHigh", "KubeVirtComponentExceedsRequestedCPU",
                  "KubeVirtComponentExceedsRequestedMemory", "KubevirtVmHighMemoryUsage",
                  "KubeVirtDeprecatedAPIRequested", "SSPFailingToReconcile", "SSPHighRateRejectedVms",
                  "SSPCommonTemplatesModificationReverted", "KubeVirtCRModified", "HPPSharingPoolPathWithOS",
-                 "GuestVCPUQueueHighWarning", "GuestVCPUQueueHighCritical"}
+                 "GuestVCPUQueueHighWarning", "GuestVCPUQueueHighCritical", "GuestFilesystemAlmostOutOfSpace",
+                 "KubeVirtVMGuestMemoryPressure", "KubeVirtVMGuestMemoryAvailableLow", "VMNonRecoverableOSPanic",
+                 "ClusterVMPanicDetected", "HighCPUWorkload", "HighNodeCPUFrequency", "NodeNetworkInterfaceDown",
+                 "PersistentVolumeFillingUp", "DeprecatedMachineType"}
 
 
-def scan_with_prometheus(faults: list[str], workdir: Path, age: timedelta = timedelta(minutes=40)) -> Report:
-    cluster = simulate(nodes=3, vms=8, faults=faults, seed=3, fault_age=age)
+def scan_with_prometheus(faults: list[str], workdir: Path, age: timedelta = timedelta(minutes=40),
+                         nodes: int = 3) -> Report:
+    cluster = simulate(nodes=nodes, vms=8 if nodes == 3 else 24, faults=faults, seed=3, fault_age=age)
     dump = write_dump(cluster, workdir / "dump", metrics=True)
     with prometheus_from(dump / "metrics.om", workdir) as url:
         client = PrometheusClient(url)
@@ -58,7 +83,7 @@ def scan_with_prometheus(faults: list[str], workdir: Path, age: timedelta = time
 
 @pytest.fixture(scope="module")
 def faulty(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Report]:
-    yield scan_with_prometheus(list(METRIC_FAULTS), tmp_path_factory.mktemp("faulty"))
+    yield scan_with_prometheus(list(METRIC_FAULTS), tmp_path_factory.mktemp("faulty"), nodes=7)
 
 
 @pytest.mark.parametrize("fault", sorted(METRIC_FAULTS))
@@ -119,3 +144,23 @@ def test_resource_findings_state_usage_and_request_in_units(faulty: Report) -> N
     assert re.search(r"\(\d+\.\d\d cores used, \d+\.\d\d cores requested\)", cpu.summary), cpu.summary
     memory = next(f for f in faulty.findings if f.alert == "KubeVirtComponentExceedsRequestedMemory")
     assert re.search(r"\(\d+ MiB used, \d+ MiB requested\)", memory.summary), memory.summary
+
+
+def test_an_alert_defined_at_two_severities_takes_the_one_that_holds(faulty: Report) -> None:
+    """GuestFilesystemAlmostOutOfSpace is warning from 85% (for 10m) and critical from 95% (at once);
+    VMNonRecoverableOSPanic is critical past 5 panics a day (kubevirt) and warning from 1 (HCO)."""
+    disks = {f.summary.split("'s file system")[0]: f for f in faulty.findings
+             if f.alert == "GuestFilesystemAlmostOutOfSpace"}
+    by_percent = {f.severity: f for f in disks.values()}
+    assert "97% full" in by_percent["critical"].summary and "90% full" in by_percent["warning"].summary
+    grown = next(f for f in disks.values() if f.cause.id == "disk-larger-than-filesystem")
+    assert "30Gi" in grown.summary and grown.severity == "warning"
+    panics = {f.cause.id: f.severity for f in faulty.findings if f.alert == "VMNonRecoverableOSPanic"}
+    assert panics["crash-loop"] == "critical" and panics["single-crash"] == "warning"
+
+
+def test_one_crashed_guest_is_its_own_cause(tmp_path: Path) -> None:
+    report = scan_with_prometheus(list(ALONE), tmp_path)
+    found = {(f.alert, f.cause.id, f.state) for f in report.findings}
+    for alert, cause in ALONE["guest-panic-once"]:
+        assert (alert, cause, "firing") in found, found

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -12,6 +13,7 @@ from typer.testing import CliRunner
 from tests.prometheus.conftest import binary
 from virt_doctor.catalog import load_catalog
 from virt_doctor.cli.app import app
+from virt_doctor.timeutil import parse_duration
 
 runner = CliRunner()
 NS = {"namespace": "kubevirt"}
@@ -118,6 +120,107 @@ HEALTHY["SSPCommonTemplatesModificationReverted"] = [sample(RESTORED, "0x40")]
 HEALTHY["GuestVCPUQueueHighWarning"] = guest_cpu("11x40")  # a queue of 9: under 10
 HEALTHY["GuestVCPUQueueHighCritical"] = guest_cpu("15x40")  # a queue of 13: warning, not critical
 
+FS = 'namespace="vms",name="fedora-1",disk_name="vda4",mount_point="/",file_system_type="xfs"'
+FS_LABELS = {"namespace": "vms", "name": "fedora-1", "disk_name": "vda4", "mount_point": "/",
+             "file_system_type": "xfs", "vm": "fedora-1"}
+
+
+def guest_fs(used: str) -> list[dict[str, str]]:
+    """A 100-byte guest file system with `used` bytes used."""
+    return [sample(f"kubevirt_vmi_filesystem_capacity_bytes{{{FS}}}", "100x40"),
+            sample(f"kubevirt_vmi_filesystem_used_bytes{{{FS}}}", used),
+            sample('kubevirt_vmi_filesystem_used_bytes{namespace="vms",name="fedora-1",disk_name="sr0",'
+                   'mount_point="/mnt/iso",file_system_type="iso9660"}', "100x40")]  # an ISO is always full
+
+
+MEM = 'namespace="vms",name="virt-launcher-fedora-1-abcde"'
+MEM_LABELS = {"namespace": "vms", "name": "virt-launcher-fedora-1-abcde", "vm": "fedora-1"}
+
+
+def guest_memory(usable: str, swap: str, faults: str) -> list[dict[str, str]]:
+    """A guest with 1e9 bytes, `usable` of them usable, swap and major-fault counters; its VMI running."""
+    return [sample(f"kubevirt_vmi_memory_available_bytes{{{MEM}}}", "1000000000x40"),
+            sample(f"kubevirt_vmi_memory_usable_bytes{{{MEM}}}", usable),
+            sample(f"kubevirt_vmi_memory_swap_in_traffic_bytes{{{MEM}}}", swap),
+            sample(f"kubevirt_vmi_memory_swap_out_traffic_bytes{{{MEM}}}", swap),
+            sample(f"kubevirt_vmi_memory_pgmajfault_total{{{MEM}}}", faults),
+            sample('kubevirt_vmi_info{namespace="vms",name="fedora-1",phase="running",'
+                   'vmi_pod="virt-launcher-fedora-1-abcde"}', "1x40")]
+
+
+def panics(values: str, vm: str = "fedora-1") -> dict[str, str]:
+    return sample(f'kubevirt_vmi_guest_os_panic_total{{namespace="vms",name="{vm}",type="pvpanic"}}', values)
+
+
+WORKER = 'instance="worker-1:9100"'
+NIC = f'{WORKER},device="ens4f1"'
+PVC = 'job="kubelet",metrics_path="/metrics",namespace="vms",persistentvolumeclaim="data"'
+
+
+def nic(flags: str) -> list[dict[str, str]]:
+    return [sample(f"node_network_flags{{{NIC}}}", flags), sample(f"node_network_up{{{NIC}}}", "1x40"),
+            sample(f"node_network_carrier{{{NIC}}}", "1x40")]
+
+
+def volume(available: str) -> list[dict[str, str]]:
+    """A 30000-byte volume, 27000 used, with `available` bytes free over time."""
+    return [sample(f"kubelet_volume_stats_capacity_bytes{{{PVC}}}", "30000x40"),
+            sample(f"kubelet_volume_stats_available_bytes{{{PVC}}}", available),
+            sample(f"kubelet_volume_stats_used_bytes{{{PVC}}}", "27000x40")]
+
+
+def vm_machine(machine: str) -> list[dict[str, str]]:
+    return [sample(f'kubevirt_vm_info{{namespace="vms",name="fedora-1",machine_type="{machine}",'
+                   'status_group="running"}', "1x40"),
+            sample('kubevirt_node_deprecated_machine_types{machine_type="pc-q35-rhel8.6.0",node="worker-1"}', "1x40")]
+
+
+CASES["GuestFilesystemAlmostOutOfSpace"] = (guest_fs("90x40"), FS_LABELS, 0)
+CASES["KubeVirtVMGuestMemoryPressure"] = (
+    guest_memory("40000000x40", "0+100000000x40", "0x40"), MEM_LABELS, 1)
+CASES["KubeVirtVMGuestMemoryAvailableLow"] = (guest_memory("20000000x40", "0x40", "0x40"), MEM_LABELS, 1)
+CASES["VMNonRecoverableOSPanic"] = ([panics("0 8+0x40")], {"namespace": "vms", "name": "fedora-1", "vm": "fedora-1"}, 1)
+CASES["ClusterVMPanicDetected"] = ([panics("0 1+0x40"), panics("0 1+0x40", "rhel-2")], {}, 1)
+CASES["HighCPUWorkload"] = (
+    [sample(f"instance:node_cpu_utilisation:rate1m{{{WORKER}}}", "0.95x40")], {"instance": "worker-1:9100"}, 0)
+CASES["HighNodeCPUFrequency"] = (
+    [sample(f'node_cpu_frequency_hertz{{{WORKER},cpu="0"}}', "3400000000x40"),
+     sample(f'node_cpu_frequency_max_hertz{{{WORKER},cpu="0"}}', "3500000000x40")],
+    {"instance": "worker-1:9100", "cpu": "0"}, 0)
+CASES["NodeNetworkInterfaceDown"] = (nic("4099x40"), {"instance": "worker-1:9100"}, 0)
+CASES["PersistentVolumeFillingUp"] = (
+    volume("2700-10x40"), {"job": "kubelet", "metrics_path": "/metrics", "namespace": "vms",
+                           "persistentvolumeclaim": "data"}, 1)
+CASES["DeprecatedMachineType"] = (
+    vm_machine("pc-q35-rhel8.6.0"), {"namespace": "vms", "name": "fedora-1", "machine_type": "pc-q35-rhel8.6.0",
+                                     "status_group": "running", "vm": "fedora-1"}, 0)
+CASES["KubemacpoolMACCollisionDetected"] = ([sample('kmp_mac_collisions{mac="02:5e:4b:00:00:0a"}', "2x40")], {}, 0)
+CASES["VirtualMachineInstanceHasEphemeralHotplugVolume"] = (
+    [sample('kubevirt_vmi_contains_ephemeral_hotplug_volume{namespace="vms",name="fedora-1",volume_name="scratch"}',
+            "1x40")], {"namespace": "vms", "name": "fedora-1", "volume_name": "scratch"}, 0)
+# (alert, severity) -> the same alert's other definition: input that fires it (and not the catalog's own)
+LEVEL_CASES: dict[tuple[str, str], tuple[list[dict[str, str]], dict[str, str], int]] = {
+    ("GuestFilesystemAlmostOutOfSpace", "critical"): (guest_fs("97x40"), FS_LABELS, 0),
+    ("VMNonRecoverableOSPanic", "warning"): ([panics("0 2+0x40")],
+                                             {"namespace": "vms", "name": "fedora-1", "vm": "fedora-1"}, 1),
+}
+
+HEALTHY["GuestFilesystemAlmostOutOfSpace"] = guest_fs("80x40")  # 80%: under 85 (the ISO is left out)
+HEALTHY["KubeVirtVMGuestMemoryPressure"] = guest_memory("40000000x40", "0x40", "0+60x40")  # 4%, 1 fault a second
+HEALTHY["KubeVirtVMGuestMemoryAvailableLow"] = guest_memory("40000000x40", "0x40", "0x40")  # 4%: over 3
+HEALTHY["VMNonRecoverableOSPanic"] = [panics("0x40")]
+HEALTHY["ClusterVMPanicDetected"] = [panics("0x40"), panics("0x40", "rhel-2")]
+HEALTHY["HighCPUWorkload"] = [sample(f"instance:node_cpu_utilisation:rate1m{{{WORKER}}}", "0.85x40")]
+HEALTHY["HighNodeCPUFrequency"] = [sample(f'node_cpu_frequency_hertz{{{WORKER},cpu="0"}}', "2700000000x40"),
+                                   sample(f'node_cpu_frequency_max_hertz{{{WORKER},cpu="0"}}', "3500000000x40")]
+HEALTHY["NodeNetworkInterfaceDown"] = [*nic("69699x40"),  # running with a link, and an ignored veth without
+                                       sample(f'node_network_flags{{{WORKER},device="veth1a2b"}}', "4099x40")]
+HEALTHY["PersistentVolumeFillingUp"] = volume("2700x40")  # 9% free but not falling
+HEALTHY["DeprecatedMachineType"] = vm_machine("pc-q35-rhel9.4.0")
+HEALTHY["KubemacpoolMACCollisionDetected"] = [sample('kmp_mac_collisions{mac="02:5e:4b:00:00:0a"}', "1x40")]
+HEALTHY["VirtualMachineInstanceHasEphemeralHotplugVolume"] = [
+    sample('kubevirt_vmi_info{namespace="vms",name="fedora-1",phase="running"}', "1x40")]
+
 
 def export(fmt: str) -> Any:
     result = runner.invoke(app, ["rules", "--format", fmt])
@@ -129,13 +232,17 @@ def test_every_metric_alert_is_exported_with_upstream_labels() -> None:
     rules = export("prometheus")["groups"][0]["rules"]
     assert {r["alert"] for r in rules} == set(CASES) == set(HEALTHY)
     catalog = load_catalog()
+    levels = {(r["alert"], r["labels"]["severity"]) for r in rules}
+    assert len(levels) == len(rules)  # one rule per alert and severity
+    assert levels - {(a, catalog.get(a).severity) for a in CASES} == set(LEVEL_CASES)
     for rule in rules:
         entry = catalog.get(rule["alert"])
-        assert rule["labels"] == {"severity": entry.severity, "operator_health_impact": entry.health_impact,
+        severity = rule["labels"]["severity"]
+        assert rule["labels"] == {"severity": severity, "operator_health_impact": entry.health_impact,
                                   "kubernetes_operator_part_of": "kubevirt",
                                   "kubernetes_operator_component": entry.component}
         assert rule["annotations"]["runbook_url"].endswith(f"/runbooks/{rule['alert']}")
-        assert rule.get("for", "0") == entry.for_ or entry.for_ in ("0", "0m")
+        assert rule.get("for", "0") == entry.for_of(severity) or entry.for_of(severity) in ("0", "0m")
     kube = export("prometheusrule")
     assert kube["apiVersion"] == "monitoring.coreos.com/v1" and kube["kind"] == "PrometheusRule"
     assert kube["spec"]["groups"] == export("prometheus")["groups"]
@@ -147,18 +254,22 @@ def test_promtool_checks_and_unit_tests_the_rules(tmp_path: Path) -> None:
     rule_file.write_text(yaml.safe_dump(exported))
     check = subprocess.run([binary("promtool"), "check", "rules", str(rule_file)], capture_output=True, text=True)
     assert check.returncode == 0, check.stdout + check.stderr
-    assert f"SUCCESS: {len(CASES)} rules found" in check.stdout
+    assert f"SUCCESS: {len(CASES) + len(LEVEL_CASES)} rules found" in check.stdout
 
-    by_alert = {r["alert"]: r for r in exported["groups"][0]["rules"]}
+    catalog = load_catalog()
+    by_level = {(r["alert"], r["labels"]["severity"]): r for r in exported["groups"][0]["rules"]}
+    cases = {**{(alert, catalog.get(alert).severity): case for alert, case in CASES.items()}, **LEVEL_CASES}
     tests = []
-    for alert, (series, labels, needs) in sorted(CASES.items()):
-        rule = by_alert[alert]
-        hold = int(str(rule.get("for", "0m")).rstrip("m"))
+    for (alert, severity), (series, labels, needs) in sorted(cases.items()):
+        rule = by_level[(alert, severity)]
+        hold = math.ceil(parse_duration(str(rule.get("for", "0m"))).total_seconds() / 60)
         expected = [{"exp_labels": {**rule["labels"], **labels}, "exp_annotations": rule["annotations"]}]
         checks = [{"eval_time": f"{needs + hold + 1}m", "alertname": alert, "exp_alerts": expected}]
         if hold:  # one minute before `for` has passed: pending, not firing
             checks.append({"eval_time": f"{needs + hold - 1}m", "alertname": alert, "exp_alerts": []})
         tests.append({"interval": "1m", "input_series": series, "alert_rule_test": checks})
+        if (alert, severity) in LEVEL_CASES:
+            continue  # the alert's healthy input is tested once, below its catalog severity
         tests.append({"interval": "1m", "input_series": HEALTHY[alert],
                       "alert_rule_test": [{"eval_time": "30m", "alertname": alert, "exp_alerts": []}]})
     test_file = tmp_path / "tests.yaml"

@@ -65,9 +65,9 @@ def test_every_fault_injects_something_its_alert_sees(simulated: SimulateFn) -> 
     for name, spec in sorted(FAULTS.items()):
         if spec.fn.__module__.endswith(".faults.metrics"):
             continue  # metric-only faults are seen through Prometheus: tests/prometheus
-        # a parameterised fault takes its default workload; Leases and the HyperConverged list are collected
-        # too, since a must-gather alone cannot show a lease fault or a missing CR
-        path, cluster = simulated([name], also_collect=("Lease", "HyperConverged"))
+        # a parameterised fault takes its default workload; Leases, the HyperConverged list and NMState CRs are
+        # collected too, since a must-gather alone cannot show a lease fault or a missing CR
+        path, cluster = simulated([name], also_collect=("Lease", "HyperConverged", "NMState"))
         assert cluster.injected, name
         assert cluster.injected[-1].alert in (spec.alert, ""), name
         findings = scan(path).findings

@@ -26,7 +26,13 @@ def test_vmi_keeps_what_rules_read() -> None:
     assert vmi["spec"]["evictionStrategy"] == original["spec"]["evictionStrategy"]
     assert vmi["spec"]["networks"] == original["spec"]["networks"]
     assert vmi["spec"]["domain"]["devices"] == {"interfaces": original["spec"]["domain"]["devices"]["interfaces"]}
-    assert "volumes" not in vmi["spec"] and "volumeStatus" not in vmi["status"]
+    # the claim-backed volumes stay (hotplug and guest-disk rules read them); cloud-init payloads go
+    assert [v["name"] for v in vmi["spec"]["volumes"]] == [
+        v["name"] for v in original["spec"]["volumes"] if "persistentVolumeClaim" in v or "dataVolume" in v]
+    assert all("cloudInitNoCloud" not in v for v in vmi["spec"]["volumes"])
+    root = next(v for v in vmi["status"]["volumeStatus"] if v["name"] == "rootdisk")
+    assert root["target"] == "vda" and root["persistentVolumeClaimInfo"]["capacity"] == {"storage": "30Gi"}
+    assert "accessModes" not in root["persistentVolumeClaimInfo"]
     assert vmi["status"]["conditions"] == original["status"]["conditions"]
     assert vmi["metadata"] == original["metadata"]
 

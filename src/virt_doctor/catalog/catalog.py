@@ -66,6 +66,11 @@ class CatalogEntry:
     escalation: str
     related: tuple[str, ...]
     versions: tuple[tuple[str, str], ...] = ()  # which releases ship it: shipped_by, introduced, removed, ...
+    levels: tuple[tuple[str, str], ...] = ()  # the same alert defined at other severities: (severity, for)
+
+    def for_of(self, severity: str | None) -> str:
+        """The `for` of the alert's definition at this severity (the entry's own when it has no other)."""
+        return dict(self.levels).get(severity or self.severity, self.for_)
 
     def version_note(self) -> str:
         """'kubevirt: introduced v1.9.0' / 'kubevirt: removed v1.6.0' / '' when the catalog does not say."""
@@ -107,6 +112,7 @@ class CatalogEntry:
             "escalation": self.escalation,
             "related": list(self.related),
             "versions": dict(self.versions),
+            "levels": dict(self.levels),  # the other severities it is defined at, each with its `for`
             "runbook_url": f"https://kubevirt.io/monitoring/runbooks/{self.name}",
         }
 
@@ -200,6 +206,9 @@ def parse_entry(stem: str, raw: Any) -> CatalogEntry:
     if not isinstance(versions, dict) or set(versions) - set(VERSION_KEYS) or \
             not all(isinstance(v, str) and v for v in versions.values()):
         raise fail(f"versions: a mapping of {', '.join(VERSION_KEYS)} to text")
+    levels = raw.get("levels") or {}
+    if not isinstance(levels, dict) or set(levels) - {"critical", "warning", "info"} or raw["severity"] in levels:
+        raise fail("levels: the other severities the alert is defined at, each with its `for`")
     return CatalogEntry(
         name=stem,
         severity=raw["severity"],
@@ -216,6 +225,7 @@ def parse_entry(stem: str, raw: Any) -> CatalogEntry:
         escalation=str(raw["escalation"]).strip(),
         related=tuple(raw["related"]),
         versions=tuple((key, versions[key]) for key in VERSION_KEYS if key in versions),
+        levels=tuple((str(sev), str(hold)) for sev, hold in levels.items()),
     )
 
 

@@ -20,11 +20,14 @@ class RulesFormat(StrEnum):
     prometheus = "prometheus"
 
 
-def conditions() -> dict[str, str]:
-    """Every metric rule's alert expression, by alert."""
+def conditions() -> dict[str, dict[str, str]]:
+    """Every metric rule's alert expressions, by alert, by severity ('' for the catalog's own; 'condition:critical'
+    is the same alert's definition at critical)."""
     import virt_doctor.rules.all  # noqa: F401  (registers)
 
-    return {spec.alert: spec.queries["condition"] for spec in REGISTRY if "condition" in spec.queries}
+    return {spec.alert: {name.partition(":")[2]: expr for name, expr in spec.queries.items()
+                         if name.partition(":")[0] == "condition"}
+            for spec in REGISTRY if "condition" in spec.queries}
 
 
 @handles_input_errors

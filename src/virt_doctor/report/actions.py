@@ -62,6 +62,7 @@ KINDS = {
     "VirtualMachineInstanceMigration": ("kubevirt.io/v1", "vmim"), "KubeVirt": ("kubevirt.io/v1", "kubevirt"),
     "HyperConverged": ("hco.kubevirt.io/v1beta1", "hyperconverged"), "DataVolume": ("cdi.kubevirt.io/v1beta1", "dv"),
     "StorageProfile": ("cdi.kubevirt.io/v1beta1", "storageprofile"),
+    "KubeDescheduler": ("operator.openshift.io/v1", "kubedescheduler"),
 }
 
 

@@ -16,16 +16,17 @@ ORIGIN = "virt-doctor"
 
 
 def build_finding(snap: Snapshot, entry: CatalogEntry, det: Detection, causes: tuple[str, ...] = (),
-                  origin: str = ORIGIN, severity: str | None = None) -> Finding:
+                  origin: str = ORIGIN, severity: str | None = None, hold_for: str | None = None) -> Finding:
     """Join a detection with the catalog: severity, state by `for`, cause title, filled commands.
 
-    `causes`: the causes the rule declared (a detection naming another is a rule bug).
+    `causes`: the causes the rule declared (a detection naming another is a rule bug); `hold_for`: the `for` of the
+    definition in force (the cluster's own rule), else the catalog's at the finding's severity.
     """
     if causes and det.cause not in causes:
         raise ValueError(f"{entry.name}: rule emitted undeclared cause {det.cause!r}")
     cause = entry.cause(det.cause)
     params = {**install_namespaces(snap), **{k: v for k, v in det.params.items() if v}}
-    hold = parse_duration(entry.for_)
+    hold = parse_duration(hold_for or entry.for_of(severity))
     state = "firing"
     if det.since is not None and (snap.at - det.since) < hold:
         state = "pending"

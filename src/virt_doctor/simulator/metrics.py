@@ -100,7 +100,73 @@ def healthy_history(cluster: Cluster) -> MetricHistory:
         requests.add({**labels, "resource": "memory", "unit": "byte"}, constant(request))
         working_set.add(labels, constant(request * 0.55))
         history.family("container_memory_rss", "gauge").add(labels, constant(request * 0.5))
+    node_history(cluster, history)
+    guest_history(cluster, history)
     return history
+
+
+CPUS = 4  # node-exporter CPUs simulated per node (four stand for them all)
+GHZ = 1e9
+IFF_RUNNING_LINK = 69699  # UP | BROADCAST | RUNNING | MULTICAST | LOWER_UP
+
+
+def node_instance(node: str) -> str:
+    """The node-exporter target of a node."""
+    return f"{node}:9100"
+
+
+def node_history(cluster: Cluster, history: MetricHistory) -> None:
+    """node-exporter on every node (CPU utilisation as the monitoring stack records it, frequencies, the uplink's
+    flags), and the machine type virt-handler finds QEMU deprecating; healthy and quiet."""
+    for node in [n["metadata"]["name"] for n in cluster.masters + cluster.workers]:
+        instance = node_instance(node)
+        history.family("instance:node_cpu_utilisation:rate1m", "gauge").add({"instance": instance}, constant(0.23))
+        for cpu in range(CPUS):
+            labels = {"instance": instance, "cpu": str(cpu)}
+            history.family("node_cpu_frequency_hertz", "gauge").add(labels, constant(1.8 * GHZ))
+            history.family("node_cpu_frequency_max_hertz", "gauge").add(labels, constant(3.5 * GHZ))
+        link = {"instance": instance, "device": "ens3"}
+        history.family("node_network_flags", "gauge").add(link, constant(IFF_RUNNING_LINK))
+        history.family("node_network_up", "gauge").add(link, constant(1))
+        history.family("node_network_carrier", "gauge").add(link, constant(1))
+        history.family("kubevirt_node_deprecated_machine_types", "gauge").add(
+            {"node": node, "machine_type": "pc-q35-rhel8.6.0"}, constant(1))
+
+
+def growing(per_second: float, start: datetime) -> Shape:
+    """A gauge that grows at `per_second` from `start` (a counter exposed without its _total)."""
+    return lambda moment: per_second * max((moment - start).total_seconds(), 0.0)
+
+
+def guest_history(cluster: Cluster, history: MetricHistory) -> None:
+    """What virt-handler and the kubelet report for the first VMs: guest memory and file systems, the VM's info,
+    its disk's volume stats; all comfortable."""
+    for vmset in [v for v in cluster.vms if v.vmi is not None and v.pod is not None][:20]:
+        assert vmset.pod is not None
+        ns, vm = vmset.key
+        pod = vmset.pod["metadata"]["name"]
+        start = cluster.at - HISTORY
+        history.family("kubevirt_vmi_info", "gauge").add(
+            {"namespace": ns, "name": vm, "phase": "running", "vmi_pod": pod, "node": vmset.node}, constant(1))
+        memory = {"namespace": ns, "name": pod}
+        history.family("kubevirt_vmi_memory_available_bytes", "gauge").add(memory, constant(2048 * MiB))
+        history.family("kubevirt_vmi_memory_usable_bytes", "gauge").add(memory, constant(1100 * MiB))
+        history.family("kubevirt_vmi_memory_swap_in_traffic_bytes", "gauge").add(memory, growing(0.0, start))
+        history.family("kubevirt_vmi_memory_swap_out_traffic_bytes", "gauge").add(memory, growing(0.0, start))
+        history.family("kubevirt_vmi_memory_pgmajfault", "counter").add(memory, constant(0.01))
+        disk = {"namespace": ns, "name": vm, "disk_name": "vda4", "mount_point": "/", "file_system_type": "xfs"}
+        history.family("kubevirt_vmi_filesystem_capacity_bytes", "gauge").add(disk, constant(28 * 1024 * MiB))
+        history.family("kubevirt_vmi_filesystem_used_bytes", "gauge").add(disk, constant(9 * 1024 * MiB))
+        machine = vmset.vm["spec"]["template"]["spec"]["domain"].get("machine", {}).get("type", "")
+        history.family("kubevirt_vm_info", "gauge").add(
+            {"namespace": ns, "name": vm, "machine_type": machine, "status_group": "running", "status": "running"},
+            constant(1))
+        if vmset.pvc is not None:
+            volume = {"job": "kubelet", "metrics_path": "/metrics", "namespace": ns,
+                      "persistentvolumeclaim": vmset.pvc["metadata"]["name"]}
+            history.family("kubelet_volume_stats_capacity_bytes", "gauge").add(volume, constant(30 * 1024 * MiB))
+            history.family("kubelet_volume_stats_available_bytes", "gauge").add(volume, constant(18 * 1024 * MiB))
+            history.family("kubelet_volume_stats_used_bytes", "gauge").add(volume, constant(12 * 1024 * MiB))
 
 
 def render(history: MetricHistory, at: datetime) -> Iterator[str]:

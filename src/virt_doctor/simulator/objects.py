@@ -73,7 +73,11 @@ def node(ids: Ids, name: str, at: datetime, created: datetime, worker: bool = Tr
     if worker:
         labels.update({"node-role.kubernetes.io/worker": "", "kubevirt.io/schedulable": "true",
                        "cpu-model.node.kubevirt.io/Cascadelake-Server": "true",
-                       "cpu-vendor.node.kubevirt.io/Intel": "true", "kubevirt.io/ksm-enabled": "false"})
+                       "cpu-vendor.node.kubevirt.io/Intel": "true", "kubevirt.io/ksm-enabled": "false",
+                       # the machine types virt-handler found QEMU offering
+                       "machine-type.node.kubevirt.io/pc-q35-rhel9.4.0": "true",
+                       "machine-type.node.kubevirt.io/pc-q35-rhel9.6.0": "true",
+                       "machine-type.node.kubevirt.io/pc-q35-rhel8.6.0": "true"})
     else:
         labels.update({"node-role.kubernetes.io/control-plane": "", "node-role.kubernetes.io/master": ""})
         taints.append({"key": "node-role.kubernetes.io/master", "effect": "NoSchedule"})

@@ -142,6 +142,7 @@ def build_vmi(ids: Ids, vm: Obj, node: str, started: datetime) -> Obj:
             "launcherContainerImageVersion": f"{REGISTRY}/virt-launcher:{KUBEVIRT_VERSION}",
             "activePods": {}, "guestOSInfo": {"id": "fedora", "name": "Fedora Linux", "versionId": "41"},
             "interfaces": [{"name": "default", "ipAddress": "10.129.2.15", "interfaceName": "enp1s0",
+                            "mac": template["spec"]["domain"]["devices"]["interfaces"][0]["macAddress"],
                             "infoSource": "domain, guest-agent", "queueCount": 1}],
             "migrationMethod": "BlockMigration", "migrationTransport": "Unix",
             "phaseTransitionTimestamps": [
@@ -156,7 +157,8 @@ def build_vmi(ids: Ids, vm: Obj, node: str, started: datetime) -> Obj:
                 {**condition("AgentConnected", "True", started + timedelta(seconds=50)), "lastProbeTime": None},
             ],
             "volumeStatus": [{"name": "rootdisk", "target": "vda",
-                              "persistentVolumeClaimInfo": {"claimName": f"{name}-rootdisk"}},
+                              "persistentVolumeClaimInfo": {"claimName": f"{name}-rootdisk",
+                                                            "capacity": {"storage": "30Gi"}}},
                              {"name": "cloudinitdisk", "target": "vdb", "size": 1048576}],
         },
     }

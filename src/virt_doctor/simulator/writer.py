@@ -80,8 +80,11 @@ def write_dump(cluster: Cluster, out: str | os.PathLike[str], fmt: str = "yaml",
 
 
 def _extra_list(cluster: Cluster, kind: str) -> str:
-    """Where `oc get <kind> -n <install namespace> -o yaml` is saved beside the inspect tree."""
+    """Where `oc get <kind> -n <install namespace> -o yaml` (cluster-wide for a cluster-scoped kind) is saved
+    beside the inspect tree."""
     res = resources.BY_KIND[kind]
+    if not res.namespaced:
+        return f"cluster-scoped-resources/{res.group_dir}/{res.plural}"
     return f"namespaces/{cluster.install_ns}/{res.group_dir}/{res.plural}"
 
 

@@ -7,7 +7,8 @@ A 50k-VM must-gather holds about 250k objects; kept as parsed they need over
   listed here and only here; a rule that needs one removes it from this table
   (tests/sources/test_compact.py pins it). Of a VMI's spec, what rules read is
   kept: eviction strategy, networks and interfaces (bindings, MAC addresses),
-  node selection, resources.
+  node selection, resources, and the claim-backed volumes (hot-plugged or not) with their status' target,
+  hotplug and claim capacity (cloud-init payloads are dropped).
 - `StringPool`: equal strings in the parts every object has (metadata, owner
   references, conditions) share one object. It runs as each file is read, so
   the duplicates' memory is reused by the next file; interning afterwards
@@ -43,12 +44,27 @@ def _vmi(obj: Obj) -> None:
         if interfaces is not None:
             kept_domain["devices"] = {"interfaces": interfaces}
         kept["domain"] = kept_domain
+        claims = [v for v in spec.get("volumes") or () if isinstance(v, dict)
+                  and ("persistentVolumeClaim" in v or "dataVolume" in v)]
+        if claims:
+            kept["volumes"] = claims
         obj["spec"] = kept
     status = obj.get("status")
     if isinstance(status, dict):
-        status.pop("volumeStatus", None)
+        volumes = [_volume_status(v) for v in status.pop("volumeStatus", None) or () if isinstance(v, dict)]
+        if volumes:
+            status["volumeStatus"] = volumes
         status.pop("kernelBootStatus", None)
         status.pop("currentCPUTopology", None)
+
+
+def _volume_status(volume: Obj) -> Obj:
+    """What rules read of a VMI volume's status: its guest device, whether it was hot-plugged, the claim's size."""
+    kept: Obj = {k: volume[k] for k in ("name", "target", "hotplugVolume") if k in volume}
+    claim = volume.get("persistentVolumeClaimInfo")
+    if isinstance(claim, dict):
+        kept["persistentVolumeClaimInfo"] = {k: claim[k] for k in ("claimName", "capacity") if k in claim}
+    return kept
 
 
 def _vm(obj: Obj) -> None:

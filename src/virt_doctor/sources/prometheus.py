@@ -136,7 +136,7 @@ def fetch(client: PrometheusClient, queries: dict[str, tuple[dict[str, str], tim
         try:
             results: dict[str, list[Series]] = {}
             for name, expr in named.items():
-                if name == "condition":  # an hour back at least, so `since` is known beyond the `for`
+                if name.partition(":")[0] == "condition":  # (and condition:<severity>) an hour back at least, so `since` is known beyond the `for`
                     window = max(2 * hold, timedelta(hours=1)) + 2 * step
                     results[name] = client.query_range(expr, at - window, at, step)
                 else:

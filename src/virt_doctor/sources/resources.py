@@ -55,6 +55,8 @@ RESOURCES: tuple[Resource, ...] = (
     _r("snapshot.storage.k8s.io", "v1", "volumesnapshotclasses", "VolumeSnapshotClass", namespaced=False),
     _r("config.openshift.io", "v1", "networks", "Network", namespaced=False),
     _r("monitoring.coreos.com", "v1", "prometheusrules", "PrometheusRule"),
+    _r("operator.openshift.io", "v1", "kubedeschedulers", "KubeDescheduler"),
+    _r("nmstate.io", "v1", "nmstates", "NMState", namespaced=False),
     _r("kubevirt.io", "v1", "kubevirts", "KubeVirt"),
     _r("kubevirt.io", "v1", "virtualmachines", "VirtualMachine"),
     _r("kubevirt.io", "v1", "virtualmachineinstances", "VirtualMachineInstance"),

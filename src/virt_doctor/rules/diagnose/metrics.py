@@ -20,6 +20,21 @@ def holding(snap: Snapshot, alert: str) -> list[tuple[Series, datetime]]:
     return found
 
 
+def holding_levels(snap: Snapshot, alert: str) -> list[tuple[Series, datetime, str | None]]:
+    """As `holding`, for an alert defined at several severities: each series with the severity of the definition
+    it holds ('condition:critical' -> 'critical'; None for the catalog's own)."""
+    found = []
+    for name, answered in (snap.metrics or {}).get(alert, {}).items():
+        kind, _, severity = name.partition(":")
+        if kind != "condition":
+            continue
+        for series in answered:
+            since = holding_since(series, snap.at)
+            if since is not None:
+                found.append((series, since, severity or None))
+    return found
+
+
 def objects_cannot_tell(snap: Snapshot, missing: str) -> None:
     """For a rule that reads metrics or objects: missing objects say nothing, and without Prometheus nothing does."""
     if snap.metrics is None:

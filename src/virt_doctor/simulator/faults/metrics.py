@@ -2,12 +2,24 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, NamedTuple
 
+from virt_doctor.simulator import objects as o
 from virt_doctor.simulator.cluster import Cluster
 from virt_doctor.simulator.faults.registry import fault, noted
-from virt_doctor.simulator.metrics import MetricHistory, MiB, after, constant
+from virt_doctor.simulator.metrics import (
+    CPUS,
+    GHZ,
+    IFF_RUNNING_LINK,
+    MetricHistory,
+    MiB,
+    after,
+    constant,
+    growing,
+    node_instance,
+)
+from virt_doctor.simulator.vms import VMSet
 
 Obj = dict[str, Any]
 
@@ -194,7 +206,283 @@ def guest_cpu_demand(cluster: Cluster, since: datetime) -> None:
     _guest_cpu(cluster, since, "guest-cpu-demand", queue=26, delay=0.02)
 
 
+@fault("guest-cpu-starved", "GuestVCPUQueueHighCritical", "host-cpu-contention",
+       "a VM's vCPUs wait half the time for its node's CPUs; 24 threads queue in the guest")
+def guest_cpu_starved(cluster: Cluster, since: datetime) -> None:
+    _guest_cpu(cluster, since, "guest-cpu-starved", queue=24, delay=0.5)
+
+
 @fault("guest-cpu-contention", "GuestVCPUQueueHighWarning", "host-cpu-contention",
        "a VM's vCPUs wait 45% of the time for its node's oversubscribed CPUs; 14 threads queue in the guest")
 def guest_cpu_contention(cluster: Cluster, since: datetime) -> None:
     _guest_cpu(cluster, since, "guest-cpu-contention", queue=14, delay=0.45)
+
+
+def _watched_vm(cluster: Cluster, node: str | None = None) -> VMSet:
+    """A running VM among those whose guest metrics the history holds (the first 20 with launchers)."""
+    watched = [v for v in cluster.vms if v.vmi is not None and v.pod is not None][:20]
+    used = {(i.namespace, i.name) for i in cluster.injected}
+    choices = [v for v in watched if v.key not in used and (node is None or v.node == node)]
+    if not choices:
+        raise ValueError("no watched VM left for this fault; simulate more VMs")
+    return choices[0]
+
+
+def _guest_disk(cluster: Cluster, since: datetime, name: str, used: float, capacity_gib: float) -> None:
+    vmset = _watched_vm(cluster)
+    ns, vm = vmset.key
+    disk = {"namespace": ns, "name": vm, "disk_name": "vda4", "mount_point": "/", "file_system_type": "xfs"}
+    gib = 1024 * MiB
+
+    def apply(history: MetricHistory) -> None:
+        history.family("kubevirt_vmi_filesystem_capacity_bytes", "gauge").add(disk, constant(capacity_gib * gib))
+        history.family("kubevirt_vmi_filesystem_used_bytes", "gauge").add(
+            disk, after(since, constant(0.4 * capacity_gib * gib), constant(used * capacity_gib * gib)))
+    cluster.metric_faults.append(apply)
+    noted(cluster, name, "VirtualMachineInstance", f"/ is {used:.0%} full ({capacity_gib:g} GiB)", ns, vm)
+
+
+@fault("guest-disk-filling", "GuestFilesystemAlmostOutOfSpace", "guest-data-growth",
+       "a guest's root file system grows to 90% of its 28 GiB disk")
+def guest_disk_filling(cluster: Cluster, since: datetime) -> None:
+    _guest_disk(cluster, since, "guest-disk-filling", 0.90, 28)
+
+
+@fault("guest-disk-full", "GuestFilesystemAlmostOutOfSpace", "guest-data-growth",
+       "a guest's root file system is 97% full (the critical definition)")
+def guest_disk_full(cluster: Cluster, since: datetime) -> None:
+    _guest_disk(cluster, since, "guest-disk-full", 0.97, 28)
+
+
+@fault("guest-disk-not-grown", "GuestFilesystemAlmostOutOfSpace", "disk-larger-than-filesystem",
+       "a guest's 10 GiB file system is 92% full on a disk whose claim was grown to 30 GiB")
+def guest_disk_not_grown(cluster: Cluster, since: datetime) -> None:
+    _guest_disk(cluster, since, "guest-disk-not-grown", 0.92, 10)
+
+
+def _guest_memory(cluster: Cluster, since: datetime, name: str, usable: float, swap: float, faults: float) -> None:
+    vmset = _watched_vm(cluster)
+    assert vmset.pod is not None
+    ns, vm = vmset.key
+    memory = {"namespace": ns, "name": vmset.pod["metadata"]["name"]}
+
+    def apply(history: MetricHistory) -> None:
+        history.family("kubevirt_vmi_memory_usable_bytes", "gauge").add(
+            memory, after(since, constant(1100 * MiB), constant(usable * 2048 * MiB)))
+        for direction in ("in", "out"):
+            history.family(f"kubevirt_vmi_memory_swap_{direction}_traffic_bytes", "gauge").add(
+                memory, growing(swap / 2, since))
+        history.family("kubevirt_vmi_memory_pgmajfault", "counter").add(
+            memory, after(since, constant(0.01), constant(faults)))
+    cluster.metric_faults.append(apply)
+    noted(cluster, name, "VirtualMachine", f"{usable:.0%} usable, swap {swap / MiB:g} MiB/s, {faults:g} faults/s",
+          ns, vm)
+
+
+@fault("guest-memory-swapping", "KubeVirtVMGuestMemoryPressure", "guest-swapping",
+       "a guest with 3% of its memory usable swaps 3 MiB/s")
+def guest_memory_swapping(cluster: Cluster, since: datetime) -> None:
+    _guest_memory(cluster, since, "guest-memory-swapping", 0.03, 3 * MiB, 0.5)
+
+
+@fault("guest-memory-thrashing", "KubeVirtVMGuestMemoryPressure", "page-cache-thrashing",
+       "a guest without swap, 4% usable, re-reads 40 pages a second from disk")
+def guest_memory_thrashing(cluster: Cluster, since: datetime) -> None:
+    _guest_memory(cluster, since, "guest-memory-thrashing", 0.04, 0.0, 40)
+
+
+@fault("guest-memory-full", "KubeVirtVMGuestMemoryAvailableLow", "no-swap-in-guest",
+       "a guest without swap has 2% of its memory usable, quietly")
+def guest_memory_full(cluster: Cluster, since: datetime) -> None:
+    _guest_memory(cluster, since, "guest-memory-full", 0.02, 0.0, 0.01)
+
+
+def _panics(cluster: Cluster, since: datetime, vmset: VMSet, count: int) -> None:
+    ns, vm = vmset.key
+    seconds = max((cluster.at - since).total_seconds(), 60.0)
+
+    def apply(history: MetricHistory) -> None:
+        history.family("kubevirt_vmi_guest_os_panic", "counter").add(
+            {"namespace": ns, "name": vm, "type": "pvpanic"}, after(since, constant(0.0), constant(count / seconds)))
+    cluster.metric_faults.append(apply)
+
+
+@fault("guest-panic-loop", "VMNonRecoverableOSPanic", "crash-loop",
+       "a guest panics 8 times, restarted each time by its runStrategy")
+def guest_panic_loop(cluster: Cluster, since: datetime) -> None:
+    vmset = _watched_vm(cluster)
+    _panics(cluster, since, vmset, 8)
+    noted(cluster, "guest-panic-loop", "VirtualMachine", "8 guest panics", *vmset.key)
+
+
+@fault("guest-panic-once", "VMNonRecoverableOSPanic", "single-crash", "a guest panics twice")
+def guest_panic_once(cluster: Cluster, since: datetime) -> None:
+    vmset = _watched_vm(cluster)
+    _panics(cluster, since, vmset, 2)
+    noted(cluster, "guest-panic-once", "VirtualMachine", "2 guest panics", *vmset.key)
+
+
+@fault("guest-panics-one-node", "ClusterVMPanicDetected", "shared-node",
+       "the guests of two VMs on the same node panic")
+def guest_panics_one_node(cluster: Cluster, since: datetime) -> None:
+    watched = [v for v in cluster.vms if v.vmi is not None and v.pod is not None][:20]
+    used = {(i.namespace, i.name) for i in cluster.injected}
+    by_node: dict[str, list[VMSet]] = {}
+    for vmset in watched:
+        if vmset.key not in used:
+            by_node.setdefault(vmset.node, []).append(vmset)
+    node, vms = max(by_node.items(), key=lambda kv: len(kv[1]))
+    for vmset in vms[:2]:
+        _panics(cluster, since, vmset, 1)
+    noted(cluster, "guest-panics-one-node", "Cluster", f"VMs {vms[0].key[1]} and {vms[1].key[1]} on {node} panic",
+          "", "guest-panics")
+
+
+def _free_worker(cluster: Cluster, with_vms: bool = True) -> Obj:
+    """A worker no other node fault has taken (its VMs may carry VM faults: node metrics do not touch them)."""
+    taken = {i.name for i in cluster.injected if i.kind == "Node"}
+    for worker in cluster.workers:
+        name = worker["metadata"]["name"]
+        if name not in taken and (not with_vms or cluster.vms_on(name)):
+            return worker
+    raise ValueError("no worker left to inject this fault into; simulate more nodes")
+
+
+def _busy_node(cluster: Cluster, since: datetime, node: str, idle: float, ghz: float = 1.8) -> None:
+    instance = node_instance(node)
+
+    def apply(history: MetricHistory) -> None:
+        history.family("instance:node_cpu_utilisation:rate1m", "gauge").add(
+            {"instance": instance}, after(since, constant(0.23), constant(1 - idle)))
+        for cpu in range(CPUS):
+            labels = {"instance": instance, "cpu": str(cpu)}
+            history.family("node_cpu_frequency_hertz", "gauge").add(
+                labels, after(since, constant(1.8 * GHZ), constant(ghz * GHZ)))
+    cluster.metric_faults.append(apply)
+
+
+def _container_cpu(cluster: Cluster, since: datetime, pods: list[Obj], cores: float) -> None:
+    def apply(history: MetricHistory) -> None:
+        for pod in pods:
+            container = pod["spec"]["containers"][0]["name"]
+            history.family("container_cpu_usage_seconds", "counter").add(
+                {"namespace": pod["metadata"]["namespace"], "pod": pod["metadata"]["name"], "container": container},
+                after(since, constant(0.05), constant(cores / len(pods))))
+    cluster.metric_faults.append(apply)
+
+
+@fault("node-cpu-vms", "HighCPUWorkload", "vms-use-the-node", "the VMs on a worker keep its CPUs 98% busy")
+def node_cpu_vms(cluster: Cluster, since: datetime) -> None:
+    node = _free_worker(cluster)
+    name = node["metadata"]["name"]
+    _busy_node(cluster, since, name, idle=0.02)
+    _container_cpu(cluster, since, [v.pod for v in cluster.vms_on(name) if v.pod is not None], 58)
+    noted(cluster, "node-cpu-vms", node, "98% busy, 58 cores used by its VMs")
+
+
+@fault("node-cpu-pods", "HighCPUWorkload", "pods-use-the-node", "a pod that is no VM keeps a worker 97% busy")
+def node_cpu_pods(cluster: Cluster, since: datetime) -> None:
+    node = _free_worker(cluster)
+    name = node["metadata"]["name"]
+    _busy_node(cluster, since, name, idle=0.03)
+    _container_cpu(cluster, since, [cluster.handler_pods[name]], 55)
+    noted(cluster, "node-cpu-pods", node, "97% busy, 55 cores used by virt-handler")
+
+
+@fault("node-cpu-host", "HighCPUWorkload", "host-processes",
+       "a worker is 96% busy with processes outside its containers")
+def node_cpu_host(cluster: Cluster, since: datetime) -> None:
+    node = _free_worker(cluster, with_vms=False)
+    _busy_node(cluster, since, node["metadata"]["name"], idle=0.04)
+    noted(cluster, "node-cpu-host", node, "96% busy, containers idle")
+
+
+@fault("cpu-frequency-load", "HighNodeCPUFrequency", "sustained-load",
+       "a busy worker's CPUs run at 3.4 of their 3.5 GHz")
+def cpu_frequency_load(cluster: Cluster, since: datetime) -> None:
+    node = _free_worker(cluster, with_vms=False)
+    _busy_node(cluster, since, node["metadata"]["name"], idle=0.15, ghz=3.4)
+    noted(cluster, "cpu-frequency-load", node, "3.4 GHz at 85% busy")
+
+
+@fault("cpu-frequency-profile", "HighNodeCPUFrequency", "power-profile",
+       "a mostly idle worker's CPUs are held at 3.4 of their 3.5 GHz (performance profile)")
+def cpu_frequency_profile(cluster: Cluster, since: datetime) -> None:
+    node = _free_worker(cluster, with_vms=False)
+    _busy_node(cluster, since, node["metadata"]["name"], idle=0.75, ghz=3.4)
+    noted(cluster, "cpu-frequency-profile", node, "3.4 GHz at 18% busy")
+
+
+@fault("nic-down", "NodeNetworkInterfaceDown", "link-down", "a worker's second port is configured up with no link")
+def nic_down(cluster: Cluster, since: datetime) -> None:
+    node = _free_worker(cluster, with_vms=False)
+    link = {"instance": node_instance(node["metadata"]["name"]), "device": "ens4f1"}
+
+    def apply(history: MetricHistory) -> None:
+        history.family("node_network_flags", "gauge").add(link, after(since, constant(IFF_RUNNING_LINK),
+                                                                      constant(4099)))  # UP|BROADCAST|MULTICAST
+        history.family("node_network_up", "gauge").add(link, constant(1))
+        history.family("node_network_carrier", "gauge").add(link, constant(1))
+    cluster.metric_faults.append(apply)
+    noted(cluster, "nic-down", node, "ens4f1 up without RUNNING/LOWER_UP")
+
+
+def _volume_filling(cluster: Cluster, namespace: str, claim: str) -> None:
+    volume = {"job": "kubelet", "metrics_path": "/metrics", "namespace": namespace, "persistentvolumeclaim": claim}
+    gib = 1024 * MiB
+    start = cluster.at - timedelta(hours=2)
+
+    def apply(history: MetricHistory) -> None:
+        history.family("kubelet_volume_stats_capacity_bytes", "gauge").add(volume, constant(30 * gib))
+        history.family("kubelet_volume_stats_available_bytes", "gauge").add(
+            volume, lambda moment: 30 * gib * (0.09 - 0.02 * (moment - start).total_seconds() / 3600))
+        history.family("kubelet_volume_stats_used_bytes", "gauge").add(volume, constant(27 * gib))
+    cluster.metric_faults.append(apply)
+
+
+@fault("pv-filling-vm", "PersistentVolumeFillingUp", "vm-disk-filling",
+       "a VM's disk volume is 91% used and losing 2% an hour")
+def pv_filling_vm(cluster: Cluster, since: datetime) -> None:
+    vmset = _watched_vm(cluster)
+    assert vmset.pvc is not None
+    ns, claim = vmset.pvc["metadata"]["namespace"], vmset.pvc["metadata"]["name"]
+    _volume_filling(cluster, ns, claim)
+    noted(cluster, "pv-filling-vm", "PersistentVolumeClaim", f"VM {vmset.key[1]}'s disk filling", ns, claim)
+
+
+@fault("pv-filling-workload", "PersistentVolumeFillingUp", "workload-filling",
+       "a database pod's volume is 91% used and losing 2% an hour")
+def pv_filling_workload(cluster: Cluster, since: datetime) -> None:
+    ns, claim, name = "apps", "data-postgres-0", "postgres-0"
+    node = cluster.worker_names()[0]
+    created = cluster.at - timedelta(days=3)
+    pvc = {"apiVersion": "v1", "kind": "PersistentVolumeClaim",
+           "metadata": o.meta(cluster.ids, claim, ns, created),
+           "spec": {"accessModes": ["ReadWriteOnce"], "storageClassName": "ocs-storagecluster-ceph-rbd",
+                    "resources": {"requests": {"storage": "30Gi"}}, "volumeMode": "Filesystem"},
+           "status": {"phase": "Bound", "capacity": {"storage": "30Gi"}, "accessModes": ["ReadWriteOnce"]}}
+    pod = o.running_pod(cluster.ids, name, ns, node, created, {"app": "postgres"},
+                        [{"name": "postgres", "image": "registry.example.com/postgresql:16"}],
+                        extra_spec={"volumes": [{"name": "data", "persistentVolumeClaim": {"claimName": claim}}]})
+    cluster.extra += [pvc, pod]
+    _volume_filling(cluster, ns, claim)
+    noted(cluster, "pv-filling-workload", pvc, "postgres-0's data volume filling")
+
+
+@fault("deprecated-machine-type", "DeprecatedMachineType", "deprecated-still-supported",
+       "a VM still uses machine type pc-q35-rhel8.6.0, which QEMU on the nodes marks deprecated")
+def deprecated_machine_type(cluster: Cluster, since: datetime) -> None:
+    vmset = _watched_vm(cluster)
+    ns, vm = vmset.key
+    machine = "pc-q35-rhel8.6.0"
+    vmset.vm["spec"]["template"]["spec"]["domain"]["machine"] = {"type": machine}
+
+    def apply(history: MetricHistory) -> None:
+        history.family("kubevirt_vm_info", "gauge").add(
+            {"namespace": ns, "name": vm, "machine_type": machine, "status_group": "running", "status": "running"},
+            constant(1))
+        family = history.family("kubevirt_vm_info", "gauge")
+        for labels in [k for k in family.series if dict(k).get("name") == vm and dict(k).get("machine_type") != machine]:
+            del family.series[labels]
+    cluster.metric_faults.append(apply)
+    noted(cluster, "deprecated-machine-type", "VirtualMachine", f"machine type {machine}", ns, vm)
