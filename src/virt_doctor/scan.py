@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+from functools import partial
+from typing import Any
 
 from virt_doctor.catalog import load_catalog
 from virt_doctor.errors import InputError
@@ -14,6 +16,7 @@ from virt_doctor.rules.crosscheck import alerts_only as only_prometheus_alerts
 from virt_doctor.rules.engine import evaluate
 from virt_doctor.rules.registry import ALL, REGISTRY
 from virt_doctor.snapshot import Snapshot
+from virt_doctor.snapshot.alert_rules import ClusterAlertRule, alert_rules_in
 from virt_doctor.sources.dump import RawDump
 from virt_doctor.sources.live.client import KubeClient
 from virt_doctor.sources.live.connection import connect
@@ -78,16 +81,15 @@ def run_scan(request: ScanRequest) -> ScanResult:
         raise InputError("--alerts-only needs --prometheus URL")
     only = [load_catalog().get(name).name for name in request.only] if request.only else None
     client = request.prometheus
-    queries = metric_queries(only)
     if request.live is not None:
         assert request.at is not None, "a live scan is evaluated at a time the caller gives (its clock, not a rule's)"
-        snap = read_live(request.live, request.at, client, queries, request.namespace or "", only)
+        snap = read_live(request.live, request.at, client, request.namespace or "", only)
     elif request.source is None:
         assert client is not None and request.at is not None
-        snap = prometheus_only(request.at, client.url, fetch(client, queries, request.at))
+        snap = prometheus_only(request.at, client.url, fetch(client, metric_queries(only), request.at))
     else:
         snap = load_dump(request.source, at=request.at,
-                         metrics=metrics_from(client, queries) if client is not None else None)
+                         metrics=metrics_from(client, partial(metric_queries, only)) if client is not None else None)
     warning = metrics_warning(snap) if client is not None else None
     report = evaluate(snap, only=only)
     if request.alerts_only:
@@ -99,24 +101,33 @@ def run_scan(request: ScanRequest) -> ScanResult:
     return ScanResult(report, snap, warnings)
 
 
-def read_live(options: LiveOptions, at: datetime, prometheus: PrometheusClient | None,
-              queries: dict[str, tuple[dict[str, str], timedelta]], namespace: str,
+def read_live(options: LiveOptions, at: datetime, prometheus: PrometheusClient | None, namespace: str,
               only: Sequence[str] | None) -> Snapshot:
-    """The cluster as a Snapshot: objects in one pass, then only the logs the rules asked for."""
-    answers = fetch(prometheus, queries, at) if prometheus is not None else None
+    """The cluster as a Snapshot: objects in one pass, Prometheus asked the cluster's own definitions, then only
+    the logs the rules asked for."""
+    answers: list[MetricAnswers] = []
+
+    def ask(objects: list[dict[str, Any]]) -> MetricAnswers | None:
+        if prometheus is None:
+            return None
+        answers.append(fetch(prometheus, metric_queries(only, objects), at))
+        return answers[-1]
+
     with paused_gc():  # as for a dump: objects pile up without cycles, the collector would only slow it down
-        return snapshot_of(read_live_raw(options, at, namespace, only, answers), at, answers, "live")
+        raw = read_live_raw(options, at, namespace, only, ask)
+        return snapshot_of(raw, at, answers[-1] if answers else None, "live")
 
 
 def read_live_raw(options: LiveOptions, at: datetime, namespace: str = "", only: Sequence[str] | None = None,
-                  answers: MetricAnswers | None = None) -> RawDump:
-    """What a live scan reads: every kind in one pass, then the logs the rules ask for (a first evaluation
-    with no logs records which ones), fetched bounded."""
+                  ask: Callable[[list[dict[str, Any]]], MetricAnswers | None] | None = None) -> RawDump:
+    """What a live scan reads: every kind in one pass, Prometheus' answers for them (`ask`), then the logs the
+    rules ask for (a first evaluation with no logs records which ones), fetched bounded."""
     client = options.client or KubeClient(connect(options.kubeconfig, options.context))
     try:
         raw = options.cached() if options.cached is not None else read_cluster(
             client, namespace, options.progress, options.workers, configmap_data=options.configmap_data,
             kinds=options.kinds, page=options.page, consistent=options.consistent, focus=options.focus)
+        answers = ask(raw.objects) if ask is not None else None
         asked = LogRequests()
         evaluate(snapshot_of(raw, at, answers, "live", logs=asked), only=only)
         pods = {(o["metadata"].get("namespace", ""), o["metadata"]["name"]): o for o in raw.objects
@@ -151,10 +162,30 @@ def focus_for(alert: str, labels: dict[str, str]) -> Focus:
     return focus_of(labels, spec.focus, frozenset(read.kind for read in spec.declared if read.scope == ALL))
 
 
-def metric_queries(only: Sequence[str] | None = None) -> dict[str, tuple[dict[str, str], timedelta]]:
-    """Every metric rule's PromQL with its alert's `for`, for the source to ask before the rules run."""
+def metric_queries(only: Sequence[str] | None = None, objects: Iterable[dict[str, Any]] = ()
+                   ) -> dict[str, tuple[dict[str, str], timedelta]]:
+    """Every metric rule's PromQL with its alert's `for`, for the source to ask before the rules run; where the
+    cluster's own PrometheusRules (among `objects`) define the alert, its conditions are the cluster's."""
     import virt_doctor.rules.all  # noqa: F401  (registers)
 
     catalog = load_catalog()
-    return {spec.alert: (dict(spec.queries), parse_duration(catalog.get(spec.alert).for_)) for spec in REGISTRY
-            if spec.queries and (only is None or spec.alert in only)}
+    theirs = alert_rules_in(objects)
+    out = {}
+    for spec in REGISTRY:
+        if not spec.queries or (only is not None and spec.alert not in only):
+            continue
+        entry = catalog.get(spec.alert)
+        queries = dict(spec.queries)
+        if "condition" in queries and spec.alert in theirs:
+            queries = {**{k: v for k, v in queries.items() if k.partition(":")[0] != "condition"},
+                       **cluster_conditions(theirs[spec.alert], entry.severity)}
+        out[spec.alert] = (queries, parse_duration(entry.for_))
+    return out
+
+
+def cluster_conditions(rules: Sequence[ClusterAlertRule], severity: str) -> dict[str, str]:
+    """The cluster's rules for an alert as condition queries: the one at the catalog's severity (else the first)
+    is "condition", the others "condition:<their severity>"."""
+    primary = next((r for r in rules if r.severity == severity), rules[0])
+    return {"condition": primary.expr, **{f"condition:{r.severity}": r.expr for r in rules
+                                          if r is not primary and r.severity and r.severity != primary.severity}}

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -68,8 +69,11 @@ METRIC_ALERTS = {"VirtApiRESTErrorsBurst", "VirtApiRESTErrorsHigh", "VirtControl
 
 
 def scan_with_prometheus(faults: list[str], workdir: Path, age: timedelta = timedelta(minutes=40),
-                         nodes: int = 3) -> Report:
-    cluster = simulate(nodes=nodes, vms=8 if nodes == 3 else 24, faults=faults, seed=3, fault_age=age)
+                         nodes: int = 3, release: str = "v1.2.2", extra: tuple[dict[str, Any], ...] = ()) -> Report:
+    # KubeVirt v1.2: a release that still ships the alerts later releases removed (usage over requests, ...)
+    cluster = simulate(nodes=nodes, vms=8 if nodes == 3 else 24, faults=faults, seed=3, fault_age=age,
+                       kubevirt_version=release)
+    cluster.extra += list(extra)
     dump = write_dump(cluster, workdir / "dump", metrics=True)
     with prometheus_from(dump / "metrics.om", workdir) as url:
         client = PrometheusClient(url)
@@ -164,3 +168,21 @@ def test_one_crashed_guest_is_its_own_cause(tmp_path: Path) -> None:
     found = {(f.alert, f.cause.id, f.state) for f in report.findings}
     for alert, cause in ALONE["guest-panic-once"]:
         assert (alert, cause, "firing") in found, found
+
+
+def test_the_clusters_own_rule_is_what_prometheus_is_asked(tmp_path: Path, faulty: Report) -> None:
+    """The cluster's PrometheusRule fires HighCPUWorkload at 80%: the node at 85% is found, and the coverage names
+    the rule; with virt-doctor's 90% (the faulty cluster, same faults among others) it is not."""
+    from tests.rules.test_definitions import alerting, prometheus_rule
+
+    rule = prometheus_rule("kubevirt-cnv-observability-rules",
+                           alerting("HighCPUWorkload", "instance:node_cpu_utilisation:rate1m >= 0.8", "warning", "5m"))
+    theirs = scan_with_prometheus(["node-cpu-vms", "cpu-frequency-load"], tmp_path / "theirs", nodes=4, extra=(rule,))
+    busy = {f.cause.id for f in theirs.findings if f.alert == "HighCPUWorkload"}
+    assert busy == {"vms-use-the-node", "host-processes"}  # the 85%-busy node: no container accounts for it
+    loaded = next(f.subject.name for f in faulty.findings if f.alert == "HighNodeCPUFrequency"
+                  and f.cause.id == "sustained-load")
+    assert not [f for f in faulty.findings if f.alert == "HighCPUWorkload" and f.subject.name == loaded]
+    line = next(c for c in theirs.coverage if c.alert == "HighCPUWorkload")
+    assert line.definition == "PrometheusRule openshift-cnv/kubevirt-cnv-observability-rules"
+    assert line.status == "evaluated" and "the cluster's own rule" in line.reason

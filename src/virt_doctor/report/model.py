@@ -83,6 +83,8 @@ class Coverage:
     alert: str
     status: str  # evaluated | skipped
     reason: str = ""
+    definition: str = ""  # whose definition was evaluated: the cluster's PrometheusRule, or virt-doctor's
+    drift: tuple[str, ...] = ()  # how the cluster's rule differs from virt-doctor's (threshold, for, severity)
 
 
 @dataclass(frozen=True)
@@ -139,7 +141,9 @@ def report_to_dict(report: Report) -> dict[str, Any]:
         "schema": SCHEMA,
         "evaluated_at": report.evaluated_at,
         "source": report.source,
-        "coverage": [{"alert": c.alert, "status": c.status, "reason": c.reason} for c in report.coverage],
+        "coverage": [{"alert": c.alert, "status": c.status, "reason": c.reason,
+                      **({"definition": c.definition} if c.definition else {}),
+                      **({"drift": list(c.drift)} if c.drift else {})} for c in report.coverage],
         "findings": [finding_to_dict(f) for f in report.findings],
         "warnings": list(report.warnings),
         **({"crosscheck": [{"alert": c.alert, "virt_doctor": c.virt_doctor, "prometheus": c.prometheus,
@@ -205,7 +209,8 @@ def report_from_dict(data: Any) -> Report:
         evaluated_at=_need(data, "evaluated_at", "report"),
         source=_need(data, "source", "report", dict),
         coverage=tuple(Coverage(_need(c, "alert", f"report.coverage[{i}]"), _need(c, "status", f"report.coverage[{i}]"),
-                                str(c.get("reason") or ""))
+                                str(c.get("reason") or ""), str(c.get("definition") or ""),
+                                tuple(str(d) for d in c.get("drift") or ()))
                        for i, c in enumerate(_need(data, "coverage", "report", list))),
         findings=tuple(finding_from_dict(f, f"report.findings[{i}]")
                        for i, f in enumerate(_need(data, "findings", "report", list))),

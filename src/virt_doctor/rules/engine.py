@@ -8,6 +8,7 @@ from collections.abc import Iterable
 from virt_doctor.catalog.catalog import Catalog, load_catalog
 from virt_doctor.report.model import Coverage, Finding, Report
 from virt_doctor.rules.crosscheck import cross_check
+from virt_doctor.rules.definitions import Definition, cluster_versions, definition_of
 from virt_doctor.rules.detection import CannotEvaluate, Detection, NotSeen
 from virt_doctor.rules.findings import build_finding
 from virt_doctor.rules.registry import ALL, CLUSTER, REGISTRY, SUBJECT, Registry, RuleSpec
@@ -33,36 +34,43 @@ def evaluate(snap: Snapshot, registry: Registry | None = None, catalog: Catalog 
                       else "no rule for this alert yet")
             coverage.append(Coverage(entry.name, "skipped", reason))
             continue
+        definition = definition_of(snap, entry, catalog, spec.threshold)
+        if definition.shipped is False:  # evaluated only where the cluster still ships it
+            coverage.append(covered(entry.name, definition, "skipped", definition.note))
+            continue
         if spec.queries and not spec.metrics_optional and snap.metrics is None:
-            coverage.append(Coverage(entry.name, "skipped", "needs Prometheus (--prometheus)"))
+            coverage.append(covered(entry.name, definition, "skipped", "needs Prometheus (--prometheus)"))
             continue
         if spec.queries and not spec.metrics_optional and entry.name in snap.metric_errors:
-            coverage.append(Coverage(entry.name, "skipped", snap.metric_errors[entry.name]))
+            coverage.append(covered(entry.name, definition, "skipped", snap.metric_errors[entry.name]))
             continue
         unseen = unseen_needs(snap, spec)
         if unseen:
-            coverage.append(Coverage(entry.name, "skipped", "; ".join(unseen)))
+            coverage.append(covered(entry.name, definition, "skipped", "; ".join(unseen)))
             continue
         try:
             results = list(spec.fn(snap))
-            produced = [build_finding(snap, entry, d, spec.causes, severity=d.severity) for d in results
+            produced = [build_finding(snap, entry, d, spec.causes, severity=d.severity or definition.severity,
+                                      hold_for=definition.for_of(d.severity)) for d in results
                         if isinstance(d, Detection)]
             not_seen = [d for d in results if isinstance(d, NotSeen)]
         except CannotEvaluate as exc:
-            coverage.append(Coverage(entry.name, "skipped", str(exc)))
+            coverage.append(covered(entry.name, definition, "skipped", str(exc)))
             continue
         except Exception as exc:  # one broken rule never costs the others
-            coverage.append(Coverage(entry.name, "skipped",
-                                     f"internal error in rule ({_where(exc)}): {type(exc).__name__}: {exc}"))
+            coverage.append(covered(entry.name, definition, "skipped",
+                                    f"internal error in rule ({_where(exc)}): {type(exc).__name__}: {exc}"))
             continue
-        coverage.append(Coverage(entry.name, "evaluated", partly(not_seen)))
+        reason = "; ".join(part for part in (partly(not_seen), definition.note if definition.from_cluster
+                                             or definition.shipped else "") if part)
+        coverage.append(covered(entry.name, definition, "evaluated", reason))
         findings.extend(produced)
     findings.sort(key=lambda f: (_SEVERITY_ORDER.get(f.severity, 9), f.state != "firing", f.alert, f.subject.ref()))
     report = Report(
         evaluated_at=rfc3339(snap.at) or "",
         source={"type": snap.source.type, "location": snap.source.location,
                 "collected_at": rfc3339(snap.collected_at), "files_read": snap.source.files_read,
-                "skipped_files": list(snap.source.skipped_files)},
+                "skipped_files": list(snap.source.skipped_files), "versions": cluster_versions(snap)},
         coverage=tuple(coverage),
         findings=tuple(findings),
         warnings=snap.source.warnings + tuple(dict.fromkeys(snap.unindexed)),
@@ -71,6 +79,11 @@ def evaluate(snap: Snapshot, registry: Registry | None = None, catalog: Catalog 
 
 
 _SEVERITY_ORDER = {"critical": 0, "warning": 1, "info": 2}
+
+
+def covered(alert: str, definition: Definition, status: str, reason: str) -> Coverage:
+    """A coverage line that names the definition evaluated and its drift from virt-doctor's."""
+    return Coverage(alert, status, reason, definition.where, definition.drift)
 
 
 def partly(not_seen: list[NotSeen], shown: int = 3) -> str:

@@ -72,6 +72,7 @@ class RuleSpec:
     metrics_optional: bool = False  # True: the rule also works from objects alone
     reads: tuple[Read, ...] = ()
     focus: tuple[str, ...] = ()  # the alert labels that bound one instance's reads ("namespace", "node")
+    threshold: tuple[str, float] | None = None  # (comparison, number) upstream's rule compares with
 
     @property
     def declared(self) -> tuple[Read, ...]:
@@ -101,7 +102,8 @@ REGISTRY = Registry()
 
 def rule(alert: str, *, needs: Iterable[ReadLike] = (), reads: Iterable[ReadLike] = (),
          causes: tuple[str, ...] = (), queries: Mapping[str, str] | None = None, metrics_optional: bool = False,
-         focus: tuple[str, ...] = (), registry: Registry | None = None) -> Callable[[F], F]:
+         focus: tuple[str, ...] = (), threshold: tuple[str, float] | None = None,
+         registry: Registry | None = None) -> Callable[[F], F]:
     """Register a rule function for an alert; the function is returned unchanged.
 
     `queries` are PromQL the rule needs answered (the source runs them before the
@@ -110,12 +112,16 @@ def rule(alert: str, *, needs: Iterable[ReadLike] = (), reads: Iterable[ReadLike
     everything its verdict reads are in the alert's namespace, or cluster-scoped, or in the install namespaces),
     "node" (its objects on other nodes do not change the verdict for the alert's node). A diagnosis of one
     instance lists only that much (sources/live/focus.py).
+    `threshold`: the comparison and number upstream's rule fires at (">=", 200); a cluster whose own rule sets
+    another number is evaluated with it (the rule asks rules/definitions.threshold_of), and the drift reported.
     """
     unknown = set(focus) - {"namespace", "node"}
     if unknown:
         raise ValueError(f"{alert}: unknown focus {sorted(unknown)}")
     def decorate(fn: F) -> F:
         (registry or REGISTRY).register(RuleSpec(alert, fn, reads_of(needs), tuple(causes), fn.__module__,
-                                                 dict(queries or {}), metrics_optional, reads_of(reads), tuple(focus)))
+                                                 dict(queries or {}), metrics_optional,
+                                                 reads_of((*reads, *(("PrometheusRule",) if threshold else ()))),
+                                                 tuple(focus), threshold))
         return fn
     return decorate

@@ -15,7 +15,7 @@ from virt_doctor.snapshot.snapshot import newest_timestamp
 from virt_doctor.sources.dump import RawDump, read_dump
 from virt_doctor.sources.prometheus import MetricAnswers, PrometheusClient, fetch
 
-MetricsFn = Callable[[datetime], MetricAnswers]
+MetricsFn = Callable[[datetime, list[dict[str, Any]]], MetricAnswers]  # at the time, for these objects
 
 
 def load_dump(path: str | os.PathLike[str], at: datetime | None = None, source_type: str = "dump",
@@ -29,7 +29,7 @@ def load_dump(path: str | os.PathLike[str], at: datetime | None = None, source_t
         moment = at or raw.collected_at or newest_timestamp(raw.objects)
         if moment is None:
             raise SourceError(f"{path}: no collection time and no timestamps in the objects; give --at")
-        return snapshot_of(raw, moment, metrics(moment) if metrics is not None else None, source_type)
+        return snapshot_of(raw, moment, metrics(moment, raw.objects) if metrics is not None else None, source_type)
 
 
 def snapshot_of(raw: RawDump, at: datetime, answers: MetricAnswers | None = None,
@@ -55,9 +55,11 @@ def metric_fields(answers: MetricAnswers | None) -> dict[str, Any]:
     return {"metrics": answers.results, "metric_errors": answers.errors, "prometheus_alerts": answers.firing}
 
 
-def metrics_from(client: PrometheusClient, queries: dict[str, tuple[dict[str, str], timedelta]]) -> MetricsFn:
-    """Ask Prometheus every rule's queries at the evaluation time."""
-    return lambda at: fetch(client, queries, at)
+def metrics_from(client: PrometheusClient,
+                 queries: Callable[[list[dict[str, Any]]], dict[str, tuple[dict[str, str], timedelta]]]) -> MetricsFn:
+    """Ask Prometheus every rule's queries at the evaluation time (the queries made for the source's objects:
+    the cluster's own alert definitions where it has them)."""
+    return lambda at, objects: fetch(client, queries(objects), at)
 
 
 def prometheus_only(at: datetime, location: str, answers: MetricAnswers) -> Snapshot:

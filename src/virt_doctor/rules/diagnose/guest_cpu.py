@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from virt_doctor.report.model import Evidence, Subject
+from virt_doctor.rules.definitions import threshold_of
 from virt_doctor.rules.detection import Detection
 from virt_doctor.rules.diagnose.metrics import answer, holding, metric_evidence
 from virt_doctor.snapshot import access as a
@@ -31,6 +32,7 @@ def vcpu_queue_high(snap: Snapshot, alert: str, threshold: int) -> Iterator[Dete
     the host, otherwise more runnable threads than vCPUs."""
     vcpus = {(s.labels.get("namespace", ""), s.labels.get("name", "")): s for s in answer(snap, alert, "vcpus")}
     delay = {(s.labels.get("namespace", ""), s.labels.get("name", "")): s for s in answer(snap, alert, "delay")}
+    threshold = int(threshold_of(snap, alert, ">", threshold))  # the cluster's own rule may set another
     for series, since in holding(snap, alert):
         key = (series.labels.get("namespace", ""), series.labels.get("name", ""))
         ns, name = key

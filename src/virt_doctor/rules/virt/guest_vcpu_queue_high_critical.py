@@ -11,7 +11,7 @@ THRESHOLD = 20
 
 
 @rule("GuestVCPUQueueHighCritical", reads=("VirtualMachineInstance",), causes=CAUSES,
-      queries=queue_queries(THRESHOLD))
+      queries=queue_queries(THRESHOLD), threshold=(">", THRESHOLD))
 def guest_vcpu_queue_high_critical(snap: Snapshot) -> Iterator[Detection]:
     """More than 20 threads wait for the guest's vCPUs: why, from the vCPUs' wait for the host."""
     yield from vcpu_queue_high(snap, "GuestVCPUQueueHighCritical", THRESHOLD)

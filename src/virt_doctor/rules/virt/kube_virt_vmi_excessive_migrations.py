@@ -8,11 +8,12 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from virt_doctor.rules.api import Detection, Evidence, Snapshot, Subject, a, rule
+from virt_doctor.rules.definitions import threshold_of
 from virt_doctor.rules.diagnose.evidence import event_message, events_with_reason, field
 from virt_doctor.rules.diagnose.nodes import node_pressure
 from virt_doctor.timeutil import parse_time
 
-THRESHOLD = 12
+THRESHOLD = (">=", 12)  # upstream: sum by (vmi, namespace) (... kubevirt_vmi_migration_succeeded[1d] ...) >= 12
 WINDOW = timedelta(hours=24)
 
 
@@ -29,14 +30,15 @@ def migration_finished(vmim: dict[str, Any]) -> datetime | None:
 
 
 @rule("KubeVirtVMIExcessiveMigrations", focus=("namespace",), needs=("VirtualMachineInstanceMigration",), reads=("Node", "Event"),
-      causes=("node-pressure", "repeated-drains", "unknown"))
+      causes=("node-pressure", "repeated-drains", "unknown"), threshold=THRESHOLD)
 def kube_virt_vmi_excessive_migrations(snap: Snapshot) -> Iterator[Detection]:
-    """12 or more Succeeded migrations of one VMI in the last 24 hours."""
+    """12 or more Succeeded migrations of one VMI in the last 24 hours (or as many as the cluster's rule says)."""
+    least = threshold_of(snap, "KubeVirtVMIExcessiveMigrations", *THRESHOLD)
     for key, migrations in sorted(snap.index_items("migrations_by_vmi"), key=lambda item: str(item[0])):
         ns, vmi_name = str(key[0]), str(key[1])  # type: ignore[index]
         recent = [m for m in migrations if a.status(m).get("phase") == "Succeeded"
                   and (finished := migration_finished(m)) is not None and snap.at - WINDOW <= finished <= snap.at]
-        if len(recent) < THRESHOLD:
+        if len(recent) < least:
             continue
         sources = Counter(str((a.status(m).get("migrationState") or {}).get("sourceNode") or "") for m in recent)
         sources.pop("", None)
