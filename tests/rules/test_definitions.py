@@ -132,3 +132,18 @@ def test_cluster_rules_thresholds_and_versions_are_read_as_written() -> None:
     assert threshold_in("cluster:kubevirt_virt_api_ready:sum < 0.75", ">=") is None
     assert version_key("v1.5.2") == (1, 5, 2) and version_key("1.16.0") == (1, 16, 0)
     assert version_key("after v1.16 (main)") is None
+
+
+def test_the_text_report_names_the_drift(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from virt_doctor.cli.app import app
+
+    cluster = simulate(nodes=3, vms=8, faults=["launchers-failed-restart-loop"], seed=5)
+    cluster.extra.append(prometheus_rule("prometheus-kubevirt-rules",
+                                         alerting(STUCK, UPSTREAM_STUCK.replace("200", "150"), "critical", "10m")))
+    path = write_dump(cluster, tmp_path / "dump", also_collect=frozenset({"Pod"}))
+    result = CliRunner().invoke(app, ["scan", "--from", str(path)])
+    assert "The cluster defines these alerts differently" in result.stdout
+    assert "VirtLauncherPodsStuckFailed (PrometheusRule openshift-cnv/prometheus-kubevirt-rules): threshold >= 200 " \
+           "here, 150 in the cluster" in result.stdout

@@ -80,6 +80,12 @@ def render_table(report: Report, console: Console, wide: bool = False) -> None:
         console.print(f"[bold]Prometheus cross-check[/bold]: agrees on {agree} alerts, disagrees on {len(disagree)}")
         for check in disagree:
             console.print(f"  {check.alert}: virt-doctor {check.virt_doctor}, Prometheus {check.prometheus}")
+    drifted = [c for c in report.coverage if c.drift]
+    if drifted:
+        console.print()
+        console.print("[bold]The cluster defines these alerts differently[/bold] (its definition was evaluated)")
+        for c in drifted:
+            console.print(f"  {c.alert} ({escape(c.definition)}): {escape('; '.join(c.drift))}")
     skipped = [c for c in report.coverage if c.status == "skipped"]
     if wide and skipped:
         console.print()
@@ -132,6 +138,11 @@ def render_markdown(report: Report) -> str:
         out += ["", "**Remediation** (dry run):", ""]
         for step in f.remediation:
             out += [f"- *{step.risk}* — {step.title}", "", "  ```", f"  {step.command}", "  ```"]
+        out.append("")
+    drifted = [c for c in report.coverage if c.drift]
+    if drifted:
+        out += ["**The cluster defines these alerts differently** (its definition was evaluated):", ""]
+        out += [f"- {c.alert} ({c.definition}): {'; '.join(c.drift)}" for c in drifted]
         out.append("")
     skipped = [c for c in report.coverage if c.status == "skipped"]
     if skipped:
