@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from functools import partial
@@ -62,6 +62,7 @@ class ScanRequest:
     only: Sequence[str] | None = None  # alert names; None: all
     alerts_only: bool = False  # only the alerts Prometheus has firing
     namespace: str | None = None  # only findings whose subject is in this namespace
+    asked: Mapping[str, Mapping[str, str]] | None = None  # alert -> labels of the instance asked about
 
 
 @dataclass(frozen=True)
@@ -91,6 +92,8 @@ def run_scan(request: ScanRequest) -> ScanResult:
         snap = load_dump(request.source, at=request.at,
                          metrics=metrics_from(client, partial(metric_queries, only)) if client is not None else None)
     warning = metrics_warning(snap) if client is not None else None
+    if request.asked:
+        snap = snap.asking(request.asked)
     report = evaluate(snap, only=only)
     if request.alerts_only:
         report = only_prometheus_alerts(report)

@@ -63,7 +63,7 @@ def diagnose(
     live = None if source is not None else LiveOptions(kubeconfig, context, kinds=kinds_read_by(names),
                                                        consistent=consistent, focus=focus)
     request = ScanRequest(source=source, live=live, at=moment or (None if source else datetime.now(UTC)),
-                          only=names)
+                          only=names, asked={name: labels for (_, labels), name in zip(alerts, names, strict=True)})
     if not quiet and sys.stderr.isatty():
         with stderr_console().status(f"diagnosing {', '.join(names)} …"):
             result = run_scan(request)

@@ -72,7 +72,7 @@ COMPONENT_ALERTS = (
 
 def _register(row: ComponentAlert) -> None:
     def check(snap: Snapshot) -> Iterator[Detection]:
-        yield from component_alert(snap, row.component, row.condition, low_count=row.low_count)
+        yield from component_alert(snap, row.component, row.condition, low_count=row.low_count, alert=row.alert)
 
     check.__name__ = check.__qualname__ = f"component_alert[{row.alert}]"
     check.__doc__ = f"{row.alert}: {row.condition.__name__.replace('_', ' ')} ({row.component.name})."

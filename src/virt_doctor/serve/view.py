@@ -12,7 +12,9 @@ from datetime import UTC, datetime
 from virt_doctor.catalog import load_catalog
 from virt_doctor.report.match import matches
 from virt_doctor.report.model import Finding, Report, finding_to_dict
+from virt_doctor.rules.engine import evaluate
 from virt_doctor.scan import ScanResult
+from virt_doctor.snapshot import Snapshot
 from virt_doctor.store.incidents import Verdict
 
 Evaluate = Callable[[], ScanResult]
@@ -26,6 +28,7 @@ class Evaluation:
     warnings: tuple[str, ...]
     finished: datetime
     seconds: float
+    snapshot: Snapshot | None = None  # what the report was evaluated from (a self-diagnosing alert starts there)
 
 
 class ClusterView:
@@ -47,7 +50,7 @@ class ClusterView:
                 self.error = f"{type(exc).__name__}: {exc}".splitlines()[0]
                 return None
             self.current = Evaluation(result.report, result.warnings, datetime.now(UTC),
-                                      time.perf_counter() - started)
+                                      time.perf_counter() - started, result.snapshot)
             self.error = ""
             return self.current
 
@@ -66,7 +69,12 @@ class ClusterView:
         coverage = next((c for c in evaluation.report.coverage if c.alert == alertname), None)
         if coverage is not None and coverage.status != "evaluated":
             return replace(base, verdict="not-evaluated", note=f"not evaluated: {coverage.reason}")
-        finding = best_match([f for f in evaluation.report.findings if f.alert == alertname], labels)
+        findings = [f for f in evaluation.report.findings if f.alert == alertname]
+        if findings and evaluation.snapshot is not None and SELF_DIAGNOSING & set(labels):
+            # the alert names its pod, node and reason: diagnose from there (one rule, on the same snapshot)
+            asked = evaluate(evaluation.snapshot.asking({alertname: labels}), only=[alertname])
+            findings = [f for f in asked.findings if f.alert == alertname] or findings
+        finding = best_match(findings, labels)
         if finding is None:
             return replace(base, verdict="not-holding", note=f"the condition does not hold in the cluster as read "
                                                              f"at {evaluation.report.evaluated_at}")
@@ -78,6 +86,9 @@ class ClusterView:
         entry = load_catalog().get(finding.alert)
         return Verdict("holds", finding=finding_to_dict(finding), severity=finding.severity,
                        health_impact=entry.health_impact, component=entry.component)
+
+
+SELF_DIAGNOSING = frozenset({"pod", "reason"})  # labels a self-diagnosing alert carries to start a diagnosis from
 
 
 def best_match(findings: list[Finding], labels: dict[str, str]) -> Finding | None:

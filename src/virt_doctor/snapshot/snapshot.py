@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from collections import defaultdict
 from collections.abc import Callable, Hashable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -76,6 +77,9 @@ class Snapshot:
     metrics: Mapping[str, Mapping[str, list[Series]]] | None = None  # None: no Prometheus configured
     metric_errors: Mapping[str, str] = field(default_factory=dict)
     prometheus_alerts: list[Series] | None = None  # the ALERTS series at `at`, for the cross-check
+    # the alert instances a person asked about (alert -> its labels), where a diagnosis starts: the pod, node and
+    # waiting reason a self-diagnosing alert names
+    asked: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
     # built once in __post_init__
     by_kind: dict[str, list[Obj]] = field(init=False, repr=False, compare=False)
     by_key: dict[tuple[str, str, str], Obj] = field(init=False, repr=False, compare=False)
@@ -118,6 +122,13 @@ class Snapshot:
         for name, value in built.items():
             object.__setattr__(self, name, value)
 
+
+    def asking(self, asked: Mapping[str, Mapping[str, str]]) -> Snapshot:
+        """The same snapshot (indexes shared, nothing re-read) asked about these alert instances."""
+        other = copy.copy(self)
+        object.__setattr__(other, "asked", dict(asked))
+        object.__setattr__(other, "_derived", {})
+        return other
 
     # --- lookups: what is present -----------------------------------------------------------
 

@@ -62,7 +62,7 @@ def fewer_ready_than_running(state: ComponentState) -> str | None:
 
 
 def component_alert(snap: Snapshot, component: Component, condition: Condition,
-                    low_count: bool = False, expected: bool = False) -> Iterator[Detection]:
+                    low_count: bool = False, expected: bool = False, alert: str = "") -> Iterator[Detection]:
     """One finding on the component's workload when the condition holds, diagnosed by the shared diagnosis.
 
     `expected`: the caller knows the component should be deployed (even if nothing of it is in the source).
@@ -76,7 +76,7 @@ def component_alert(snap: Snapshot, component: Component, condition: Condition,
     what = condition(state)
     if what is None:
         return
-    diagnosis = diagnose_component(snap, state, low_count=low_count)
+    diagnosis = diagnose_component(snap, state, low_count=low_count, asked=snap.asked.get(alert))
     transitions = [a.transitioned(a.condition(p, "Ready")) for p in state.pods if not a.pod_is_ready(p)]
     since = max((t for t in transitions if t), default=None) or diagnosis.since
     yield Detection(

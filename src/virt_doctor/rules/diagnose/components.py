@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -165,8 +166,17 @@ PROBLEM_CAUSES = {
 }
 
 
-def diagnose_component(snap: Snapshot, state: ComponentState, low_count: bool = False) -> Diagnosis:
-    """Why the component's pods are missing, not running or not ready, in the order a person would check."""
+def diagnose_component(snap: Snapshot, state: ComponentState, low_count: bool = False,
+                       asked: Mapping[str, str] | None = None) -> Diagnosis:
+    """Why the component's pods are missing, not running or not ready, in the order a person would check.
+
+    `asked`: the labels of the alert instance a person asks about; a self-diagnosing alert names the pod, its node
+    and the container's waiting reason — the diagnosis starts at that pod and explains the reason.
+    """
+    if asked and asked.get("pod"):
+        started = _from_the_alerts_pod(snap, state, asked)
+        if started is not None:
+            return started
     name, ns = state.component.name, state.namespace
     params = {"namespace": ns, "deployment": name, "selector": state.component.selector}
     counts = f"{counted(len(state.pods), 'pod')}, {len(state.running)} running, {len(state.ready)} ready"
@@ -205,6 +215,32 @@ def diagnose_component(snap: Snapshot, state: ComponentState, low_count: bool = 
                          checked=("pods and their states", f"{state.component.kind} conditions and events"))
     return Diagnosis("unknown", f"the objects do not show why ({counts})", tuple(workload_evidence), params,
                      checked=("pods and their states", "container states and logs", "nodes"))
+
+
+def _from_the_alerts_pod(snap: Snapshot, state: ComponentState, asked: Mapping[str, str]) -> Diagnosis | None:
+    """The diagnosis of the pod the alert names, past the reason it gives; None when that pod is not failing now
+    (then the component as a whole is diagnosed, with a word on what became of the pod)."""
+    pod_name, node, reason = asked.get("pod", ""), asked.get("node", ""), asked.get("reason", "")
+    said = Evidence(object="the alert's labels", path=None,
+                    value=", ".join(f"{k}={v}" for k, v in (("pod", pod_name), ("node", node), ("reason", reason)) if v),
+                    note="where the alert points; the diagnosis starts there")
+    pod = next((p for p in state.pods if a.name(p) == pod_name), None)
+    if pod is None:
+        return None
+    problem = pod_problem(snap, pod)
+    if problem is None:
+        return None
+    cause = _cause_of(snap, pod, problem)
+    params = {"namespace": state.namespace, "deployment": state.component.name, "selector": state.component.selector,
+              "pod": pod_name}
+    where = a.pod_node(pod) or a.daemon_pod_node(pod) or node
+    if where:
+        params["node"] = where
+    now = a.waiting_reason(next(iter(a.container_statuses(pod)), {})) if a.container_statuses(pod) else ""
+    moved = f"; the alert said {reason}, the pod now shows {now or a.pod_phase(pod)}" if reason and now != reason else ""
+    counts = f"{counted(len(state.pods), 'pod')}, {len(state.running)} running, {len(state.ready)} ready"
+    return Diagnosis(cause, f"{pod_name}: {problem.detail}{moved} ({counts})",
+                     (said, *_workload_evidence(state), *problem.evidence), params, problem.since)
 
 
 def _cause_of(snap: Snapshot, pod: Obj, problem: Any) -> str:

@@ -16,6 +16,7 @@ from virt_doctor.rules.diagnose.evidence import (
     log_evidence,
 )
 from virt_doctor.rules.diagnose.nodes import node_not_ready
+from virt_doctor.rules.diagnose.reasons import exit_meaning, image_pull_why, missing_config
 from virt_doctor.snapshot import access as a
 from virt_doctor.snapshot.snapshot import Snapshot
 
@@ -86,9 +87,11 @@ def _container_problem(snap: Snapshot, pod: Obj, cs: Obj) -> PodProblem | None:
         image = cs.get("image") or ""
         evidence = [field(pod, f"{path}.state.waiting", f"{reason}: {waiting.get('message', '')}".strip(),
                           f"image {image}")]
-        evidence += [event_evidence(e) for e in events_with_reason(snap, pod, ("Failed",))[-1:]]
-        return PodProblem("image-pull", f"container {name} cannot pull image {image} ({reason})",
-                          tuple(evidence), container=name)
+        failed = events_with_reason(snap, pod, ("Failed",))
+        evidence += [event_evidence(e) for e in failed[-1:]]
+        why = image_pull_why([str(waiting.get("message") or ""), *(event_message(e) for e in failed[-3:])])
+        return PodProblem("image-pull", f"container {name} cannot pull image {image} ({reason})"
+                          + (f": {why}" if why else ""), tuple(evidence), container=name)
     if terminated.get("reason") == "OOMKilled":
         return PodProblem("oom-killed", f"container {name} was OOMKilled (restarts: {cs.get('restartCount', 0)})",
                           (field(pod, f"{path}.lastState.terminated.reason", "OOMKilled",
@@ -96,8 +99,15 @@ def _container_problem(snap: Snapshot, pod: Obj, cs: Obj) -> PodProblem | None:
                           container=name)
     if reason == "CrashLoopBackOff":
         code = terminated.get("exitCode")
+        meaning = exit_meaning(code)
         evidence = [field(pod, f"{path}.state.waiting.reason", reason,
-                          f"restarts: {cs.get('restartCount', 0)}, last exit code {code}")]
+                          f"restarts: {cs.get('restartCount', 0)}, last exit code {code}"
+                          + (f" ({meaning})" if meaning else ""))]
+        liveness = [e for e in events_with_reason(snap, pod, ("Unhealthy",)) if "iveness" in event_message(e)]
+        if liveness:
+            return PodProblem("crash-loop", f"container {name} is restarted by the kubelet: its liveness probe fails "
+                              f"({event_message(liveness[-1])})", tuple(evidence + [event_evidence(liveness[-1])]),
+                              container=name)
         api = log_evidence(snap, pod, name, API_WORDS, note="cannot reach the API server")
         if api:
             return PodProblem("api-unreachable", f"container {name} crash-loops and cannot reach the API server",
@@ -111,7 +121,17 @@ def _container_problem(snap: Snapshot, pod: Obj, cs: Obj) -> PodProblem | None:
             return PodProblem("mount-failure", f"a volume cannot be mounted: {event_message(mount[-1])}",
                               tuple(event_evidence(e) for e in mount[-2:]), container=name)
     if reason in ("CreateContainerConfigError", "CreateContainerError", "RunContainerError"):
-        return PodProblem("crash-loop", f"container {name} cannot start ({reason}: {waiting.get('message', '')})",
-                          (field(pod, f"{path}.state.waiting", f"{reason}: {waiting.get('message', '')}"),),
+        message = str(waiting.get("message") or "")
+        evidence = [field(pod, f"{path}.state.waiting", f"{reason}: {message}")]
+        missing = missing_config(message)
+        if missing is not None:
+            kind, missing_name = missing
+            namespace = a.namespace(pod)
+            looked = snap.absent(kind, namespace, missing_name)
+            evidence.append(Evidence(object=f"{kind}/{namespace}/{missing_name}",
+                                     note="not in the namespace" if looked else "as the kubelet reports"))
+            return PodProblem("crash-loop", f"container {name} cannot start: {kind} {missing_name} it needs is missing "
+                              f"from {namespace} ({reason})", tuple(evidence), container=name)
+        return PodProblem("crash-loop", f"container {name} cannot start ({reason}: {message})", tuple(evidence),
                           container=name)
     return None

@@ -65,12 +65,22 @@ def virt_handler_down(snap: Snapshot) -> Iterator[Detection]:
     cause = kinds.most_common(1)[0][0] if kinds else "unknown"
     example_pod, example = next(((p, pr) for p, pr in problems if pr and PROBLEM_CAUSES.get(pr.kind) == cause),
                                 problems[0])
+    asked = snap.asked.get("VirtHandlerDown") or {}
+    named = next(((p, pr) for p, pr in problems if pr and a.name(p) == asked.get("pod")), None)
+    said: list[Evidence] = []
+    if named is not None:  # a self-diagnosing alert names its pod, node and reason: the diagnosis starts there
+        example_pod, example = named
+        assert example is not None
+        cause = PROBLEM_CAUSES.get(example.kind, "unknown")
+        said = [Evidence(object="the alert's labels", path=None,
+                         value=", ".join(f"{k}={asked[k]}" for k in ("pod", "node", "reason") if asked.get(k)),
+                         note="where the alert points; the diagnosis starts there")]
     params["pod"] = a.name(example_pod)
     params["node"] = a.pod_node(example_pod)
     since_values = [a.transitioned(a.condition(p, "Ready")) for p in pods]
     since = max((s for s in since_values if s), default=None)
     detail = example.detail if example else "not ready"
-    evidence = [health, *(example.evidence if example else ())]
+    evidence = [*said, health, *(example.evidence if example else ())]
     yield Detection(subject, cause,
                     f"none of {len(pods)} virt-handler pods is running; e.g. {a.name(example_pod)}: {detail}",
                     since=since, evidence=tuple(evidence), params=params,
