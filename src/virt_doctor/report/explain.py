@@ -37,7 +37,8 @@ def list_markdown(catalog: Catalog) -> str:
 
 def render_entry(entry: CatalogEntry, console: Console) -> None:
     style = SEVERITY_STYLE[entry.severity]
-    console.print(f"[bold]{entry.name}[/bold]  [{style}]{entry.severity}[/]  for {entry.for_}  · {entry.component}")
+    also = "".join(f"  (also {sev} for {hold})" for sev, hold in entry.levels)
+    console.print(f"[bold]{entry.name}[/bold]  [{style}]{entry.severity}[/]  for {entry.for_}{also}  · {entry.component}")
     console.print(escape(entry.summary))
     if entry.version_note():
         console.print(f"[dim]Versions: {escape(entry.version_note())}[/dim]")
@@ -62,7 +63,8 @@ def render_entry(entry: CatalogEntry, console: Console) -> None:
 
 
 def entry_markdown(entry: CatalogEntry) -> str:
-    out = [f"# {entry.name}", "", f"**Severity:** {entry.severity} · **For:** {entry.for_} · "
+    also = "".join(f" (also {sev} for {hold})" for sev, hold in entry.levels)
+    out = [f"# {entry.name}", "", f"**Severity:** {entry.severity} · **For:** {entry.for_}{also} · "
            f"**Component:** {entry.component}" + (f" · **Versions:** {entry.version_note()}" if entry.version_note()
                                                   else ""), "", entry.summary, "", "## Meaning", "", entry.meaning, "",
            "## Impact", "", entry.impact, "", "## Causes", ""]

@@ -131,7 +131,7 @@ def _shipped(snap: Snapshot, entry: CatalogEntry, seen: str | None) -> tuple[boo
         return True, f"{DEFAULT}: the cluster's {operator} rules do not define it" + \
             (f" (introduced in {introduced})" if introduced else "")
     if introduced and version and _before(introduced, version) is False:
-        return True, f"{DEFAULT}: {operator} {version} predates it (introduced in {introduced})"
+        return None, f"{DEFAULT}: {operator} {version} predates it (introduced in {introduced})"
     return None, ""
 
 

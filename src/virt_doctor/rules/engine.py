@@ -61,8 +61,7 @@ def evaluate(snap: Snapshot, registry: Registry | None = None, catalog: Catalog 
             coverage.append(covered(entry.name, definition, "skipped",
                                     f"internal error in rule ({_where(exc)}): {type(exc).__name__}: {exc}"))
             continue
-        reason = "; ".join(part for part in (partly(not_seen), definition.note if definition.from_cluster
-                                             or definition.shipped else "") if part)
+        reason = "; ".join(part for part in (partly(not_seen), definition.note) if part)
         coverage.append(covered(entry.name, definition, "evaluated", reason))
         findings.extend(produced)
     findings.sort(key=lambda f: (_SEVERITY_ORDER.get(f.severity, 9), f.state != "firing", f.alert, f.subject.ref()))
