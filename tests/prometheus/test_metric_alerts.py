@@ -186,3 +186,15 @@ def test_the_clusters_own_rule_is_what_prometheus_is_asked(tmp_path: Path, fault
     line = next(c for c in theirs.coverage if c.alert == "HighCPUWorkload")
     assert line.definition == "PrometheusRule openshift-cnv/kubevirt-cnv-observability-rules"
     assert line.status == "evaluated" and "the cluster's own rule" in line.reason
+
+
+def test_an_alert_the_clusters_prometheus_fires_is_shipped_whatever_the_release(tmp_path: Path) -> None:
+    """KubeVirt v1.5.2 no longer ships KubeVirtComponentExceedsRequestedMemory (removed in v1.3.0), but when the
+    cluster's Prometheus has it firing, its rule is there (a backport, a custom rule): virt-doctor evaluates it."""
+    report = scan_with_prometheus(["component-memory:virt-operator"], tmp_path, release="v1.5.2")
+    line = next(c for c in report.coverage if c.alert == "KubeVirtComponentExceedsRequestedMemory")
+    assert line.status == "evaluated" and "the cluster's Prometheus has it pending or firing" in line.reason
+    finding = next(f for f in report.findings if f.alert == "KubeVirtComponentExceedsRequestedMemory")
+    assert finding.origin == "virt-doctor" and finding.cause.id == "request-too-low"
+    silent = next(c for c in report.coverage if c.alert == "KubevirtVmHighMemoryUsage")
+    assert silent.status == "skipped" and silent.reason.startswith("not shipped by this cluster")

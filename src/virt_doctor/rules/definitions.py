@@ -70,6 +70,12 @@ def threshold_of(snap: Snapshot, alert: str, operator: str, default: float) -> f
     return found[0] if found else default
 
 
+def firing_in_prometheus(snap: Snapshot) -> frozenset[str]:
+    """The alerts the cluster's Prometheus has pending or firing at the evaluation time (its ALERTS series)."""
+    return snap.derived("prometheus-alert-names", lambda: frozenset(
+        s.labels.get("alertname", "") for s in snap.prometheus_alerts or ()))
+
+
 def rule_owners(snap: Snapshot, catalog: Catalog) -> dict[str, str]:
     """Operator -> one PrometheusRule of the cluster that holds its alerts (by virt-doctor's catalog)."""
     def owners() -> dict[str, str]:
@@ -95,6 +101,9 @@ def _definition(snap: Snapshot, entry: CatalogEntry, catalog: Catalog,
         return Definition(where, levels[0][0], levels, value if value is not None else
                           (threshold[1] if threshold else None), drift, True,
                           f"the cluster's own rule ({where})" + (f"; differs: {'; '.join(drift)}" if drift else ""))
+    if entry.name in firing_in_prometheus(snap):  # the cluster's Prometheus evaluates it: its rule is there
+        return Definition(DEFAULT, entry.severity, own, threshold[1] if threshold else None, (), True,
+                          "the cluster's Prometheus has it pending or firing (its rule was not read)")
     shipped, note = _shipped(snap, entry, rule_owners(snap, catalog).get(operator_of(entry)))
     return Definition(DEFAULT, entry.severity, own, threshold[1] if threshold else None, (), shipped, note)
 
