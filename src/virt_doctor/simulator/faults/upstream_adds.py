@@ -12,6 +12,7 @@ from virt_doctor.simulator.cluster import Cluster
 from virt_doctor.simulator.faults.mutations import only_object, set_node_not_ready
 from virt_doctor.simulator.faults.registry import fault, noted
 from virt_doctor.simulator.faults.targets import pick_vm
+from virt_doctor.simulator.vms import VMSet
 
 Obj = dict[str, Any]
 
@@ -113,12 +114,17 @@ def mac_restored_copy(cluster: Cluster, since: datetime) -> None:
     _same_mac(cluster, "mac-restored-copy", copied=True)
 
 
+def _running_vmi(cluster: Cluster) -> tuple[VMSet, str, str]:
+    """A running VM not yet faulted (its VMI is there), with its namespace and name."""
+    vmset = pick_vm(cluster)
+    return vmset, *vmset.key
+
+
 @fault("ephemeral-hotplug", "VirtualMachineInstanceHasEphemeralHotplugVolume", "hotplugged-without-persist",
        "a volume is hot-plugged into a running VM without --persist (in the VMI only)")
 def ephemeral_hotplug(cluster: Cluster, since: datetime) -> None:
-    vmset = pick_vm(cluster)
+    vmset, ns, vm = _running_vmi(cluster)
     assert vmset.vmi is not None
-    ns, vm = vmset.key
     volume = "scratch-disk"
     vmset.vmi["spec"] = copy.deepcopy(vmset.vmi["spec"])  # the VMI's own spec from now on, not its VM's template
     vmset.vmi["spec"]["volumes"] = [*vmset.vmi["spec"].get("volumes", []), {
@@ -137,9 +143,8 @@ def ephemeral_hotplug(cluster: Cluster, since: datetime) -> None:
 @fault("ephemeral-hotplug-standalone", "VirtualMachineInstanceHasEphemeralHotplugVolume", "standalone-vmi",
        "a VMI created on its own (no VM) has a volume hot-plugged into it")
 def ephemeral_hotplug_standalone(cluster: Cluster, since: datetime) -> None:
-    vmset = pick_vm(cluster)
+    vmset, ns, vm = _running_vmi(cluster)
     assert vmset.vmi is not None
-    ns, vm = vmset.key
     vmset.vmi["metadata"] = copy.deepcopy(vmset.vmi["metadata"])
     vmset.vmi["metadata"].pop("ownerReferences", None)
     vmset.vmi["metadata"].setdefault("annotations", {})["kubevirt.io/ephemeral-hotplug-volumes"] = "scratch-disk"
