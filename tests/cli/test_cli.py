@@ -103,11 +103,14 @@ def test_list_and_explain_contracts() -> None:
     assert code == 0 and len(rows) == len(load_catalog())
     assert all(set(r) == {"name", "severity", "component", "summary", "versions"} for r in rows)
     versions = {r["name"]: r["versions"] for r in rows}
-    assert versions["VirtApiRESTErrorsHigh"] == {"shipped_by": "kubevirt", "removed": "v1.6.0"}
-    assert versions["NoReadyVirtAPI"] == {"shipped_by": "kubevirt", "introduced": "v1.9.0"}
-    assert versions["KubeMacPoolDuplicateMacsFound"]["replaced_by"] == "KubemacpoolMACCollisionDetected"
+    # removed in v1.6.0 and, within the 1.5 line, in v1.5.2; added in v1.9.0 and backported to v1.8.4 (the tags)
+    assert versions["VirtApiRESTErrorsHigh"] == {"shipped_by": "kubevirt", "removed": "v1.6.0, v1.5.2"}
+    assert versions["NoReadyVirtAPI"] == {"shipped_by": "kubevirt", "introduced": "v1.9.0, v1.8.4"}
+    assert versions["KubeMacPoolDuplicateMacsFound"] == {"shipped_by": "cluster-network-addons-operator",
+                                                         "removed": "v0.102.0",
+                                                         "replaced_by": "KubemacpoolMACCollisionDetected"}
     code, out, _ = run("explain", "VirtApiRESTErrorsHigh")
-    assert code == 0 and "Versions: kubevirt: removed v1.6.0" in out
+    assert code == 0 and "Versions: kubevirt: removed v1.6.0, v1.5.2" in out
     code, out, _ = run("explain", "VirtualMachineStuckOnNode", "-o", "json")
     entry = json.loads(out)
     assert entry["name"] == "VirtualMachineStuckOnNode" and entry["for"] == "5m"

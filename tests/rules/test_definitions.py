@@ -8,11 +8,12 @@ from pathlib import Path
 from typing import Any
 
 from tests.conftest import findings_for, scan
+from virt_doctor.catalog.releases import release_key
 from virt_doctor.report.model import Coverage, Report, report_from_dict, report_to_dict
 from virt_doctor.simulator.cluster import Cluster
 from virt_doctor.simulator.simulate import simulate
 from virt_doctor.simulator.writer import write_dump
-from virt_doctor.snapshot.alert_rules import alert_rules_in, threshold_in, version_key
+from virt_doctor.snapshot.alert_rules import alert_rules_in, threshold_in
 
 STUCK = "VirtLauncherPodsStuckFailed"
 UPSTREAM_STUCK = "sum(kube_pod_status_phase{phase='Failed', pod=~'virt-launcher-.*'}) >= 200"
@@ -130,8 +131,8 @@ def test_cluster_rules_thresholds_and_versions_are_read_as_written() -> None:
     assert threshold_in(UPSTREAM_STUCK, ">=") == 200
     assert threshold_in('label_replace(sum by (vmi) (x) >= 12, "vm", "$1", "vmi", "(.+)")', ">=") == 12
     assert threshold_in("cluster:kubevirt_virt_api_ready:sum < 0.75", ">=") is None
-    assert version_key("v1.5.2") == (1, 5, 2) and version_key("1.16.0") == (1, 16, 0)
-    assert version_key("after v1.16 (main)") is None
+    assert release_key("v1.5.2") == (1, 5, 2) and release_key("1.16.0") == (1, 16, 0)
+    assert release_key("after v1.16 (main)") is None
 
 
 def test_the_text_report_names_the_drift(tmp_path: Path) -> None:

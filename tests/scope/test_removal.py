@@ -16,6 +16,7 @@ from virt_doctor.report.model import Report
 from virt_doctor.rules.engine import evaluate
 from virt_doctor.sources import mustgather
 from virt_doctor.sources.dump import _walk, in_memory, read_entries
+from virt_doctor.sources.gatherers import Gatherers, kinds_proven_by
 from virt_doctor.sources.load import snapshot_of
 
 Files = list[tuple[str, bytes]]
@@ -27,11 +28,17 @@ def read_all(root: Path) -> Files:
 
 
 def removable(files: Files) -> dict[str, set[str]]:
-    """The groups of files a partial dump may lack: each kind's files, each namespace's tree."""
+    """The groups of files a partial dump may lack: each kind's files (with what proves its gatherer listed it
+    cluster-wide: a dump whose gatherer lists a kind everywhere and shows none of it says there is none), each
+    namespace's tree."""
     groups: dict[str, set[str]] = defaultdict(set)
+    gatherers = Gatherers()
     for rel, _ in files:
         parts = rel.split("/")
         listing = mustgather.listing_of(rel)
+        inner = gatherers.image_of(rel)
+        for kind in kinds_proven_by(inner[1]) if inner is not None else ():
+            groups[f"kind {kind}"].add(rel)
         if listing is not None:
             groups[f"kind {listing[0]}"].add(rel)
         elif "pods" in parts[:-1] and "namespaces" in parts:  # a pod's own file and its logs

@@ -63,7 +63,7 @@ def test_reading_stops_past_the_total_it_may_expand(tmp_path: Path) -> None:
     raw = dump_module.read_entries(str(archive), dump_module._walk(archive), max_total=2 * len(POD))
     assert [o["metadata"]["name"] for o in raw.objects] == ["p", "q"]
     assert raw.warnings == [f"c.yaml: stopped reading the dump here, past {2 * len(POD) // 2**20} MiB expanded; "
-                            "the rest is not read"]
+                            "the rest is not read, and nothing in it is claimed absent"]
 
 
 def test_an_oversized_plain_file_is_skipped_by_its_size(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

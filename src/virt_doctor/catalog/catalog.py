@@ -20,7 +20,9 @@ PLACEHOLDER = re.compile(r"<([a-z][a-z0-9-]*)>")
 # what a mitigation step's `action` may be (report/actions.py makes each an API operation)
 ACTION_TYPES = ("cordon", "uncordon", "remove-taint", "annotate", "patch", "delete", "force-delete", "restart-vm",
                 "restart-rollout", "scale", "migrate", "run-strategy", "remove-finalizers")
-# what an entry's `versions` may say, in this order (facts from the operators' release history)
+# what an entry's `versions` may say, in this order (facts from the operators' release tags and branches);
+# introduced/removed name the first release of each release line that made the change ("v1.9.0, v1.8.4": in
+# v1.9.0, and backported to v1.8.4); a line not named follows the earliest one named
 VERSION_KEYS = ("shipped_by", "introduced", "deprecated", "removed", "replaced_by")
 REQUIRED = ("name", "severity", "for", "component", "summary", "meaning", "impact", "causes",
             "diagnosis", "mitigation", "escalation", "related")

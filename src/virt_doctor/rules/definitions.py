@@ -4,14 +4,16 @@ or virt-doctor's; whether the cluster ships the alert at all; and where the two 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from virt_doctor.catalog.catalog import Catalog, CatalogEntry
+from virt_doctor.catalog.releases import is_product_version, product_releases, release_key
+from virt_doctor.snapshot import access as a
 from virt_doctor.snapshot.alert_rules import (
     ClusterAlertRule,
     alert_rules_in,
     operator_versions,
     threshold_in,
-    version_key,
 )
 from virt_doctor.snapshot.snapshot import Snapshot
 from virt_doctor.timeutil import parse_duration
@@ -41,8 +43,14 @@ class Definition:
 
 
 def cluster_rules(snap: Snapshot) -> dict[str, tuple[ClusterAlertRule, ...]]:
-    """The cluster's alerting rules by alert, read once per snapshot."""
-    return snap.derived("cluster-alert-rules", lambda: alert_rules_in(snap.kind("PrometheusRule")))
+    """The cluster's alerting rules by alert, read once per snapshot: what its Prometheus evaluated at collection
+    (a must-gather's rules.json) where the dump has it, else its PrometheusRule objects."""
+    def rules() -> dict[str, tuple[ClusterAlertRule, ...]]:
+        found = alert_rules_in(snap.kind("PrometheusRule"))
+        if snap.collected is not None:
+            found.update(snap.collected.rules)
+        return found
+    return snap.derived("cluster-alert-rules", rules)
 
 
 def cluster_versions(snap: Snapshot) -> dict[str, str]:
@@ -71,9 +79,70 @@ def threshold_of(snap: Snapshot, alert: str, operator: str, default: float) -> f
 
 
 def firing_in_prometheus(snap: Snapshot) -> frozenset[str]:
-    """The alerts the cluster's Prometheus has pending or firing at the evaluation time (its ALERTS series)."""
+    """The alerts the cluster's Prometheus has pending or firing at the evaluation time (its ALERTS series), or had
+    at collection (a must-gather's rules.json)."""
     return snap.derived("prometheus-alert-names", lambda: frozenset(
-        s.labels.get("alertname", "") for s in snap.prometheus_alerts or ()))
+        s.labels.get("alertname", "") for s in snap.prometheus_alerts or ()) | frozenset(
+        i.alert for i in (snap.collected.alerts if snap.collected is not None else ())))
+
+
+@dataclass(frozen=True)
+class Upstream:
+    """An operator's upstream release as the cluster runs it: its own version, or the one its product ships."""
+
+    version: str  # "v1.5.2", or the release the product's row names ("v1.14.0")
+    said: str  # how the cluster says it: "v1.5.2", or "OpenShift Virtualization 4.18.3, which ships v1.14.0 ..."
+    line_only: bool = False  # from the product table: only the release line (major.minor) is certain
+
+
+def product_version(snap: Snapshot) -> tuple[str, str] | None:
+    """(the product's version, where it is said) when the cluster runs OpenShift Virtualization: HCO's
+    status.versions, else its ClusterServiceVersion."""
+    def find() -> tuple[str, str] | None:
+        reported = cluster_versions(snap).get("hyperconverged-cluster-operator", "")
+        if is_product_version(reported):
+            return reported, "HyperConverged status.versions"
+        for csv in snap.kind("ClusterServiceVersion"):
+            version = str(a.spec(csv).get("version") or "")
+            if a.name(csv).startswith("kubevirt-hyperconverged-operator") and is_product_version(version):
+                return version, f"ClusterServiceVersion {a.name(csv)}"
+        return None
+    return snap.derived("product-version", find)
+
+
+def upstream_versions(snap: Snapshot) -> dict[str, Upstream | str]:
+    """Operator -> its upstream release (or, a str, why it cannot be told), for every operator whose version the
+    cluster reports or whose product release is known."""
+    def compute() -> dict[str, Upstream | str]:
+        table = product_releases()
+        product = product_version(snap)
+        row = table.row(product[0]) if product else None
+        out: dict[str, Upstream | str] = {}
+        for operator, version in cluster_versions(snap).items():
+            if not is_product_version(version):
+                out[operator] = Upstream(version, version)
+            elif (row := table.row(version)) is None:
+                out[operator] = f"{table.name} {version} is not in virt-doctor's release table"
+            elif operator in row.ships:
+                out[operator] = Upstream(row.ships[operator], f"{table.name} {version}, which ships {operator} "
+                                         f"{_line(row.ships[operator])} ({row.checked})", line_only=True)
+        if product is not None and row is not None:
+            for operator, shipped in row.ships.items():
+                out.setdefault(operator, Upstream(shipped, f"{table.name} {product[0]}, which ships {operator} "
+                                                  f"{_line(shipped)} ({row.checked})", line_only=True))
+        return out
+    return snap.derived("upstream-versions", compute)
+
+
+def product_fields(snap: Snapshot) -> dict[str, Any]:
+    """The report's source.product: the product release and the upstream releases it was mapped to."""
+    product = product_version(snap)
+    if product is None:
+        return {}
+    row = product_releases().row(product[0])
+    return {"product": {"name": product_releases().name, "version": product[0], "said_by": product[1],
+                        "ships": dict(row.ships) if row else {},
+                        "checked": row.checked if row else "not in virt-doctor's release table"}}
 
 
 def rule_owners(snap: Snapshot, catalog: Catalog) -> dict[str, str]:
@@ -125,28 +194,46 @@ def _drift(entry: CatalogEntry, levels: tuple[tuple[str, str], ...], threshold: 
 
 def _shipped(snap: Snapshot, entry: CatalogEntry, seen: str | None) -> tuple[bool | None, str]:
     """Whether the cluster ships an alert it has no rule for: its operator's rules were seen (`seen`) without it,
-    or its operator's version is past the alert's removal. None when neither can be told."""
+    or its operator's release is past the alert's removal. None when neither can be told (and why, when a
+    version could not be compared)."""
     facts = dict(entry.versions)
     operator = operator_of(entry)
-    version = cluster_versions(snap).get(operator)
+    upstream = upstream_versions(snap).get(operator)
     removed, introduced = facts.get("removed"), facts.get("introduced")
     retired = removed or facts.get("deprecated") or facts.get("replaced_by")
     if seen and retired:
         return False, f"not shipped by this cluster: its {operator} rules ({seen}) do not define it" + \
             (f" (removed in {removed})" if removed else "")
-    if removed and version and _before(removed, version):
-        return False, f"not shipped by this cluster: removed in {operator} {removed}, the cluster runs {version}"
+    if isinstance(upstream, str):  # a product release the table does not know: evaluated, and why
+        return (True if seen else None), f"{DEFAULT}: {upstream}, so whether it ships this alert is not known"
+    if removed and upstream is not None and carries(removed, upstream):
+        return False, f"not shipped by this cluster: removed in {operator} {removed}, the cluster runs {upstream.said}"
     if seen:
         return True, f"{DEFAULT}: the cluster's {operator} rules do not define it" + \
             (f" (introduced in {introduced})" if introduced else "")
-    if introduced and version and _before(introduced, version) is False:
-        return None, f"{DEFAULT}: {operator} {version} predates it (introduced in {introduced})"
+    if introduced and upstream is not None and carries(introduced, upstream) is False:
+        return None, f"{DEFAULT}: {operator} {upstream.said} predates it (introduced in {introduced})"
+    if removed and upstream is not None and carries(removed, upstream) is None:
+        return None, f"{DEFAULT}: whether {upstream.said} still ships it is not known (removed in {removed})"
     return None, ""
 
 
-def _before(release: str, version: str) -> bool | None:
-    """Whether `release` is at or before the cluster's `version` (None when either is no release number)."""
-    ours, theirs = version_key(release), version_key(version)
-    if ours is None or theirs is None:
+def carries(releases: str, upstream: Upstream) -> bool | None:
+    """Whether the cluster's release has reached a change made in `releases` ('v1.9.0, v1.8.4': the first release
+    of each line that has it; a line not named follows the earliest line named). None when it cannot be told:
+    no release number, or only the line is known and the change came within that line."""
+    version = release_key(upstream.version)
+    named = [key for part in releases.split(",") if (key := release_key(part)) is not None]
+    if version is None or not named:
         return None
-    return ours <= theirs
+    same_line = [key for key in named if key[:2] == version[:2]]
+    if same_line:
+        if upstream.line_only and same_line[0][2] > 0:
+            return None  # a patch release of the line made the change; which patch the cluster runs is not known
+        return version >= same_line[0]
+    return version[:2] > min(named)[:2]
+
+
+def _line(release: str) -> str:
+    key = release_key(release)
+    return f"v{key[0]}.{key[1]}" if key else release

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import traceback
+from collections import Counter
 from collections.abc import Iterable
+from typing import Any
 
 from virt_doctor.catalog.catalog import Catalog, load_catalog
 from virt_doctor.report.model import Coverage, Finding, Report
-from virt_doctor.rules.crosscheck import cross_check
-from virt_doctor.rules.definitions import Definition, cluster_versions, definition_of
+from virt_doctor.rules.crosscheck import answered_at_collection, cross_check
+from virt_doctor.rules.definitions import Definition, cluster_versions, definition_of, product_fields
 from virt_doctor.rules.detection import CannotEvaluate, Detection, NotSeen
 from virt_doctor.rules.findings import build_finding
 from virt_doctor.rules.registry import ALL, CLUSTER, REGISTRY, SUBJECT, Registry, RuleSpec
@@ -39,6 +41,11 @@ def evaluate(snap: Snapshot, registry: Registry | None = None, catalog: Catalog 
             coverage.append(covered(entry.name, definition, "skipped", definition.note))
             continue
         if spec.queries and not spec.metrics_optional and snap.metrics is None:
+            answered = answered_at_collection(snap, entry)
+            if answered is not None:  # a must-gather holds the cluster's own verdict at collection
+                coverage.append(covered(entry.name, definition, "evaluated", answered.note))
+                findings.extend(answered.findings)
+                continue
             coverage.append(covered(entry.name, definition, "skipped", "needs Prometheus (--prometheus)"))
             continue
         if spec.queries and not spec.metrics_optional and entry.name in snap.metric_errors:
@@ -69,7 +76,10 @@ def evaluate(snap: Snapshot, registry: Registry | None = None, catalog: Catalog 
         evaluated_at=rfc3339(snap.at) or "",
         source={"type": snap.source.type, "location": snap.source.location,
                 "collected_at": rfc3339(snap.collected_at), "files_read": snap.source.files_read,
-                "skipped_files": list(snap.source.skipped_files), "versions": cluster_versions(snap)},
+                "skipped_files": list(snap.source.skipped_files), "versions": cluster_versions(snap),
+                **product_fields(snap), **({"gatherers": [dict(g) for g in snap.source.gatherers]}
+                                           if snap.source.gatherers else {}),
+                **collection_fields(snap, catalog)},
         coverage=tuple(coverage),
         findings=tuple(findings),
         warnings=snap.source.warnings + tuple(dict.fromkeys(snap.unindexed)),
@@ -78,6 +88,16 @@ def evaluate(snap: Snapshot, registry: Registry | None = None, catalog: Catalog 
 
 
 _SEVERITY_ORDER = {"critical": 0, "warning": 1, "info": 2}
+
+
+def collection_fields(snap: Snapshot, catalog: Catalog) -> dict[str, Any]:
+    """What the report's source says of the cluster's Prometheus at collection: the file read, and the alerts
+    outside the catalog it had firing, by name and count."""
+    if snap.collected is None:
+        return {}
+    others = Counter(i.alert for i in snap.collected.alerts if i.state == "firing" and i.alert not in catalog)
+    return {"prometheus_at_collection": {"file": snap.collected.where,
+                                         "firing_outside_catalog": dict(sorted(others.items()))}}
 
 
 def covered(alert: str, definition: Definition, status: str, reason: str) -> Coverage:

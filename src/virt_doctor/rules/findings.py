@@ -16,7 +16,8 @@ ORIGIN = "virt-doctor"
 
 
 def build_finding(snap: Snapshot, entry: CatalogEntry, det: Detection, causes: tuple[str, ...] = (),
-                  origin: str = ORIGIN, severity: str | None = None, hold_for: str | None = None) -> Finding:
+                  origin: str = ORIGIN, severity: str | None = None, hold_for: str | None = None,
+                  state: str | None = None) -> Finding:
     """Join a detection with the catalog: severity, state by `for`, cause title, filled commands.
 
     `causes`: the causes the rule declared (a detection naming another is a rule bug); `hold_for`: the `for` of the
@@ -27,9 +28,8 @@ def build_finding(snap: Snapshot, entry: CatalogEntry, det: Detection, causes: t
     cause = entry.cause(det.cause)
     params = {**install_namespaces(snap), **{k: v for k, v in det.params.items() if v}}
     hold = parse_duration(hold_for or entry.for_of(severity))
-    state = "firing"
-    if det.since is not None and (snap.at - det.since) < hold:
-        state = "pending"
+    if state is None:
+        state = "pending" if det.since is not None and (snap.at - det.since) < hold else "firing"
     evidence = _unique(det.evidence)
     if det.cause == "unknown" and det.checked:
         evidence = evidence + tuple(Evidence(object="(diagnosis)", note=f"checked: {c}") for c in det.checked)

@@ -7,6 +7,7 @@ import shutil
 import tarfile
 from collections import defaultdict
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -28,19 +29,37 @@ class _Dumper(_BaseDumper):
     def ignore_aliases(self, data: Any) -> bool:
         return True
 
-# What `oc adm inspect` never collects unless asked by name: left out, as a real must-gather leaves it out.
+# What the kubevirt must-gather never collects (the default OpenShift image does: `inspect leases -A`).
 NOT_COLLECTED = frozenset({"Lease"})
 # CRDs whose name holds one of these are collected by the kubevirt must-gather's `crs` collector.
 CRS_GROUPS = ("kubevirt.io", "snapshot.storage.k8s.io")
+OPENSHIFT_IMAGE_DIR = "quay-io-openshift-release-dev-ocp-v4-0-art-dev-sha256-8e1a5c3f0b"
+# what the default OpenShift image's `gather` inspects that virt-doctor reads: nodes, storage, and every Lease
+OPENSHIFT_KINDS = frozenset({"Node", "StorageClass", "CSIDriver", "PersistentVolume", "VolumeAttachment",
+                             "VolumeSnapshotClass", "Lease"})
+
+
+@dataclass(frozen=True)
+class OpenShiftImage:
+    """A second image directory as `oc adm must-gather --image=<kubevirt> --image=<default>` writes it: the default
+    OpenShift gatherer's `version` (its OS_GIT_VERSION), what it inspects, and gather_monitoring's answer of the
+    cluster's Prometheus (`/api/v1/rules`, as a real Prometheus returned it)."""
+
+    version: str = "4.18.3"
+    rules_json: bytes | None = None
 
 
 def write_dump(cluster: Cluster, out: str | os.PathLike[str], fmt: str = "yaml", archive: bool = False,
                progress: Callable[[int], None] | None = None, metrics: bool = False,
-               also_collect: frozenset[str] = frozenset()) -> Path:
+               also_collect: frozenset[str] = frozenset(), openshift: OpenShiftImage | None = None) -> Path:
     """Write the must-gather tree under `out` (or `out` as a .tar.gz when `archive`); return what was written.
 
+    The kubevirt image directory is laid out as kubevirt/must-gather's scripts write it (gatherers.py names
+    them): one file per custom resource (gather_crs), the kubevirt.io CRD definitions (gather_crds), one file per
+    VM (vmConvertor), per PVC (gather_cdi), the inspected namespaces' lists, and gather_virtualization's count.
     `also_collect`: kinds a must-gather leaves out (Leases) written all the same, as a support engineer
-    adds them with `oc adm inspect leases -n <namespace>`.
+    adds them with `oc adm inspect leases -n <namespace>`. `openshift`: also the default OpenShift image's
+    directory (two-image must-gather).
     """
     target = Path(out)
     root = target.with_suffix("").with_suffix("") if archive else target
@@ -52,6 +71,7 @@ def write_dump(cluster: Cluster, out: str | os.PathLike[str], fmt: str = "yaml",
         f"{cluster.at:%Y-%m-%d %H:%M:%S}.118 +0000 UTC m=+0.061\n"
         f"{cluster.at:%Y-%m-%d %H:%M:%S}.902 +0000 UTC m=+95.332\n")
     writer.write_text("version", "kubevirt/must-gather\nv1.5.2\n")
+    _write_crds(writer)
     lists: dict[str, list[Obj]] = defaultdict(list)
     for obj in cluster.objects():
         if obj["kind"] in also_collect:  # listed on purpose: one list file in the install namespace, empty or not
@@ -68,6 +88,11 @@ def write_dump(cluster: Cluster, out: str | os.PathLike[str], fmt: str = "yaml",
         for which, lines in sorted(logs.items()):
             writer.write_text(f"namespaces/{namespace}/pods/{pod}/{container}/{container}/logs/{which}.log",
                               "\n".join(lines) + "\n")
+    running = sum(1 for o in cluster.objects() if o["kind"] == "VirtualMachineInstance"
+                  and (o.get("status") or {}).get("phase") == "Running")
+    writer.write_text("virtualization/running_vms_count.txt", f"{running}\n")  # gather_virtualization, last
+    if openshift is not None:
+        _write_openshift(cluster, _Writer(root / OPENSHIFT_IMAGE_DIR, fmt, progress), openshift)
     if metrics:
         write_metrics(cluster, root / "metrics.om")
     if archive:
@@ -77,6 +102,39 @@ def write_dump(cluster: Cluster, out: str | os.PathLike[str], fmt: str = "yaml",
         shutil.rmtree(root)
         return tar_path
     return root
+
+
+def _write_crds(writer: _Writer) -> None:
+    """gather_crds: `oc adm inspect crd` of every CRD whose name holds kubevirt.io (the cluster runs KubeVirt, so
+    all of virt-doctor's kubevirt.io kinds are defined)."""
+    for res in resources.RESOURCES:
+        if "kubevirt.io" not in res.group:
+            continue
+        names = {"plural": res.plural, "singular": res.kind.lower(), "kind": res.kind, "listKind": f"{res.kind}List"}
+        writer.write_obj(f"cluster-scoped-resources/apiextensions.k8s.io/customresourcedefinitions/{res.crd_name}", {
+            "apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition",
+            "metadata": {"name": res.crd_name},
+            "spec": {"group": res.group, "names": names, "scope": "Namespaced" if res.namespaced else "Cluster",
+                     "versions": [{"name": res.version, "served": True, "storage": True}]}})
+
+
+def _write_openshift(cluster: Cluster, writer: _Writer, image: OpenShiftImage) -> None:
+    """The default OpenShift image's directory: its version, what its `gather` inspects (cluster-scoped kinds one
+    file per object, Leases as one list per namespace that has any), and gather_monitoring's rules.json."""
+    writer.write_text("version", f"openshift/must-gather\n{image.version}\n")
+    leases: dict[str, list[Obj]] = defaultdict(list)
+    for obj in cluster.objects():
+        if obj["kind"] not in OPENSHIFT_KINDS:
+            continue
+        res = resources.BY_KIND[obj["kind"]]
+        if obj["kind"] == "Lease":
+            leases[obj["metadata"]["namespace"]].append(obj)
+        elif not res.namespaced:
+            writer.write_obj(f"cluster-scoped-resources/{res.group_dir}/{res.plural}/{obj['metadata']['name']}", obj)
+    for namespace, items in sorted(leases.items()):
+        writer.write_list(f"namespaces/{namespace}/coordination.k8s.io/leases", items)
+    if image.rules_json is not None:
+        writer.write_bytes("monitoring/prometheus/rules.json", image.rules_json)
 
 
 def _extra_list(cluster: Cluster, kind: str) -> str:
@@ -137,6 +195,9 @@ class _Writer:
 
     def write_text(self, rel: str, text: str) -> None:
         self._path(rel).write_text(text)
+
+    def write_bytes(self, rel: str, data: bytes) -> None:
+        self._path(rel).write_bytes(data)
 
     def write_obj(self, rel: str, obj: Obj) -> None:
         if self.fmt == "json":

@@ -4,8 +4,9 @@ operators report. Read once per snapshot; rules and the engine look them up."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from virt_doctor.snapshot import access as a
@@ -25,6 +26,31 @@ class ClusterAlertRule:
     for_: str
     severity: str
     where: str  # "PrometheusRule <namespace>/<name>"
+
+
+@dataclass(frozen=True)
+class AlertInstance:
+    """One alert instance as the cluster's Prometheus held it: pending or firing, its labels, since when."""
+
+    alert: str
+    state: str  # pending | firing
+    labels: Mapping[str, str]
+    active_at: datetime | None = None
+    value: float | None = None
+
+
+@dataclass(frozen=True)
+class CollectedPrometheus:
+    """What a must-gather holds of the cluster's Prometheus at collection (gather_monitoring's API answers):
+    every alerting rule it evaluated and every alert it had pending or firing."""
+
+    where: str  # the file in the dump
+    rules: Mapping[str, tuple[ClusterAlertRule, ...]] = field(default_factory=dict)
+    alerts: tuple[AlertInstance, ...] = ()
+    has_rules: bool = True  # False for an /api/v1/alerts answer: which rules were evaluated is not told
+
+    def instances(self, alert: str) -> list[AlertInstance]:
+        return [instance for instance in self.alerts if instance.alert == alert]
 
 
 def alert_rules_in(objects: Iterable[Obj]) -> dict[str, tuple[ClusterAlertRule, ...]]:
@@ -68,9 +94,9 @@ def operator_versions(objects_of: Any) -> dict[str, str]:
     `objects_of(kind)` lists a kind's objects. The HyperConverged operator reports its own in status.versions.
     """
     versions: dict[str, str] = {}
-    for operator, kind, field in VERSION_SOURCES:
+    for operator, kind, status_field in VERSION_SOURCES:
         for obj in objects_of(kind):
-            value = a.status(obj).get(field)
+            value = a.status(obj).get(status_field)
             if value:
                 versions[operator] = str(value)
                 break
@@ -79,9 +105,3 @@ def operator_versions(objects_of: Any) -> dict[str, str]:
             if isinstance(item, dict) and item.get("name") == "operator" and item.get("version"):
                 versions["hyperconverged-cluster-operator"] = str(item["version"])
     return versions
-
-
-def version_key(text: str) -> tuple[int, ...] | None:
-    """'v1.5.2' / '1.16.0' / 'v1.8.0-rc.1' -> (1, 5, 2); None when the text is no release number."""
-    match = re.match(r"^v?(\d+)\.(\d+)(?:\.(\d+))?", text.strip())
-    return tuple(int(part or 0) for part in match.groups()) if match else None

@@ -10,6 +10,7 @@ from datetime import datetime
 from typing import Any, NamedTuple, Protocol, TypeVar, cast
 
 from virt_doctor.snapshot import access as a
+from virt_doctor.snapshot.alert_rules import CollectedPrometheus
 from virt_doctor.snapshot.indexes import INDEXES
 from virt_doctor.snapshot.metrics import Series
 from virt_doctor.snapshot.seen import Seen
@@ -37,6 +38,7 @@ class SourceInfo:
     warnings: tuple[str, ...] = ()
     skipped_files: tuple[str, ...] = ()
     files_read: int = 0
+    gatherers: tuple[Mapping[str, Any], ...] = ()  # who wrote each image directory of a dump, what it listed
 
 
 def _resource_version(obj: Obj) -> tuple[int, str]:
@@ -77,6 +79,7 @@ class Snapshot:
     metrics: Mapping[str, Mapping[str, list[Series]]] | None = None  # None: no Prometheus configured
     metric_errors: Mapping[str, str] = field(default_factory=dict)
     prometheus_alerts: list[Series] | None = None  # the ALERTS series at `at`, for the cross-check
+    collected: CollectedPrometheus | None = None  # the cluster's Prometheus at collection, as a dump saved it
     # the alert instances a person asked about (alert -> its labels), where a diagnosis starts: the pod, node and
     # waiting reason a self-diagnosing alert names
     asked: Mapping[str, Mapping[str, str]] = field(default_factory=dict)

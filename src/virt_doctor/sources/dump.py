@@ -23,9 +23,12 @@ import orjson
 import yaml
 
 from virt_doctor.errors import SourceError
+from virt_doctor.snapshot.alert_rules import CollectedPrometheus
 from virt_doctor.snapshot.seen import EVERYWHERE, LISTED, Scope
 from virt_doctor.sources import mustgather, resources
 from virt_doctor.sources.compact import StringPool
+from virt_doctor.sources.gatherers import CRD_DIR, Gatherers
+from virt_doctor.sources.monitoring import ALERT_FILES, NotPrometheusAPI, read_prometheus_answer
 from virt_doctor.sources.normalize import malformed, normalize
 from virt_doctor.sources.seenfile import SEEN_FILE, read_seen_file
 from virt_doctor.sources.yamlparse import YAMLParseError, parse_yaml
@@ -37,6 +40,15 @@ UNKNOWN_SIZE = -1
 
 Reader = Callable[[int | None], bytes]  # reader(None): the whole file; reader(n): its last n bytes
 Entry = tuple[str, int, Reader]  # path inside the dump, size when a header or directory says it (else -1), reader
+
+
+class Truncated(Exception):  # noqa: N818 - a verdict on the archive
+    """The archive ends before its last member: its tar stream runs out before `offset`, where the next member
+    would begin; nothing from the member it cut into on was read."""
+
+    def __init__(self, offset: int, reason: str) -> None:
+        super().__init__(reason)
+        self.offset, self.reason = offset, reason
 
 
 class TooLarge(Exception):  # noqa: N818 - a verdict on one file
@@ -62,6 +74,11 @@ class RawDump:
     inspected: set[str] = field(default_factory=set)  # namespaces whose must-gather tree is here
     selected: dict[str, list[str]] = field(default_factory=dict)  # kind -> the selectors a live read narrowed it by
     files_read: int = 0
+    gatherers: Gatherers = field(default_factory=Gatherers, repr=False)  # who wrote each image directory
+    prometheus: CollectedPrometheus | None = None  # the cluster's Prometheus at collection (gather_monitoring)
+    truncated: str | None = None  # why the archive ends early: what follows the cut is not seen
+    # (kind, namespace) a directory of one-object files shows listed: true only of a dump read to its end
+    object_dirs: set[Scope] = field(default_factory=set, repr=False)
     strings: StringPool = field(default_factory=StringPool, repr=False)
 
 
@@ -81,11 +98,50 @@ def read_entries(location: str, entries: Iterable[Entry], max_total: int = MAX_T
     in all, reading stops with a warning (what was read is kept, and only it counts as seen).
     """
     raw = RawDump(location=location)
+    try:
+        _read_all(raw, entries, max_total)
+    except Truncated as cut:
+        raw.truncated = f"{location}: the archive is cut before byte {cut.offset} of its tar stream " \
+                        f"({cut.reason}); read what comes before the cut"
+    _settle_listings(raw)
+    if not raw.objects:
+        why = f"; {raw.warnings[0]}" + (f" (and {len(raw.warnings) - 1} more)" if len(raw.warnings) > 1 else "") \
+            if raw.warnings else ""
+        raise SourceError(f"{location}: no Kubernetes objects found (looked for .yaml, .yml and .json files){why}")
+    raw.strings = StringPool()  # the pool's table is not needed once loading is done
+    return raw
+
+
+def _settle_listings(raw: RawDump) -> None:
+    """What a directory of one-object files, and a gatherer's scripts, show listed, once the whole dump was
+    read: a cut archive shows only its whole list files, since the rest of a directory may lie past the cut."""
+    if raw.truncated is not None:
+        raw.warnings.insert(0, f"{raw.truncated}; the rest is not read, and nothing in it is claimed absent")
+        return
+    for scope in raw.object_dirs:
+        raw.scopes.setdefault(scope, LISTED)
+    for scope, _script in raw.gatherers.proofs():
+        raw.scopes.setdefault(scope, LISTED)
+
+
+def _read_all(raw: RawDump, entries: Iterable[Entry], max_total: int) -> None:
+    location = raw.location
     timestamp_depth = 10**6
     total = 0
     for rel, size, read in entries:
         name = rel.rsplit("/", 1)[-1]
+        raw.gatherers.see(rel)
+        if name == "version":
+            raw.gatherers.version_file(rel, read(4096))
+            continue
+        inner = raw.gatherers.image_of(rel)
+        if inner is not None and inner[1].startswith("monitoring/"):
+            _monitoring_file(raw, rel, inner[1], read)
+            continue
+        if inner is not None and inner[1].startswith(CRD_DIR):
+            continue  # gather_crds' CRD definitions: their names prove what gather_crs listed (gatherers.py)
         if name == SEEN_FILE:  # what a `virt-doctor collect` listed where, recorded beside the objects
+            raw.gatherers.collected(rel.rsplit("/", 1)[0] if "/" in rel else "")
             try:
                 scopes, reasons = read_seen_file(read(None), location)
             except (ValueError, yaml.YAMLError) as exc:
@@ -97,8 +153,7 @@ def read_entries(location: str, entries: Iterable[Entry], max_total: int = MAX_T
         if not name.endswith((*OBJECT_SUFFIXES, ".log")) and name != "timestamp":
             continue
         if total + max(size, 0) > max_total:
-            raw.warnings.append(f"{rel}: stopped reading the dump here, past {max_total // 2**20} MiB expanded; "
-                                "the rest is not read")
+            raw.truncated = f"{rel}: stopped reading the dump here, past {max_total // 2**20} MiB expanded"
             break
         try:
             if name == "timestamp":
@@ -130,12 +185,23 @@ def read_entries(location: str, entries: Iterable[Entry], max_total: int = MAX_T
         except (OSError, tarfile.TarError, zipfile.BadZipFile, zlib.error, EOFError) as exc:
             raw.warnings.append(f"{rel}: unreadable ({exc})")
             raw.skipped_files.append(rel)
-    if not raw.objects:
-        why = f"; {raw.warnings[0]}" + (f" (and {len(raw.warnings) - 1} more)" if len(raw.warnings) > 1 else "") \
-            if raw.warnings else ""
-        raise SourceError(f"{location}: no Kubernetes objects found (looked for .yaml, .yml and .json files){why}")
-    raw.strings = StringPool()  # the pool's table is not needed once loading is done
-    return raw
+
+
+def _monitoring_file(raw: RawDump, rel: str, inner: str, read: Reader) -> None:
+    """gather_monitoring's Prometheus answers: the alerts file is read (the newest layout wins), the others
+    (config, flags, targets, tsdb status) are not Kubernetes objects and are passed over."""
+    if inner not in ALERT_FILES:
+        return
+    if raw.prometheus is not None and (inner == ALERT_FILES[1] or raw.prometheus.where.endswith(ALERT_FILES[0])):
+        return  # one answer is enough: rules.json over the older alerts.json
+    try:
+        raw.prometheus = read_prometheus_answer(rel, read(None))
+    except NotPrometheusAPI as exc:
+        raw.warnings.append(f"{rel}: not Prometheus' rules API answer ({exc}); the cluster's alerts at collection "
+                            "are not read from it")
+    except (OSError, tarfile.TarError, zlib.error, EOFError, TooLarge) as exc:
+        raw.warnings.append(f"{rel}: unreadable ({exc})")
+        raw.skipped_files.append(rel)
 
 
 def in_memory(files: Iterable[tuple[str, bytes]]) -> Iterator[Entry]:
@@ -191,7 +257,9 @@ def _walk_tar(root: Path) -> Iterator[Entry]:
             try:
                 member = archive.next()
             except (tarfile.TarError, OSError, EOFError, zlib.error) as exc:
-                raise SourceError(f"{root}: corrupt archive ({exc})") from exc
+                if archive.offset == 0:  # not even one member: no archive at all
+                    raise SourceError(f"{root}: corrupt archive ({exc})") from exc
+                raise Truncated(archive.offset, str(exc) or type(exc).__name__) from exc
             if member is None:
                 break
             if member.isfile():  # the header's size is what the member expands to
@@ -285,7 +353,11 @@ def _add_objects(raw: RawDump, rel: str, data: bytes) -> None:
         return
     listing = mustgather.listing_of(rel)
     if listing is not None:
-        raw.scopes.setdefault(Scope(*listing), LISTED)
+        kind, namespace, whole = listing
+        if whole:
+            raw.scopes.setdefault(Scope(kind, namespace), LISTED)
+        else:
+            raw.object_dirs.add(Scope(kind, namespace))
     found = 0
     for index, document in enumerate(documents, start=1):
         found += _add_document(raw, rel, index, document, len(documents) > 1, listing is None)

@@ -38,12 +38,14 @@ def snapshot_of(raw: RawDump, at: datetime, answers: MetricAnswers | None = None
     return Snapshot(
         objects=raw.objects,
         at=at,
-        source=SourceInfo(source_type, raw.location, tuple(raw.warnings), tuple(raw.skipped_files), raw.files_read),
+        source=SourceInfo(source_type, raw.location, tuple(raw.warnings), tuple(raw.skipped_files), raw.files_read,
+                          tuple(raw.gatherers.describe())),
         logs=raw.logs if logs is None else logs,
         seen=Seen(dict(raw.scopes), dict(raw.reasons), inspected=frozenset(raw.inspected),
                   source=f"the {'dump' if source_type == 'dump' else 'cluster'} {raw.location}",
                   selected={kind: tuple(how) for kind, how in raw.selected.items()}),
         collected_at=raw.collected_at,
+        collected=raw.prometheus,
         **metric_fields(answers),
     )
 

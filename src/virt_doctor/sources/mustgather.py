@@ -57,13 +57,14 @@ def parse_timestamp_file(data: bytes) -> datetime | None:
     return None
 
 
-def listing_of(path: str) -> tuple[str, str] | None:
-    """(kind, namespace) a must-gather file lists, judged from its place; None when its place says nothing.
+def listing_of(path: str) -> tuple[str, str, bool] | None:
+    """(kind, namespace, whole) a must-gather file lists, judged from its place; None when its place says nothing.
 
-    `namespaces/NS/<group>/<plural>.yaml` is the kind's list in NS (an empty one too);
+    `namespaces/NS/<group>/<plural>.yaml` is the kind's whole list in NS (an empty one too: whole);
     `namespaces/NS/<group>/<plural>/<name>.yaml`, `namespaces/NS/crs/<crd>/<name>.yaml` and
     `namespaces/NS/kubevirt.io/virtualmachines/<flavour>/<name>.yaml` are one object a file of a kind the
-    collector listed in NS; `cluster-scoped-resources/...` likewise for cluster-scoped kinds ('' namespace).
+    collector listed in NS (the directory is the list: not whole, only a dump read to its end shows it all);
+    `cluster-scoped-resources/...` likewise for cluster-scoped kinds ('' namespace).
     A pod's own file (`namespaces/NS/pods/POD/POD.yaml`) proves the pod, not the list: old `oc adm inspect`
     skipped pods that were not running.
     """
@@ -71,25 +72,29 @@ def listing_of(path: str) -> tuple[str, str] | None:
     stem = parts[-1].split(".", 1)[0]
     for at in range(len(parts) - 2, -1, -1):
         if parts[at] == "cluster-scoped-resources":
-            res = _resource_under(parts[at + 1:], stem)
-            return (res.kind, "") if res is not None and not res.namespaced else None
+            found = _resource_under(parts[at + 1:], stem)
+            return (found[0].kind, "", found[1]) if found is not None and not found[0].namespaced else None
         if parts[at] == "namespaces" and at + 2 < len(parts):
             namespace, rest = parts[at + 1], parts[at + 2:]
             if rest[0] == "crs":
                 rest = rest[1:]
-            res = _resource_under(rest, stem)
-            return (res.kind, namespace) if res is not None and res.namespaced else None
+            found = _resource_under(rest, stem)
+            return (found[0].kind, namespace, found[1]) if found is not None and found[0].namespaced else None
     return None
 
 
-def _resource_under(rest: list[str], stem: str) -> resources.Resource | None:
-    if len(rest) == 2:  # <crd>/<name>.yaml or <group>/<plural>.yaml
-        return resources.by_crd_name(rest[0]) or resources.by_group_plural(rest[0], stem)
-    if len(rest) == 3:  # <group>/<plural>/<name>.yaml
-        return resources.by_group_plural(rest[0], rest[1])
-    if len(rest) == 4 and rest[:2] == ["kubevirt.io", "virtualmachines"]:  # vmConvertor's custom|template-based
-        return resources.by_group_plural(rest[0], rest[1])
-    return None
+def _resource_under(rest: list[str], stem: str) -> tuple[resources.Resource, bool] | None:
+    """The resource a path under a namespace (or the cluster scope) holds, and whether the file is its whole list."""
+    found: resources.Resource | None = None
+    if len(rest) == 2:  # <crd>/<name>.yaml (one object) or <group>/<plural>.yaml (the list)
+        found = resources.by_crd_name(rest[0])
+        if found is not None:
+            return found, False
+        found = resources.by_group_plural(rest[0], stem)
+        return (found, True) if found is not None else None
+    if len(rest) == 3 or len(rest) == 4 and rest[:2] == ["kubevirt.io", "virtualmachines"]:  # <group>/<plural>/<name>.yaml
+        found = resources.by_group_plural(rest[0], rest[1])
+    return (found, False) if found is not None else None
 
 
 def inspected_namespace(path: str) -> str | None:

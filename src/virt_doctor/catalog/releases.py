@@ -1,0 +1,65 @@
+"""Product releases and the upstream releases they ship: OpenShift Virtualization 4.N -> HCO, KubeVirt, CDI, ...
+
+Downstream, the operators report the product's version (HCO's status.versions says 4.18.3); the catalog's
+version facts are upstream releases (kubevirt v1.4.0, hyperconverged-cluster-operator v1.16.0). Comparing the
+two is comparing unlike numbers, so a product version is first mapped to the upstream releases its minor
+release ships (releases/openshift-virtualization.yaml, each row naming the branch it was read from).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+
+import yaml
+
+_RELEASE = re.compile(r"^v?(\d+)\.(\d+)(?:\.(\d+))?")
+PRODUCT_MAJOR = 4  # OpenShift Virtualization 4.x; no upstream operator has reached a major release 4
+
+
+@dataclass(frozen=True)
+class ProductRelease:
+    """One minor release of the product and what it ships."""
+
+    product: str  # "4.18"
+    checked: str  # where the row was read
+    ships: Mapping[str, str]  # upstream operator -> its release
+
+
+@dataclass(frozen=True)
+class Releases:
+    name: str
+    rows: tuple[ProductRelease, ...]
+
+    def row(self, version: str) -> ProductRelease | None:
+        """The row of a product version's minor release ('4.18.3' -> the 4.18 row), None when not in the table."""
+        key = release_key(version)
+        return next((r for r in self.rows if key is not None and (release_key(r.product) or ())[:2] == key[:2]), None)
+
+
+def release_key(text: str) -> tuple[int, int, int] | None:
+    """'v1.5.2' / '4.18' / 'v1.8.0-rc.1' -> (1, 5, 2); None when the text is no release number."""
+    match = _RELEASE.match(text.strip())
+    if not match:
+        return None
+    major, minor, patch = match.groups()
+    return int(major), int(minor), int(patch or 0)
+
+
+def is_product_version(version: str) -> bool:
+    """Whether an operator's reported version is the product's (4.x), not its own upstream release."""
+    key = release_key(version)
+    return key is not None and key[0] == PRODUCT_MAJOR
+
+
+@cache
+def product_releases() -> Releases:
+    """The table, read once."""
+    text = (resources.files("virt_doctor.catalog") / "releases" / "openshift-virtualization.yaml").read_text("utf-8")
+    data = yaml.safe_load(text)
+    rows = tuple(ProductRelease(str(row.pop("product")), str(row.pop("checked")),
+                                {str(k): str(v) for k, v in row.items()}) for row in data["rows"])
+    return Releases(str(data["product"]), rows)

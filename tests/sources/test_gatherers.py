@@ -1,0 +1,149 @@
+"""Must-gathers read as their gatherers' scripts write them: which gatherer wrote each image directory, what its
+scripts prove was listed cluster-wide, two-image dumps, cut archives."""
+
+from __future__ import annotations
+
+import shutil
+import tarfile
+from pathlib import Path
+
+import pytest
+
+from tests.casedumps import CASES, read_case
+from tests.scope.test_removal import created, firing
+from virt_doctor.report.model import Report
+from virt_doctor.scan import ScanRequest, run_scan
+from virt_doctor.simulator.simulate import simulate
+from virt_doctor.simulator.writer import IMAGE_DIR, OPENSHIFT_IMAGE_DIR, OpenShiftImage, write_dump
+from virt_doctor.sources.dump import read_dump
+from virt_doctor.sources.gatherers import CRD_DIR
+from virt_doctor.timeutil import parse_duration
+
+ALERT = "VirtualMachineStuckInUnhealthyState"
+STUCK_CASES = [p for p in CASES if p.parent.name == ALERT]
+# the cases whose VM never gets a VMI: what the runbook is about, and what a VMI-less namespace must not hide
+WITHOUT_VMI = {"datavolume-import-failure", "invalid-spec", "no-default-storage-class", "pvc-not-bound",
+               "stuck-finalizer", "virt-controller-unavailable"}
+
+
+def scan(path: Path, only: list[str] | None = None) -> Report:
+    return run_scan(ScanRequest(source=path, only=only)).report
+
+
+def coverage(report: Report, alert: str) -> str:
+    return next(f"{c.status}: {c.reason}" for c in report.coverage if c.alert == alert)
+
+
+def test_each_image_directory_is_recognised_with_what_its_scripts_listed(tmp_path: Path) -> None:
+    cluster = simulate(nodes=3, vms=4, seed=7)
+    dump = write_dump(cluster, tmp_path / "dump", openshift=OpenShiftImage("4.18.3"))
+    report = scan(dump)
+    gatherers = {g["gatherer"]: g for g in report.source["gatherers"]}
+    assert set(gatherers) == {"kubevirt/must-gather", "openshift/must-gather"}
+    kubevirt, openshift = gatherers["kubevirt/must-gather"], gatherers["openshift/must-gather"]
+    assert kubevirt["path"] == IMAGE_DIR and kubevirt["version"] == "v1.5.2"
+    assert openshift["path"] == OPENSHIFT_IMAGE_DIR and openshift["version"] == "4.18.3"
+    assert "VirtualMachineInstance (cluster-wide): gather_crs (every CR of the CRD, all namespaces)" in kubevirt["listed"]
+    assert "VirtualMachine (cluster-wide): gather_virtualmachines (vmConvertor lists every VM)" in kubevirt["listed"]
+    assert "PersistentVolumeClaim (cluster-wide): gather_cdi (inspects every PVC)" in kubevirt["listed"]
+    assert openshift["listed"] == ["Lease (cluster-wide): gather (oc adm inspect leases --all-namespaces)"]
+    # the default image collects Leases: the leader alerts are judged, where the kubevirt image alone cannot
+    assert coverage(report, "NoLeadingVirtOperator").startswith("evaluated")
+    alone = scan(write_dump(cluster, tmp_path / "alone"))
+    assert "Lease in namespace openshift-cnv was not seen" in coverage(alone, "NoLeadingVirtOperator")
+    assert [g["gatherer"] for g in alone.source["gatherers"]] == ["kubevirt/must-gather"]
+
+
+def test_an_inspect_directory_without_a_version_file_proves_only_its_own_lists(tmp_path: Path) -> None:
+    dump = write_dump(simulate(nodes=3, vms=4, seed=7), tmp_path / "dump")
+    (dump / IMAGE_DIR / "version").unlink()
+    raw = read_dump(dump)
+    assert [(g["gatherer"], g["listed"]) for g in raw.gatherers.describe()] == [("oc adm inspect", [])]
+    assert not raw.scopes.get(("VirtualMachineInstance", ""))
+
+
+@pytest.mark.parametrize("case_file", STUCK_CASES, ids=[p.stem for p in STUCK_CASES])
+def test_a_vm_without_a_vmi_is_judged_where_the_gatherer_listed_vmis_everywhere(case_file: Path,
+                                                                               tmp_path: Path) -> None:
+    """One VM in its namespace: when its fault leaves it without a VMI, the namespace has no VMI file at all."""
+    case = read_case(case_file)
+    cluster = simulate(nodes=3, vms=1, faults=[case["fault"]], seed=7, fault_age=parse_duration(str(case.get("age", "30m"))))
+    dump = write_dump(cluster, tmp_path / "dump")
+    vm = next(o for o in cluster.objects() if o["kind"] == "VirtualMachine")
+    namespace = vm["metadata"]["namespace"]
+    if any(o["kind"] == "VirtualMachineInstance" for o in cluster.objects()):
+        assert case_file.stem not in WITHOUT_VMI
+        return
+    assert case_file.stem in WITHOUT_VMI
+    assert not (dump / IMAGE_DIR / "namespaces" / namespace / "crs" / "virtualmachineinstances.kubevirt.io").exists()
+    found = [(f.subject.name, f.cause.id) for f in scan(dump, [ALERT]).findings]
+    assert found == [(vm["metadata"]["name"], case["expect"]["cause"])]
+    # without gather_crds' VMI definition nothing proves the VMIs were listed: the VM is not judged
+    (dump / IMAGE_DIR / CRD_DIR / "virtualmachineinstances.kubevirt.io.yaml").unlink()
+    report = scan(dump, [ALERT])
+    assert report.findings == ()
+    assert f"VirtualMachineInstance in namespace {namespace} was not seen" in coverage(report, ALERT)
+
+
+def test_every_cause_without_a_vmi_has_a_case() -> None:
+    assert {p.stem for p in STUCK_CASES} >= WITHOUT_VMI
+
+
+def test_the_gatherer_must_have_finished_listing(tmp_path: Path) -> None:
+    """gather_crs is proven to have finished only by a collector that runs after it: without one (the dump was
+    taken while the gatherer ran, or its later output is missing) a namespace's VMIs are not claimed absent."""
+    cluster = simulate(nodes=3, vms=1, faults=["vm-invalid-spec"], seed=7)
+    dump = write_dump(cluster, tmp_path / "dump")
+    shutil.rmtree(dump / IMAGE_DIR / "virtualization")
+    report = scan(dump, [ALERT])
+    assert report.findings == () and "VirtualMachineInstance in namespace" in coverage(report, ALERT)
+
+
+def _cut(archive: Path, at: int, out: Path) -> Path:
+    out.write_bytes(archive.read_bytes()[:at])
+    return out
+
+
+def test_a_cut_archive_is_read_up_to_the_cut_and_claims_nothing_after_it(tmp_path: Path) -> None:
+    cluster = simulate(nodes=3, vms=12, faults=["vm-invalid-spec", "handler-crashloop"], seed=7)
+    archive = write_dump(cluster, tmp_path / "dump.tar.gz", archive=True)
+    full = scan(archive)
+    before = firing(full)
+    assert before, "the whole archive has findings to compare with"
+    size = archive.stat().st_size
+    seen_cut = 0
+    for fraction in (0.35, 0.5, 0.7, 0.85, 0.97):
+        cut = _cut(archive, int(size * fraction), tmp_path / f"cut-{fraction}.tar.gz")
+        try:
+            report = scan(cut)
+        except Exception as exc:  # only "no objects before the cut" may stop a scan, with one clear line
+            assert "no Kubernetes objects found" in str(exc)
+            continue
+        seen_cut += 1
+        assert report.warnings[0].startswith(f"{cut}: the archive is cut before byte ")
+        assert "nothing in it is claimed absent" in report.warnings[0]
+        assert created(before, firing(report)) == [], fraction
+        # what was read is used: files before the cut are scanned
+        assert report.source["files_read"] < full.source["files_read"]
+    assert seen_cut >= 4
+
+
+def test_an_archive_that_is_not_one_is_refused(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.tar.gz"
+    bad.write_bytes(b"\x1f\x8b" + b"\x00" * 20)
+    with pytest.raises(Exception, match="not a readable archive|corrupt archive"):
+        read_dump(bad)
+
+
+def test_a_cut_plain_tar_names_the_offset(tmp_path: Path) -> None:
+    dump = write_dump(simulate(nodes=3, vms=4, seed=7), tmp_path / "dump")
+    plain = tmp_path / "dump.tar"
+    with tarfile.open(plain, "w") as tar:
+        tar.add(dump, arcname="dump")
+    cut = _cut(plain, plain.stat().st_size // 2 + 100, tmp_path / "cut.tar")
+    raw = read_dump(cut)
+    assert raw.truncated is not None and "cut before byte" in raw.truncated
+    offset = int(raw.truncated.split("cut before byte ")[1].split()[0])
+    # where the tar stream ran out: past the cut, and no further than the member it cut into
+    assert cut.stat().st_size <= offset <= plain.stat().st_size
+    assert not raw.scopes.get(("VirtualMachineInstance", ""))  # no gatherer proof from a cut archive
