@@ -28,13 +28,15 @@ def binary(name: str) -> str:
 
 
 @contextmanager
-def prometheus_from(openmetrics: Path, workdir: Path) -> Iterator[str]:
-    """Backfill a TSDB with promtool, start Prometheus on it, yield its URL, stop it."""
+def prometheus_from(openmetrics: Path, workdir: Path, rule_file: Path | None = None) -> Iterator[str]:
+    """Backfill a TSDB with promtool, start Prometheus on it, yield its URL, stop it. With `rule_file`, Prometheus
+    also evaluates those alerting rules every second (at its own clock: the history must reach now)."""
     data = workdir / "tsdb"
     subprocess.run([binary("promtool"), "tsdb", "create-blocks-from", "openmetrics", str(openmetrics), str(data)],
                    check=True, capture_output=True)
     config = workdir / "prometheus.yml"
-    config.write_text("global:\n  scrape_interval: 1h\n")
+    config.write_text("global:\n  scrape_interval: 1h\n" + (
+        f"  evaluation_interval: 1s\nrule_files:\n  - {rule_file}\n" if rule_file is not None else ""))
     port = free_port()
     log = (workdir / "prometheus.log").open("w")
     process = subprocess.Popen([binary("prometheus"), f"--config.file={config}", f"--storage.tsdb.path={data}",

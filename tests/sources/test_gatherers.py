@@ -147,3 +147,19 @@ def test_a_cut_plain_tar_names_the_offset(tmp_path: Path) -> None:
     # where the tar stream ran out: past the cut, and no further than the member it cut into
     assert cut.stat().st_size <= offset <= plain.stat().st_size
     assert not raw.scopes.get(("VirtualMachineInstance", ""))  # no gatherer proof from a cut archive
+
+
+@pytest.mark.parametrize("body", [b"<html>Service Unavailable</html>",
+                                  b'{"status":"error","errorType":"unavailable","error":"no ready replica"}',
+                                  b'{"status":"success","data":{"targets":[]}}',
+                                  b'{"status":"success","data":{"groups":[{"name":"x"}]}}'],
+                         ids=["html", "api-error", "other-endpoint", "groups-without-rules"])
+def test_a_rules_json_that_is_not_the_api_answer_is_a_warning(body: bytes, tmp_path: Path) -> None:
+    dump = write_dump(simulate(nodes=3, vms=4, seed=7), tmp_path / "dump", openshift=OpenShiftImage("4.18.3", body))
+    report = scan(dump)
+    where = f"{OPENSHIFT_IMAGE_DIR}/monitoring/prometheus/rules.json"
+    assert [w for w in report.warnings if w.startswith(where)] == [next(w for w in report.warnings if where in w)]
+    assert "not Prometheus' rules API answer" in next(w for w in report.warnings if where in w)
+    assert coverage(report, "NodeNetworkInterfaceDown") == "skipped: needs Prometheus (--prometheus)"
+    assert "prometheus_at_collection" not in report.source
+    assert report.coverage and report.findings == ()  # the scan went on

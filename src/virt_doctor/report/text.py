@@ -28,6 +28,22 @@ def shown_value(value: object) -> str:
     return str(value)
 
 
+# who reported a finding virt-doctor did not confirm from the objects
+ORIGINS = {"prometheus": "Prometheus (its ALERTS now)", "prometheus-at-collection": "the cluster's Prometheus at "
+           "collection (the must-gather's rules.json)"}
+
+
+def collection_line(report: Report) -> str | None:
+    """What the report says of the cluster's Prometheus at collection: the file, and what else it had firing."""
+    collected = report.source.get("prometheus_at_collection")
+    if not collected:
+        return None
+    others = collected.get("firing_outside_catalog") or {}
+    also = "; also firing there, outside the catalog: " + ", ".join(f"{n} ({c})" for n, c in others.items()) \
+        if others else ""
+    return f"the cluster's Prometheus at collection: {collected['file']}{also}"
+
+
 def evidence_line(ev: Evidence) -> str:
     """One evidence item as a single readable line."""
     parts = [ev.object]
@@ -55,6 +71,8 @@ def render_table(report: Report, console: Console, wide: bool = False) -> None:
     console.print(f"[bold]virt-doctor scan[/bold] · {source['type']} {escape(str(source['location']))} · "
                   f"evaluated at {report.evaluated_at}")
     console.print(headline(report))
+    if (line := collection_line(report)) is not None:
+        console.print(escape(line))
     for warning in report.warnings[:10]:
         console.print(f"[yellow]warning:[/yellow] {escape(warning)}")
     if len(report.warnings) > 10:
@@ -114,7 +132,7 @@ def _finding_block(report: Report, f: Finding, wide: bool) -> Group:
         lines.append(Text("  to confirm:"))
         lines += [Text(f"    $ {s.command}   # {s.title}") for s in f.diagnosis]
     if f.origin != "virt-doctor":
-        lines.append(Text(f"  origin: {f.origin} (reported by Prometheus, not confirmed by virt-doctor's objects)"))
+        lines.append(Text(f"  origin: {ORIGINS.get(f.origin, f.origin)}, not confirmed by virt-doctor's objects"))
     lines.append(Text(f"  runbook: virt-doctor explain {f.runbook}", style="dim"))
     return Group(*lines)
 
@@ -122,7 +140,8 @@ def _finding_block(report: Report, f: Finding, wide: bool) -> Group:
 def render_markdown(report: Report) -> str:
     """The report as Markdown, for pasting into a ticket."""
     out = [f"# virt-doctor scan — {report.source['type']} `{report.source['location']}`", "",
-           f"Evaluated at {report.evaluated_at}. {headline(report)}.", ""]
+           f"Evaluated at {report.evaluated_at}. {headline(report)}.", "",
+           *((f"{line[0].upper()}{line[1:]}.", "") if (line := collection_line(report)) else ())]
     if not report.findings:
         out += ["No alert condition holds.", ""]
     else:

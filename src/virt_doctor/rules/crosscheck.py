@@ -15,6 +15,7 @@ from dataclasses import dataclass, replace
 from virt_doctor.catalog.catalog import Catalog, CatalogEntry
 from virt_doctor.report.model import CrossCheck, Evidence, Finding, Report, Subject
 from virt_doctor.rules.detection import Detection
+from virt_doctor.rules.diagnose.node_load import node_of_instance
 from virt_doctor.rules.findings import build_finding
 from virt_doctor.snapshot import access as a
 from virt_doctor.snapshot.alert_rules import AlertInstance
@@ -26,6 +27,8 @@ ORIGIN = "prometheus"  # a live Prometheus' ALERTS
 AT_COLLECTION = "prometheus-at-collection"  # the cluster's Prometheus as the must-gather saved it
 SAID_BY = {ORIGIN: "Prometheus reports", AT_COLLECTION: "The cluster's Prometheus had"}
 HIDDEN_LABELS = ("__name__", "alertname", "alertstate")
+# labels every rule of an operator carries: in the finding's labels, left out of the one-line note
+RULE_LABEL_PREFIXES = ("kubernetes_operator_", "operator_health_impact", "severity")
 
 
 def prometheus_states(alerts: list[Series]) -> dict[str, dict[str, list[Series]]]:
@@ -94,10 +97,11 @@ def cross_check(snap: Snapshot, report: Report, catalog: Catalog) -> Report:
         if found.get(finding.alert) != "firing":
             found[finding.alert] = finding.state
     wanted = ("firing",) if origin == ORIGIN else ("firing", "pending")
+    unruled = _without_rule(snap, catalog) if origin == AT_COLLECTION else frozenset()
     table, missed = [], []
     for entry in catalog:
-        if entry.name not in coverage:
-            continue
+        if entry.name not in coverage or entry.name in unruled:
+            continue  # (a Prometheus whose rules were read and lack the alert has no verdict on it)
         skipped = coverage[entry.name].status == "skipped" or entry.name in answered
         ours = found.get(entry.name) or ("skipped" if skipped else "none")
         theirs = "firing" if "firing" in states.get(entry.name, {}) else \
@@ -112,13 +116,22 @@ def cross_check(snap: Snapshot, report: Report, catalog: Catalog) -> Report:
     return replace(report, crosscheck=tuple(table), findings=report.findings + tuple(missed))
 
 
+def _without_rule(snap: Snapshot, catalog: Catalog) -> frozenset[str]:
+    """The alerts the cluster's Prometheus at collection had no rule for (when the dump holds its rules)."""
+    collected = snap.collected
+    if collected is None or not collected.has_rules:
+        return frozenset()
+    firing = {i.alert for i in collected.alerts}
+    return frozenset(e.name for e in catalog if e.name not in collected.rules and e.name not in firing)
+
+
 def prometheus_finding(snap: Snapshot, entry: CatalogEntry, instance: AlertInstance, origin: str,
                        ours: str) -> Finding:
     """An alert instance Prometheus has and virt-doctor did not confirm: the runbook, the subject its labels
     name, and what the objects say of that subject."""
     labels = {k: v for k, v in instance.labels.items() if k not in HIDDEN_LABELS}
-    subject, params = subject_of(entry, labels)
-    shown = ", ".join(f"{k}={v}" for k, v in sorted(labels.items()))
+    subject, params = subject_of(snap, entry, labels)
+    shown = ", ".join(f"{k}={v}" for k, v in sorted(labels.items()) if not k.startswith(RULE_LABEL_PREFIXES))
     where = snap.collected.where if origin == AT_COLLECTION and snap.collected is not None else "Prometheus ALERTS"
     since = f" since {rfc3339(instance.active_at)}" if instance.active_at else ""
     evidence = (Evidence(object=f"Prometheus alert ({where})", path=f"{{alertname={entry.name}}}",
@@ -131,10 +144,14 @@ def prometheus_finding(snap: Snapshot, entry: CatalogEntry, instance: AlertInsta
                          state=instance.state)
 
 
-def subject_of(entry: CatalogEntry, labels: dict[str, str]) -> tuple[Subject, dict[str, str]]:
-    """The object an alert's labels name (pod, node, VM, else the alert in its namespace), and the runbook's
-    placeholders they fill."""
+def subject_of(snap: Snapshot, entry: CatalogEntry, labels: dict[str, str]) -> tuple[Subject, dict[str, str]]:
+    """The object an alert's labels name (pod, node — or the node a node-exporter `instance` is —, VM, else the
+    alert in its namespace), and the runbook's placeholders they fill."""
     ns = labels.get("namespace", "")
+    if labels.get("instance") and not labels.get("node") and not labels.get("pod"):
+        node = node_of_instance(snap, labels["instance"])
+        if node is not None:
+            labels = {**labels, "node": a.name(node)}
     if labels.get("pod"):
         subject = Subject("Pod", ns, labels["pod"])
     elif labels.get("node"):

@@ -122,9 +122,9 @@ def upstream_versions(snap: Snapshot) -> dict[str, Upstream | str]:
             if not is_product_version(version):
                 out[operator] = Upstream(version, version)
             elif (row := table.row(version)) is None:
-                out[operator] = f"{table.name} {version} is not in virt-doctor's release table"
+                out[operator] = f"{table.name} {version.lstrip('v')} is not in virt-doctor's release table"
             elif operator in row.ships:
-                out[operator] = Upstream(row.ships[operator], f"{table.name} {version}, which ships {operator} "
+                out[operator] = Upstream(row.ships[operator], f"{table.name} {version.lstrip('v')}, which ships {operator} "
                                          f"{_line(row.ships[operator])} ({row.checked})", line_only=True)
         if product is not None and row is not None:
             for operator, shipped in row.ships.items():
@@ -206,15 +206,18 @@ def _shipped(snap: Snapshot, entry: CatalogEntry, seen: str | None) -> tuple[boo
             (f" (removed in {removed})" if removed else "")
     if isinstance(upstream, str):  # a product release the table does not know: evaluated, and why
         return (True if seen else None), f"{DEFAULT}: {upstream}, so whether it ships this alert is not known"
-    if removed and upstream is not None and carries(removed, upstream):
+    gone = carries(removed, upstream) if removed and upstream is not None else None
+    if gone and upstream is not None:
         return False, f"not shipped by this cluster: removed in {operator} {removed}, the cluster runs {upstream.said}"
     if seen:
         return True, f"{DEFAULT}: the cluster's {operator} rules do not define it" + \
             (f" (introduced in {introduced})" if introduced else "")
     if introduced and upstream is not None and carries(introduced, upstream) is False:
         return None, f"{DEFAULT}: {operator} {upstream.said} predates it (introduced in {introduced})"
-    if removed and upstream is not None and carries(removed, upstream) is None:
-        return None, f"{DEFAULT}: whether {upstream.said} still ships it is not known (removed in {removed})"
+    if removed and upstream is not None:
+        return (True, f"{DEFAULT}: the cluster runs {upstream.said}, which still ships it (removed in {removed})") \
+            if gone is False else \
+            (None, f"{DEFAULT}: whether {upstream.said} still ships it is not known (removed in {removed})")
     return None, ""
 
 
