@@ -18,7 +18,7 @@ SEVERITY = {"error": "critical", "warning": "warning"}
 
 def system_health(hco: Obj) -> str:
     """status.systemHealthStatus, or (older HCO without it) what HCO would compute from its conditions."""
-    stated = str(a.status(hco).get("systemHealthStatus") or "")
+    stated = stated_health(hco)
     if stated:
         return stated
     if not a.condition_is(hco, "Available", "True") or a.condition_is(hco, "Degraded", "True"):
@@ -26,6 +26,20 @@ def system_health(hco: Obj) -> str:
     if not a.condition_is(hco, "ReconcileComplete", "True") or a.condition_is(hco, "Progressing", "True"):
         return "warning"
     return "healthy"
+
+
+def stated_health(hco: Obj) -> str:
+    """The health HCO itself wrote in status.systemHealthStatus ('' when the CR does not say)."""
+    return str(a.status(hco).get("systemHealthStatus") or "")
+
+
+def health_evidence(hco: Obj, health: str) -> Evidence:
+    """The health as evidence: the field when HCO wrote it; otherwise a value virt-doctor computed, said so."""
+    if stated_health(hco):
+        return Evidence(object=a.ref(hco), path="status.systemHealthStatus", value=health)
+    return Evidence(object=a.ref(hco), path="status.conditions", value=health,
+                    note="computed by virt-doctor as HCO would from these conditions; the CR has no "
+                         "status.systemHealthStatus")
 
 
 def _unhealthy_operands(snap: Snapshot, progressing: bool) -> list[tuple[Obj, Obj]]:
@@ -55,7 +69,7 @@ def hco_operator_conditions_unhealthy(snap: Snapshot) -> Iterator[Detection]:
         own = [c for t in ("Available", "Degraded", "ReconcileComplete", "Progressing")
                if (c := a.condition(hco, t)) is not None
                and str(c.get("status")) != {"Available": "True", "ReconcileComplete": "True"}.get(t, "False")]
-        evidence = [Evidence(object=a.ref(hco), path="status.systemHealthStatus", value=health),
+        evidence = [health_evidence(hco, health),
                     *(cond_evidence(hco, c) for c in own)]
         since = max((t for c in own if (t := a.transitioned(c)) is not None), default=None)
         operands = _unhealthy_operands(snap, progressing=health == "warning")

@@ -1,4 +1,8 @@
-"""KubemacpoolMACCollisionDetected: running VMIs share a MAC address — set by hand, or copied with a clone."""
+"""KubemacpoolMACCollisionDetected: running VMIs share a MAC address — set by hand, or copied with a clone or a
+restore.
+
+Upstream raises one alert for the cluster (`count(kmp_mac_collisions > 1) > 0`, kubemacpool's rule): its value is
+how many MACs collide. So does virt-doctor: one finding, every colliding MAC in its evidence."""
 
 from __future__ import annotations
 
@@ -10,7 +14,8 @@ from virt_doctor.rules.api import Detection, Evidence, Snapshot, Subject, a, rul
 from virt_doctor.rules.diagnose.metrics import answer
 
 ALERT = "KubemacpoolMACCollisionDetected"
-COPIED = ("restore.kubevirt.io/", "clone.kubevirt.io/")  # marks a VM made from another (restore, clone)
+# marks a VM made from another: KubeVirt's restore and clone, and a Velero/OADP restore (its restore-name label)
+COPIED = ("restore.kubevirt.io/", "clone.kubevirt.io/", "velero.io/restore-name")
 
 
 def running_macs(snap: Snapshot) -> dict[str, list[dict[str, Any]]]:
@@ -41,32 +46,39 @@ def copied_from_another(snap: Snapshot, vmi: dict[str, Any]) -> bool | None:
       queries={"condition": "count(kmp_mac_collisions > 1) > 0", "macs": "kmp_mac_collisions > 1"},
       metrics_optional=True)
 def kubemacpool_mac_collision_detected(snap: Snapshot) -> Iterator[Detection]:
-    """Each MAC that more than one running VMI uses; and what KubeMacPool counts that the objects do not show."""
+    """One finding for the cluster, as upstream's alert: each MAC more than one running VMI uses, and what
+    KubeMacPool counts that the objects do not show."""
     macs = running_macs(snap)
-    for mac, vmis in sorted(macs.items()):
-        if len(vmis) < 2:
-            continue
-        vmis = sorted(vmis, key=a.ref)
-        names = [f"{a.namespace(v)}/{a.name(v)}" for v in vmis]
-        evidence = tuple(Evidence(object=a.ref(v), path="status.interfaces[].mac", value=mac) for v in vmis)
-        newest = max(vmis, key=lambda v: (a.created(v) or snap.at, a.ref(v)))
-        params = {"namespace": a.namespace(newest), "vm": a.name(newest), "mac": mac}
-        marks = {a.ref(v): copied_from_another(snap, v) for v in vmis}
-        copied = [v for v in vmis if marks[a.ref(v)]]
-        unseen = [v for v in vmis if marks[a.ref(v)] is None]
-        cause = "cloned-vm" if copied else "unknown" if unseen else "mac-set-by-hand"
-        if copied:
-            params.update({"namespace": a.namespace(copied[0]), "vm": a.name(copied[0])})
-        yield Detection(Subject("VirtualMachineInstance", a.namespace(vmis[0]), a.name(vmis[0])), cause,
-                        f"MAC {mac} is used by {len(vmis)} running VMIs: {', '.join(names)}"
-                        + (f" ({params['vm']} was cloned or restored)" if copied else ""),
-                        evidence=evidence, params=params, labels={"mac": mac},
-                        unchecked=tuple(f"whether VM {a.namespace(v)}/{a.name(v)} was cloned or restored (VMs not "
-                                        "listed there)" for v in unseen) if not copied else ())
-    for series in answer(snap, ALERT, "macs"):
-        mac = series.labels.get("mac", "").lower()
-        if mac and len(macs.get(mac, [])) < 2:
-            yield Detection(Subject("VirtualMachineInstance", "", mac), "unknown",
-                            f"KubeMacPool counts {series.last:.0f} running objects on MAC {mac}, the VMIs seen do not "
-                            "show them (pods with secondary interfaces, or VMIs not collected)",
-                            labels={"mac": mac}, params={"mac": mac})
+    collisions = [(mac, sorted(vmis, key=a.ref)) for mac, vmis in sorted(macs.items()) if len(vmis) > 1]
+    counted = [s for s in answer(snap, ALERT, "macs")
+               if s.labels.get("mac") and len(macs.get(s.labels["mac"].lower(), [])) < 2]
+    if not collisions and not counted:
+        return
+    evidence = [Evidence(object=a.ref(v), path="status.interfaces[].mac", value=mac)
+                for mac, vmis in collisions for v in vmis]
+    evidence += [Evidence(object="metric kmp_mac_collisions", path=f"{{mac={s.labels['mac'].lower()}}}",
+                          value=round(s.last), note="running objects KubeMacPool counts on the MAC; the VMIs seen "
+                          "do not show them (pods with secondary interfaces, or VMIs not collected)") for s in counted]
+    marks = {a.ref(v): copied_from_another(snap, v) for _, vmis in collisions for v in vmis}
+    copied = [(mac, v) for mac, vmis in collisions for v in vmis if marks[a.ref(v)]]
+    unseen = [v for _, vmis in collisions for v in vmis if marks[a.ref(v)] is None]
+    described = "; ".join(f"MAC {mac} by {', '.join(f'{a.namespace(v)}/{a.name(v)}' for v in vmis)}"
+                          for mac, vmis in collisions)
+    count = len(collisions) + len(counted)
+    said = f"{count} MAC address{'es' if count != 1 else ''} used by more than one running object"
+    if not collisions:
+        mac = counted[0].labels["mac"].lower()
+        yield Detection(Subject("VirtualMachineInstance", "", mac), "unknown", f"{said}: KubeMacPool counts them, "
+                        "the VMIs seen do not show them", evidence=tuple(evidence), params={"mac": mac})
+        return
+    first_mac, first = collisions[0]
+    newest = max(first, key=lambda v: (a.created(v) or snap.at, a.ref(v)))
+    params = {"namespace": a.namespace(newest), "vm": a.name(newest), "mac": first_mac}
+    if copied:
+        params.update({"namespace": a.namespace(copied[0][1]), "vm": a.name(copied[0][1]), "mac": copied[0][0]})
+    cause = "cloned-vm" if copied else "unknown" if unseen else "mac-set-by-hand"
+    yield Detection(Subject("VirtualMachineInstance", a.namespace(first[0]), a.name(first[0])), cause,
+                    f"{said}: {described}" + (f" ({params['vm']} was cloned or restored)" if copied else ""),
+                    evidence=tuple(evidence), params=params,
+                    unchecked=tuple(f"whether VM {a.namespace(v)}/{a.name(v)} was cloned or restored (VMs not "
+                                    "listed there)" for v in unseen) if not copied else ())

@@ -82,8 +82,9 @@ def _mac_of(vmset: Any) -> str:
     return str(vmset.vm["spec"]["template"]["spec"]["domain"]["devices"]["interfaces"][0]["macAddress"])
 
 
-def _same_mac(cluster: Cluster, name: str, copied: bool) -> None:
-    """A second running VM gets the first one's MAC (its spec and what its VMI reports)."""
+def _same_mac(cluster: Cluster, name: str, copied: str | None) -> None:
+    """A second running VM gets the first one's MAC (its spec and what its VMI reports); `copied`: how it was made
+    from the first ("kubevirt": a KubeVirt snapshot restore, "velero": an OADP restore), None: by hand."""
     first = pick_vm(cluster)
     second = next(v for v in cluster.vms if v.vmi is not None and v.key != first.key
                   and v.key not in {(i.namespace, i.name) for i in cluster.injected})
@@ -94,9 +95,13 @@ def _same_mac(cluster: Cluster, name: str, copied: bool) -> None:
         vmset.vmi["spec"]["domain"]["devices"]["interfaces"][0]["macAddress"] = mac
         for iface in vmset.vmi["status"]["interfaces"]:
             iface["mac"] = mac
-        if copied:
+        if copied == "kubevirt":
             vmset.vm["metadata"].setdefault("annotations", {})["restore.kubevirt.io/lastRestoreUID"] = \
                 f"{first.vm['metadata']['name']}-snapshot-restore-{cluster.ids.suffix()}"
+        elif copied == "velero":  # Velero labels every object it restores with its Restore's name
+            vmset.vm["metadata"].setdefault("labels", {}).update({
+                "velero.io/backup-name": f"nightly-{cluster.ids.suffix()}",
+                "velero.io/restore-name": f"nightly-restore-{cluster.ids.suffix()}"})
     subject = min((first, second), key=lambda v: (v.key[0], v.key[1]))
     noted(cluster, name, "VirtualMachineInstance", f"MAC {mac} on {first.key[1]} and {second.key[1]}",
           subject.key[0], subject.key[1])
@@ -105,13 +110,19 @@ def _same_mac(cluster: Cluster, name: str, copied: bool) -> None:
 @fault("mac-set-twice", "KubemacpoolMACCollisionDetected", "mac-set-by-hand",
        "a VM's spec sets by hand the MAC address another running VM already uses")
 def mac_set_twice(cluster: Cluster, since: datetime) -> None:
-    _same_mac(cluster, "mac-set-twice", copied=False)
+    _same_mac(cluster, "mac-set-twice", copied=None)
 
 
 @fault("mac-restored-copy", "KubemacpoolMACCollisionDetected", "cloned-vm",
        "a VM restored from another's snapshot keeps the source's MAC while the source still runs")
 def mac_restored_copy(cluster: Cluster, since: datetime) -> None:
-    _same_mac(cluster, "mac-restored-copy", copied=True)
+    _same_mac(cluster, "mac-restored-copy", copied="kubevirt")
+
+
+@fault("mac-velero-restore", "KubemacpoolMACCollisionDetected", "cloned-vm",
+       "a VM restored by Velero/OADP into another namespace keeps its source's MAC while the source still runs")
+def mac_velero_restore(cluster: Cluster, since: datetime) -> None:
+    _same_mac(cluster, "mac-velero-restore", copied="velero")
 
 
 def _running_vmi(cluster: Cluster) -> tuple[VMSet, str, str]:
