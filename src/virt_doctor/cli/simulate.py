@@ -13,7 +13,7 @@ from virt_doctor.cli.errors import fail, handles_input_errors
 from virt_doctor.cli.options import stderr_console, stdout_console
 from virt_doctor.simulator.faults import ALIASES, FAULTS
 from virt_doctor.simulator.simulate import simulate as build
-from virt_doctor.simulator.writer import write_dump
+from virt_doctor.simulator.writer import OpenShiftImage, write_dump
 from virt_doctor.timeutil import parse_duration, parse_user_time
 
 
@@ -41,6 +41,11 @@ def simulate(
                                               "pods and events (must-gather's --vms_details).")] = True,
     metrics: Annotated[bool, typer.Option("--metrics", help="Also write the matching metric history as OpenMetrics "
                                           "(metrics.om, for promtool tsdb create-blocks-from openmetrics).")] = False,
+    openshift_image: Annotated[str | None, typer.Option("--openshift-image", metavar="VERSION", help="Also write the "
+                                                        "default OpenShift image's directory, as `oc adm must-gather "
+                                                        "--image=<kubevirt> --image=<default>` does (its version file "
+                                                        "says VERSION; nodes, storage, every Lease).",
+                                                        show_default=False)] = None,
     list_faults: Annotated[bool, typer.Option("--list-faults", help="List the faults and exit.")] = False,
 ) -> None:
     """Write a simulated cluster dump in the must-gather layout, healthy or with faults."""
@@ -62,12 +67,13 @@ def simulate(
         raise fail(str(exc)) from None
     err = stderr_console()
     archive = str(out).endswith((".tar.gz", ".tgz"))
+    openshift = OpenShiftImage(openshift_image) if openshift_image else None
     if sys.stderr.isatty():
         with err.status("writing …") as status:
             path = write_dump(cluster, out, fmt.value, archive, progress=lambda n: status.update(f"{n} files …"),
-                              metrics=metrics)
+                              metrics=metrics, openshift=openshift)
     else:
-        path = write_dump(cluster, out, fmt.value, archive, metrics=metrics)
+        path = write_dump(cluster, out, fmt.value, archive, metrics=metrics, openshift=openshift)
     err.print(f"wrote {path}: {nodes} workers, {vms} VMs, seed {seed}", highlight=False)
     for item in cluster.injected:
         subject = f"{item.kind}/{item.namespace}/{item.name}" if item.namespace else f"{item.kind}/{item.name}"
