@@ -13,6 +13,7 @@ from virt_doctor.catalog import load_catalog
 from virt_doctor.errors import InputError
 from virt_doctor.report.model import Report
 from virt_doctor.rules.crosscheck import alerts_only as only_prometheus_alerts
+from virt_doctor.rules.crosscheck import asked_at_collection
 from virt_doctor.rules.engine import evaluate
 from virt_doctor.rules.registry import ALL, REGISTRY
 from virt_doctor.snapshot import Snapshot
@@ -92,8 +93,9 @@ def run_scan(request: ScanRequest) -> ScanResult:
         snap = load_dump(request.source, at=request.at,
                          metrics=metrics_from(client, partial(metric_queries, only)) if client is not None else None)
     warning = metrics_warning(snap) if client is not None else None
-    if request.asked:
-        snap = snap.asking(request.asked)
+    asked = request.asked or asked_at_collection(snap)  # a person's question first, else the dump's own alerts
+    if asked:
+        snap = snap.asking(asked)
     report = evaluate(snap, only=only)
     if request.alerts_only:
         report = only_prometheus_alerts(report)

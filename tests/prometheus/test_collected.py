@@ -24,7 +24,8 @@ from virt_doctor.simulator.simulate import simulate
 from virt_doctor.simulator.writer import OPENSHIFT_IMAGE_DIR, OpenShiftImage, write_dump
 
 runner = CliRunner()
-FAULTS = ["guest-disk-full", "kubevirt-cr-edited", "nic-down", "node-cpu-vms", "vm-invalid-spec"]
+FAULTS = ["guest-disk-full", "kubevirt-cr-edited", "nic-down", "node-cpu-vms", "vm-invalid-spec",
+          "component-image-pull:virt-api"]
 # rules the cluster defines beyond the exported ones: OpenShift's Watchdog (outside the catalog, always firing) and
 # a LowKVMNodesCount whose expression differs from upstream (it fires where the objects say it should not)
 EXTRA_RULES = {"name": "cluster-own", "rules": [
@@ -40,7 +41,14 @@ def rules_json(tmp_path: Path) -> tuple[Path, bytes, bytes]:
                        fault_age=timedelta(minutes=40), kubevirt_version="v1.2.2")
     history = write_metrics(cluster, tmp_path / "metrics.om")
     exported = yaml.safe_load(runner.invoke(app, ["rules", "--format", "prometheus"]).stdout)
-    exported["groups"].append(EXTRA_RULES)
+    # and VirtAPIDown as a self-diagnosing rule would raise it: naming the pod, its node and its waiting reason
+    pod = max(cluster.component_pods["virt-api"], key=lambda p: p["metadata"]["name"])
+    named = "vector(1)"
+    for label, value in (("pod", pod["metadata"]["name"]), ("node", pod["spec"]["nodeName"]),
+                         ("reason", "ImagePullBackOff"), ("namespace", "openshift-cnv")):
+        named = f'label_replace({named}, "{label}", "{value}", "", "")'
+    down = {"alert": "VirtAPIDown", "expr": named, "labels": {"severity": "critical"}}
+    exported["groups"].append({**EXTRA_RULES, "rules": [*EXTRA_RULES["rules"], down]})
     rule_file = tmp_path / "rules.yaml"
     rule_file.write_text(yaml.safe_dump(exported))
     with prometheus_from(history, tmp_path, rule_file) as url:
@@ -168,3 +176,18 @@ def test_an_alerts_api_answer_gives_the_alerts_but_not_the_inactive_verdicts(
     assert cover["KubeVirtVMGuestMemoryPressure"].reason == "needs Prometheus (--prometheus)"
     assert {f.alert for f in report.findings if f.origin == "prometheus-at-collection"} >= {
         "NodeNetworkInterfaceDown", "GuestFilesystemAlmostOutOfSpace", "HighCPUWorkload", "LowKVMNodesCount"}
+
+
+def test_a_self_diagnosing_alert_at_collection_starts_the_diagnosis_at_its_pod(
+        collected: tuple[Path, dict[str, Any], bytes]) -> None:
+    """VirtAPIDown as the cluster's Prometheus had it names a pod: the diagnosis starts there, as --alert-json's."""
+    dump, answer, _ = collected
+    down = next(a for a in their_instances(answer) if a["labels"]["alertname"] == "VirtAPIDown")
+    pods = sorted(p.name for p in (dump / "quay-io-kubevirt-must-gather-sha256-5b1f0e8c2d" / "namespaces" /
+                                   "openshift-cnv" / "pods").iterdir() if p.name.startswith("virt-api-"))
+    assert down["labels"]["pod"] == pods[-1] != pods[0]  # not the pod a diagnosis without labels starts from
+    report = run_scan(ScanRequest(source=dump)).report
+    finding = next(f for f in report.findings if f.alert == "VirtAPIDown")
+    assert finding.origin == "virt-doctor" and finding.cause.id == "image-pull-failure"
+    assert f": {pods[-1]}: container virt-api cannot pull image" in finding.summary
+    assert finding.evidence[0].object == "the alert's labels"

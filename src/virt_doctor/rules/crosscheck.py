@@ -125,6 +125,16 @@ def _without_rule(snap: Snapshot, catalog: Catalog) -> frozenset[str]:
     return frozenset(e.name for e in catalog if e.name not in collected.rules and e.name not in firing)
 
 
+def asked_at_collection(snap: Snapshot) -> dict[str, dict[str, str]]:
+    """The alert instances the cluster's Prometheus had at collection that name a pod: where their diagnosis starts,
+    as for `diagnose --alert-json` (a self-diagnosing alert's pod, node and reason)."""
+    asked: dict[str, dict[str, str]] = {}
+    for instance in snap.collected.alerts if snap.collected is not None else ():
+        if instance.labels.get("pod"):
+            asked.setdefault(instance.alert, dict(instance.labels))
+    return asked
+
+
 def prometheus_finding(snap: Snapshot, entry: CatalogEntry, instance: AlertInstance, origin: str,
                        ours: str) -> Finding:
     """An alert instance Prometheus has and virt-doctor did not confirm: the runbook, the subject its labels
