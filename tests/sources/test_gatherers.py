@@ -163,3 +163,18 @@ def test_a_rules_json_that_is_not_the_api_answer_is_a_warning(body: bytes, tmp_p
     assert coverage(report, "NodeNetworkInterfaceDown") == "skipped: needs Prometheus (--prometheus)"
     assert "prometheus_at_collection" not in report.source
     assert report.coverage and report.findings == ()  # the scan went on
+
+
+def test_a_healthy_dump_without_vms_is_judged_where_the_gatherer_listed_everywhere(tmp_path: Path) -> None:
+    """No VM, no VMI, no migration: no file of them anywhere. The gatherer's proof says there are none, so the
+    alerts about them are evaluated (and quiet); without the proof they are skipped, never guessed."""
+    dump = write_dump(simulate(nodes=3, vms=0, seed=7), tmp_path / "dump")
+    wanted = ["KubeVirtVMIExcessiveMigrations", "OrphanedVirtualMachineInstances", "VMCannotBeEvicted",
+              "VirtualMachineStuckInUnhealthyState", "KubeMacPoolDuplicateMacsFound"]
+    proven = scan(dump, wanted)
+    assert proven.findings == () and all(coverage(proven, a).startswith("evaluated") for a in wanted)
+    shutil.rmtree(dump / IMAGE_DIR / "cluster-scoped-resources" / "apiextensions.k8s.io")
+    unproven = scan(dump, wanted)
+    assert unproven.findings == () and all(coverage(unproven, a).startswith("skipped") for a in wanted)
+    assert "VirtualMachineInstanceMigration (cluster-wide) was not seen" in \
+        coverage(unproven, "KubeVirtVMIExcessiveMigrations")

@@ -203,21 +203,22 @@ def _shipped(snap: Snapshot, entry: CatalogEntry, seen: str | None) -> tuple[boo
     retired = removed or facts.get("deprecated") or facts.get("replaced_by")
     if seen and retired:
         return False, f"not shipped by this cluster: its {operator} rules ({seen}) do not define it" + \
-            (f" (removed in {removed})" if removed else "")
+            (f" (removed in {said(removed)})" if removed else "")
     if isinstance(upstream, str):  # a product release the table does not know: evaluated, and why
         return (True if seen else None), f"{DEFAULT}: {upstream}, so whether it ships this alert is not known"
     gone = carries(removed, upstream) if removed and upstream is not None else None
     if gone and upstream is not None:
-        return False, f"not shipped by this cluster: removed in {operator} {removed}, the cluster runs {upstream.said}"
+        return False, f"not shipped by this cluster: removed in {operator} {said(removed)}, the cluster runs " \
+            f"{upstream.said}"
     if seen:
         return True, f"{DEFAULT}: the cluster's {operator} rules do not define it" + \
-            (f" (introduced in {introduced})" if introduced else "")
+            (f" (introduced in {said(introduced)})" if introduced else "")
     if introduced and upstream is not None and carries(introduced, upstream) is False:
-        return None, f"{DEFAULT}: {operator} {upstream.said} predates it (introduced in {introduced})"
+        return None, f"{DEFAULT}: {operator} {upstream.said} predates it (introduced in {said(introduced)})"
     if removed and upstream is not None:
-        return (True, f"{DEFAULT}: the cluster runs {upstream.said}, which still ships it (removed in {removed})") \
-            if gone is False else \
-            (None, f"{DEFAULT}: whether {upstream.said} still ships it is not known (removed in {removed})")
+        return (True, f"{DEFAULT}: the cluster runs {upstream.said}, which still ships it (removed in "
+                      f"{said(removed)})") if gone is False else \
+            (None, f"{DEFAULT}: whether {upstream.said} still ships it is not known (removed in {said(removed)})")
     return None, ""
 
 
@@ -235,6 +236,12 @@ def carries(releases: str, upstream: Upstream) -> bool | None:
             return None  # a patch release of the line made the change; which patch the cluster runs is not known
         return version >= same_line[0]
     return version[:2] > min(named)[:2]
+
+
+def said(releases: str) -> str:
+    """'v1.6.0, v1.5.2' as a person reads it: 'v1.6.0 (in the v1.5 line: v1.5.2)'."""
+    first, *others = [part.strip() for part in releases.split(",")]
+    return f"{first} (in the {', '.join(f'{_line(o)} line: {o}' for o in others)})" if others else first
 
 
 def _line(release: str) -> str:
