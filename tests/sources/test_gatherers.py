@@ -178,3 +178,12 @@ def test_a_healthy_dump_without_vms_is_judged_where_the_gatherer_listed_everywhe
     assert unproven.findings == () and all(coverage(unproven, a).startswith("skipped") for a in wanted)
     assert "VirtualMachineInstanceMigration (cluster-wide) was not seen" in \
         coverage(unproven, "KubeVirtVMIExcessiveMigrations")
+
+
+def test_kubectl_output_is_its_own_gatherer(tmp_path: Path) -> None:
+    listing = tmp_path / "vms.yaml"
+    listing.write_text("apiVersion: v1\nkind: List\nitems:\n- apiVersion: kubevirt.io/v1\n  kind: VirtualMachine\n"
+                       "  metadata: {name: a, namespace: dev, creationTimestamp: '2026-11-01T00:00:00Z'}\n")
+    raw = read_dump(listing)
+    assert [(g["gatherer"], g["listed"]) for g in raw.gatherers.describe()] == [("kubectl get -o yaml", [])]
+    assert raw.scopes[("VirtualMachine", "dev")] == "listed"  # the List shows what it listed, nothing more

@@ -207,7 +207,7 @@ def _shipped(snap: Snapshot, entry: CatalogEntry, seen: str | None) -> tuple[boo
     if isinstance(upstream, str):  # a product release the table does not know: evaluated, and why
         return (True if seen else None), f"{DEFAULT}: {upstream}, so whether it ships this alert is not known"
     gone = carries(removed, upstream) if removed and upstream is not None else None
-    if gone and upstream is not None:
+    if gone and removed and upstream is not None:
         return False, f"not shipped by this cluster: removed in {operator} {said(removed)}, the cluster runs " \
             f"{upstream.said}"
     if seen:

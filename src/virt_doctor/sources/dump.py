@@ -130,11 +130,10 @@ def _read_all(raw: RawDump, entries: Iterable[Entry], max_total: int) -> None:
     total = 0
     for rel, size, read in entries:
         name = rel.rsplit("/", 1)[-1]
-        raw.gatherers.see(rel)
+        inner = raw.gatherers.see(rel)
         if name == "version":
             raw.gatherers.version_file(rel, read(4096))
             continue
-        inner = raw.gatherers.image_of(rel)
         if inner is not None and inner[1].startswith("monitoring/"):
             _monitoring_file(raw, rel, inner[1], read)
             continue
@@ -352,6 +351,8 @@ def _add_objects(raw: RawDump, rel: str, data: bytes) -> None:
         raw.skipped_files.append(rel)
         return
     listing = mustgather.listing_of(rel)
+    if listing is None and "namespaces/" not in rel and "cluster-scoped-resources/" not in rel:
+        raw.gatherers.plain(rel)
     if listing is not None:
         kind, namespace, whole = listing
         if whole:

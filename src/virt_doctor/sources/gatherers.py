@@ -24,6 +24,7 @@ KUBEVIRT = "kubevirt/must-gather"
 OPENSHIFT = "openshift/must-gather"
 COLLECT = "virt-doctor collect"
 INSPECT = "oc adm inspect"
+PLAIN = "kubectl get -o yaml"  # object files outside the must-gather layout (a List, or single objects)
 
 # gather_crds: `oc adm inspect crd <name>` for every CRD whose name holds kubevirt.io
 CRD_DIR = "cluster-scoped-resources/apiextensions.k8s.io/customresourcedefinitions/"
@@ -101,22 +102,20 @@ class Gatherers:
             image = self.images[prefix] = Image(prefix)
         return image
 
-    def see(self, rel: str) -> None:
-        """Note one path of the dump."""
-        parts = rel.rsplit("/", 1)
-        if parts[-1] == "must-gather.log" or parts[-1] == "version":
-            prefix = parts[0] if len(parts) == 2 else ""
-            if parts[-1] == "must-gather.log":
-                self._image(prefix).markers.add("must-gather.log")
-            return
+    def see(self, rel: str) -> tuple[Image, str] | None:
+        """Note one path of the dump; return its image directory and the path inside it (None outside any)."""
+        name = rel.rsplit("/", 1)[-1]
+        if name == "must-gather.log":
+            self._image(rel.rsplit("/", 1)[0] if "/" in rel else "").markers.add(name)
+            return None
         found = self.image_of(rel)
         if found is None:
-            return
+            return None
         image, inner = found
         if inner.startswith(CRD_DIR):
             image.markers.add(CRD_DIR)
             image.crds.add(inner[len(CRD_DIR):].rsplit(".", 1)[0])
-            return
+            return found
         for prefix in (*AFTER_CRS, *AFTER_VMS):
             if inner.startswith(prefix):
                 image.markers.add(prefix)
@@ -124,6 +123,7 @@ class Gatherers:
             image.monitoring.append(inner)
         if inner.startswith("namespaces/") and inner.endswith("/coordination.k8s.io/leases.yaml"):
             image.leases = True
+        return found
 
     def version_file(self, rel: str, data: bytes) -> None:
         """A gatherer's `version` file: its name on the first line, its version (image tag) on the second."""
@@ -134,6 +134,12 @@ class Gatherers:
         image = self._image(prefix)
         image.gatherer = lines[0] if lines[0] in (KUBEVIRT, OPENSHIFT) else lines[0][:80]
         image.version = lines[1][:120] if len(lines) > 1 else ""
+
+    def plain(self, rel: str) -> None:
+        """An object file outside any image directory's layout: `kubectl get -o yaml` output, a List."""
+        prefix = rel.rsplit("/", 1)[0] if "/" in rel else ""
+        if prefix not in self.images:
+            self.images[prefix] = Image(prefix, PLAIN)
 
     def collected(self, prefix: str) -> None:
         """A directory virt-doctor's own `collect` wrote (its seen file records what it listed)."""
