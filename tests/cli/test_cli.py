@@ -110,7 +110,7 @@ def test_list_and_explain_contracts() -> None:
                                                          "removed": "v0.102.0",
                                                          "replaced_by": "KubemacpoolMACCollisionDetected"}
     code, out, _ = run("explain", "VirtApiRESTErrorsHigh")
-    assert code == 0 and "Versions: kubevirt: removed v1.6.0, v1.5.2" in out
+    assert code == 0 and "Versions: kubevirt: removed v1.6.0 (in the v1.5 line: v1.5.2)" in out
     code, out, _ = run("explain", "VirtualMachineStuckOnNode", "-o", "json")
     entry = json.loads(out)
     assert entry["name"] == "VirtualMachineStuckOnNode" and entry["for"] == "5m"

@@ -11,6 +11,7 @@ from typing import Any
 
 import yaml
 
+from virt_doctor.catalog.releases import said
 from virt_doctor.errors import CatalogError, UnknownAlertError
 
 SEVERITIES = ("critical", "warning", "info")
@@ -77,7 +78,7 @@ class CatalogEntry:
     def version_note(self) -> str:
         """'kubevirt: introduced v1.9.0' / 'kubevirt: removed v1.6.0' / '' when the catalog does not say."""
         data = dict(self.versions)
-        parts = [f"{key.replace('_', ' ')} {data[key]}" for key in VERSION_KEYS[1:] if data.get(key)]
+        parts = [f"{key.replace('_', ' ')} {said(data[key])}" for key in VERSION_KEYS[1:] if data.get(key)]
         return f"{data['shipped_by']}: {'; '.join(parts)}" if data.get("shipped_by") and parts else "; ".join(parts)
 
     def cause(self, cause_id: str) -> CauseEntry:

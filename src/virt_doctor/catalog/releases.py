@@ -49,6 +49,19 @@ def release_key(text: str) -> tuple[int, int, int] | None:
     return int(major), int(minor), int(patch or 0)
 
 
+def line_of(release: str) -> str:
+    """'v1.5.2' -> 'v1.5': the release line."""
+    key = release_key(release)
+    return f"v{key[0]}.{key[1]}" if key else release
+
+
+def said(releases: str) -> str:
+    """A catalog fact naming a release per line, as a person reads it: 'v1.6.0, v1.5.2' -> 'v1.6.0 (in the v1.5
+    line: v1.5.2)'."""
+    first, *others = [part.strip() for part in releases.split(",")]
+    return f"{first} (in the {', '.join(f'{line_of(o)} line: {o}' for o in others)})" if others else first
+
+
 def is_product_version(version: str) -> bool:
     """Whether an operator's reported version is the product's (4.x), not its own upstream release."""
     key = release_key(version)

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from virt_doctor.catalog.catalog import Catalog, CatalogEntry
-from virt_doctor.catalog.releases import is_product_version, product_releases, release_key
+from virt_doctor.catalog.releases import is_product_version, line_of, product_releases, release_key, said
 from virt_doctor.snapshot import access as a
 from virt_doctor.snapshot.alert_rules import (
     ClusterAlertRule,
@@ -125,11 +125,11 @@ def upstream_versions(snap: Snapshot) -> dict[str, Upstream | str]:
                 out[operator] = f"{table.name} {version.lstrip('v')} is not in virt-doctor's release table"
             elif operator in row.ships:
                 out[operator] = Upstream(row.ships[operator], f"{table.name} {version.lstrip('v')}, which ships {operator} "
-                                         f"{_line(row.ships[operator])} ({row.checked})", line_only=True)
+                                         f"{line_of(row.ships[operator])} ({row.checked})", line_only=True)
         if product is not None and row is not None:
             for operator, shipped in row.ships.items():
                 out.setdefault(operator, Upstream(shipped, f"{table.name} {product[0]}, which ships {operator} "
-                                                  f"{_line(shipped)} ({row.checked})", line_only=True))
+                                                  f"{line_of(shipped)} ({row.checked})", line_only=True))
         return out
     return snap.derived("upstream-versions", compute)
 
@@ -236,14 +236,3 @@ def carries(releases: str, upstream: Upstream) -> bool | None:
             return None  # a patch release of the line made the change; which patch the cluster runs is not known
         return version >= same_line[0]
     return version[:2] > min(named)[:2]
-
-
-def said(releases: str) -> str:
-    """'v1.6.0, v1.5.2' as a person reads it: 'v1.6.0 (in the v1.5 line: v1.5.2)'."""
-    first, *others = [part.strip() for part in releases.split(",")]
-    return f"{first} (in the {', '.join(f'{_line(o)} line: {o}' for o in others)})" if others else first
-
-
-def _line(release: str) -> str:
-    key = release_key(release)
-    return f"v{key[0]}.{key[1]}" if key else release
