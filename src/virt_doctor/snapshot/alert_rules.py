@@ -7,6 +7,7 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cached_property
 from typing import Any
 
 from virt_doctor.snapshot import access as a
@@ -49,8 +50,16 @@ class CollectedPrometheus:
     alerts: tuple[AlertInstance, ...] = ()
     has_rules: bool = True  # False for an /api/v1/alerts answer: which rules were evaluated is not told
 
+    @cached_property
+    def by_alert(self) -> dict[str, list[AlertInstance]]:
+        """Alert name -> its instances, indexed once."""
+        found: dict[str, list[AlertInstance]] = {}
+        for instance in self.alerts:
+            found.setdefault(instance.alert, []).append(instance)
+        return found
+
     def instances(self, alert: str) -> list[AlertInstance]:
-        return [instance for instance in self.alerts if instance.alert == alert]
+        return self.by_alert.get(alert, [])
 
 
 def alert_rules_in(objects: Iterable[Obj]) -> dict[str, tuple[ClusterAlertRule, ...]]:
