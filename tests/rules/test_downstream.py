@@ -98,3 +98,13 @@ def test_upstream_versions_are_compared_as_they_are(tmp_path: Path) -> None:
     assert definition_of(snap, catalog.get("VirtApiRESTErrorsHigh"), catalog).shipped is False  # v1.5.2 removed it
     assert definition_of(snap, catalog.get("KubevirtVmHighMemoryUsage"), catalog).shipped is False
     assert "product" not in run_scan(ScanRequest(source=snap.source.location)).report.source
+
+
+def test_an_alert_newer_than_the_product_says_which_release_predates_it(tmp_path: Path) -> None:
+    snap = downstream(tmp_path, "4.18.3")
+    catalog = load_catalog()
+    definition = definition_of(snap, catalog.get("NoReadyVirtAPI"), catalog)
+    assert definition.shipped is None  # evaluated all the same: the condition is real
+    assert definition.note == ("virt-doctor's definition: OpenShift Virtualization 4.18.3, which ships kubevirt v1.4 "
+                               "(hyperconverged-cluster-operator release-1.14 hack/config) predates it (introduced "
+                               "in v1.9.0 (in the v1.8 line: v1.8.4))")

@@ -121,11 +121,11 @@ def upstream_versions(snap: Snapshot) -> dict[str, Upstream | str]:
         for operator, version in cluster_versions(snap).items():
             if not is_product_version(version):
                 out[operator] = Upstream(version, version)
-            elif (row := table.row(version)) is None:
+            elif (own := table.row(version)) is None:
                 out[operator] = f"{table.name} {version.lstrip('v')} is not in virt-doctor's release table"
-            elif operator in row.ships:
-                out[operator] = Upstream(row.ships[operator], f"{table.name} {version.lstrip('v')}, which ships {operator} "
-                                         f"{line_of(row.ships[operator])} ({row.checked})", line_only=True)
+            elif operator in own.ships:
+                out[operator] = Upstream(own.ships[operator], f"{table.name} {version.lstrip('v')}, which ships "
+                                         f"{operator} {line_of(own.ships[operator])} ({own.checked})", line_only=True)
         if product is not None and row is not None:
             for operator, shipped in row.ships.items():
                 out.setdefault(operator, Upstream(shipped, f"{table.name} {product[0]}, which ships {operator} "
@@ -214,7 +214,8 @@ def _shipped(snap: Snapshot, entry: CatalogEntry, seen: str | None) -> tuple[boo
         return True, f"{DEFAULT}: the cluster's {operator} rules do not define it" + \
             (f" (introduced in {said(introduced)})" if introduced else "")
     if introduced and upstream is not None and carries(introduced, upstream) is False:
-        return None, f"{DEFAULT}: {operator} {upstream.said} predates it (introduced in {said(introduced)})"
+        runs = upstream.said if upstream.line_only else f"{operator} {upstream.said}"
+        return None, f"{DEFAULT}: {runs} predates it (introduced in {said(introduced)})"
     if removed and upstream is not None:
         return (True, f"{DEFAULT}: the cluster runs {upstream.said}, which still ships it (removed in "
                       f"{said(removed)})") if gone is False else \
