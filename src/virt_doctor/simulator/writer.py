@@ -119,20 +119,16 @@ def _write_crds(writer: _Writer) -> None:
 
 
 def _write_openshift(cluster: Cluster, writer: _Writer, image: OpenShiftImage) -> None:
-    """The default OpenShift image's directory: its version, what its `gather` inspects (cluster-scoped kinds one
-    file per object, Leases as one list per namespace that has any), and gather_monitoring's rules.json."""
+    """The default OpenShift image's directory: its version, what its `gather` inspects (`oc adm inspect` of nodes,
+    storage and `leases --all-namespaces`: one file an object), and gather_monitoring's rules.json."""
     writer.write_text("version", f"openshift/must-gather\n{image.version}\n")
-    leases: dict[str, list[Obj]] = defaultdict(list)
     for obj in cluster.objects():
         if obj["kind"] not in OPENSHIFT_KINDS:
             continue
-        res = resources.BY_KIND[obj["kind"]]
-        if obj["kind"] == "Lease":
-            leases[obj["metadata"]["namespace"]].append(obj)
-        elif not res.namespaced:
-            writer.write_obj(f"cluster-scoped-resources/{res.group_dir}/{res.plural}/{obj['metadata']['name']}", obj)
-    for namespace, items in sorted(leases.items()):
-        writer.write_list(f"namespaces/{namespace}/coordination.k8s.io/leases", items)
+        res, md = resources.BY_KIND[obj["kind"]], obj["metadata"]
+        # `oc adm inspect <type>` flattens what it lists: one file an object, namespaced ones under their namespace
+        base = f"namespaces/{md['namespace']}" if res.namespaced else "cluster-scoped-resources"
+        writer.write_obj(f"{base}/{res.group_dir}/{res.plural}/{md['name']}", obj)
     if image.rules_json is not None:
         writer.write_bytes("monitoring/prometheus/rules.json", image.rules_json)
 

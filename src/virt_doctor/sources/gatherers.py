@@ -50,7 +50,7 @@ class Image:
     crds: set[str] = field(default_factory=set)  # CRD definitions written by gather_crds
     markers: set[str] = field(default_factory=set)  # which AFTER_* prefixes have a file
     monitoring: list[str] = field(default_factory=list)  # Prometheus API answers gather_monitoring wrote
-    leases: bool = False  # a leases list written by the openshift gather's `inspect leases --all-namespaces`
+    leases: bool = False  # a Lease written by the openshift gather's `inspect leases --all-namespaces`
 
     def finished(self, after: tuple[str, ...]) -> bool:
         """Whether a collector that runs after the one in question left a file (so that one finished)."""
@@ -69,7 +69,7 @@ class Image:
                 found.append((Scope("VirtualMachine", EVERYWHERE), "gather_virtualmachines (vmConvertor lists every VM)"))
             if self.finished(AFTER_CDI):
                 found.append((Scope("PersistentVolumeClaim", EVERYWHERE), "gather_cdi (inspects every PVC)"))
-        if self.gatherer == OPENSHIFT and self.leases:
+        if self.gatherer == OPENSHIFT and self.leases:  # (kube-system's and kube-node-lease's are always there)
             found.append((Scope("Lease", EVERYWHERE), "gather (oc adm inspect leases --all-namespaces)"))
         return found
 
@@ -121,7 +121,7 @@ class Gatherers:
                 image.markers.add(prefix)
         if inner.startswith("monitoring/") and inner.endswith(".json"):
             image.monitoring.append(inner)
-        if inner.startswith("namespaces/") and inner.endswith("/coordination.k8s.io/leases.yaml"):
+        if inner.startswith("namespaces/") and "/coordination.k8s.io/leases/" in inner:
             image.leases = True
         return found
 
