@@ -108,3 +108,19 @@ def test_an_alert_newer_than_the_product_says_which_release_predates_it(tmp_path
     assert definition.note == ("virt-doctor's definition: OpenShift Virtualization 4.18.3, which ships kubevirt v1.4 "
                                "(hyperconverged-cluster-operator release-1.14 hack/config) predates it (introduced "
                                "in v1.9.0 (in the v1.8 line: v1.8.4))")
+
+
+def test_an_alert_that_arrived_is_shipped_whatever_the_release_says(tmp_path: Path) -> None:
+    """A release past the alert's removal does not fire it, so a scan skips it; but an instance that arrived (a page,
+    Alertmanager) proves the cluster's rules still raise it, and it is diagnosed."""
+    cluster = simulate(nodes=3, vms=4, seed=7, faults=["ipv6-single-stack"])
+    hco = next(o for o in cluster.objects() if o["kind"] == "HyperConverged")
+    hco["status"]["versions"] = [{"name": "operator", "version": "4.20.1"}]  # HCO v1.16: removed there
+    dump = write_dump(cluster, tmp_path / "dump")
+    alert = "SingleStackIPv6Unsupported"
+    scanned = run_scan(ScanRequest(source=dump, only=[alert])).report
+    assert scanned.findings == ()
+    assert next(c for c in scanned.coverage if c.alert == alert).reason.startswith("not shipped by this cluster")
+    asked = run_scan(ScanRequest(source=dump, only=[alert], asked={alert: {"alertname": alert}})).report
+    assert [f.cause.id for f in asked.findings] == ["ipv6-single-stack"]
+    assert "an instance of it was raised" in next(c for c in asked.coverage if c.alert == alert).reason

@@ -173,6 +173,9 @@ def _definition(snap: Snapshot, entry: CatalogEntry, catalog: Catalog,
     if entry.name in firing_in_prometheus(snap):  # the cluster's Prometheus evaluates it: its rule is there
         return Definition(DEFAULT, entry.severity, own, threshold[1] if threshold else None, (), True,
                           "the cluster's Prometheus has it pending or firing (its rule was not read)")
+    if entry.name in snap.asked:  # an instance of it arrived (Alertmanager, a page): the cluster raised it
+        return Definition(DEFAULT, entry.severity, own, threshold[1] if threshold else None, (), True,
+                          "an instance of it was raised (the alert asked about; its rule was not read)")
     shipped, note = _shipped(snap, entry, rule_owners(snap, catalog).get(operator_of(entry)))
     return Definition(DEFAULT, entry.severity, own, threshold[1] if threshold else None, (), shipped, note)
 

@@ -66,14 +66,18 @@ class ClusterView:
         evaluation = self.current
         if evaluation is None:
             return replace(base, verdict="not-evaluated", note="the cluster has not been read yet")
-        coverage = next((c for c in evaluation.report.coverage if c.alert == alertname), None)
+        report = evaluation.report
+        coverage = next((c for c in report.coverage if c.alert == alertname), None)
+        findings = [f for f in report.findings if f.alert == alertname]
+        skipped = coverage is not None and coverage.status != "evaluated"
+        if evaluation.snapshot is not None and (skipped or findings and SELF_DIAGNOSING & set(labels)):
+            # the alert arrived, so the cluster raises it (whatever its release says), and it may name its pod, node
+            # and reason to diagnose from: one rule again, on the same snapshot, asked about this instance
+            asked = evaluate(evaluation.snapshot.asking({alertname: labels}), only=[alertname])
+            coverage = next((c for c in asked.coverage if c.alert == alertname), coverage)
+            findings = [f for f in asked.findings if f.alert == alertname] or findings
         if coverage is not None and coverage.status != "evaluated":
             return replace(base, verdict="not-evaluated", note=f"not evaluated: {coverage.reason}")
-        findings = [f for f in evaluation.report.findings if f.alert == alertname]
-        if findings and evaluation.snapshot is not None and SELF_DIAGNOSING & set(labels):
-            # the alert names its pod, node and reason: diagnose from there (one rule, on the same snapshot)
-            asked = evaluate(evaluation.snapshot.asking({alertname: labels}), only=[alertname])
-            findings = [f for f in asked.findings if f.alert == alertname] or findings
         finding = best_match(findings, labels)
         if finding is None:
             return replace(base, verdict="not-holding", note=f"the condition does not hold in the cluster as read "
