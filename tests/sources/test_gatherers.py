@@ -187,3 +187,15 @@ def test_kubectl_output_is_its_own_gatherer(tmp_path: Path) -> None:
     raw = read_dump(listing)
     assert [(g["gatherer"], g["listed"]) for g in raw.gatherers.describe()] == [("kubectl get -o yaml", [])]
     assert raw.scopes[("VirtualMachine", "dev")] == "listed"  # the List shows what it listed, nothing more
+
+
+def test_virt_doctors_own_collect_is_recognised_by_its_record_of_what_was_seen(tmp_path: Path) -> None:
+    from virt_doctor.sources.collect import collect_files
+    from virt_doctor.sources.dump import in_memory, read_entries
+
+    raw = read_dump(write_dump(simulate(nodes=3, vms=4, seed=7), tmp_path / "dump"))
+    assert raw.collected_at is not None
+    files = collect_files(raw, raw.collected_at)
+    again = read_entries("collected", in_memory(sorted(files.items())))
+    assert [g["gatherer"] for g in again.gatherers.describe()] == ["virt-doctor collect"]
+    assert again.scopes[("VirtualMachineInstance", "")] == "listed"  # what the record says, carried over
