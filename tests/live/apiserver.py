@@ -16,6 +16,7 @@ from typing import Any
 import httpx
 import yaml
 
+from tests.tiers import starting
 from virt_doctor.sources.resources import BY_KIND
 
 UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
@@ -53,6 +54,7 @@ class ApiServer:
 
 
 def start(workdir: Path, extra_tokens: str = "", extra_args: str = "") -> ApiServer:
+    starting("kube-apiserver")
     env = {"PATH": "/usr/bin:/bin:/usr/local/bin", "HOME": str(Path.home()), "KUBE_EXTRA_TOKENS": extra_tokens,
            "KUBE_APISERVER_ARGS": extra_args}
     out = subprocess.run([str(KUBE / "up"), str(workdir)], capture_output=True, text=True, env=env, check=False)

@@ -13,6 +13,8 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.tiers import starting
+
 
 def free_port() -> int:
     with socket.socket() as sock:
@@ -31,6 +33,7 @@ def binary(name: str) -> str:
 def prometheus_from(openmetrics: Path, workdir: Path, rule_file: Path | None = None) -> Iterator[str]:
     """Backfill a TSDB with promtool, start Prometheus on it, yield its URL, stop it. With `rule_file`, Prometheus
     also evaluates those alerting rules every second (at its own clock: the history must reach now)."""
+    starting("Prometheus")
     data = workdir / "tsdb"
     subprocess.run([binary("promtool"), "tsdb", "create-blocks-from", "openmetrics", str(openmetrics), str(data)],
                    check=True, capture_output=True)

@@ -23,6 +23,8 @@ from virt_doctor.simulator.metrics import write_metrics
 from virt_doctor.simulator.simulate import simulate
 from virt_doctor.simulator.writer import OPENSHIFT_IMAGE_DIR, OpenShiftImage, write_dump
 
+pytestmark = pytest.mark.real  # every test here asks a real Prometheus
+
 runner = CliRunner()
 FAULTS = ["guest-disk-full", "kubevirt-cr-edited", "nic-down", "node-cpu-vms", "vm-invalid-spec",
           "component-image-pull:virt-api"]

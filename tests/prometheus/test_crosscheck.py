@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from tests.prometheus.conftest import prometheus_from
@@ -16,6 +17,7 @@ from virt_doctor.simulator.writer import write_dump
 runner = CliRunner()
 
 
+@pytest.mark.real
 def test_crosscheck_agreement_and_missed_alerts(tmp_path: Path) -> None:
     cluster = simulate(nodes=3, vms=8, seed=5, faults=["rest-errors:virt-api", "handler-crashloop",
                                                        "prometheus-only-alert:LowKVMNodesCount"])

@@ -16,6 +16,8 @@ from virt_doctor.simulator.simulate import simulate
 from virt_doctor.simulator.writer import write_dump
 from virt_doctor.sources.prometheus import PrometheusClient
 
+pytestmark = pytest.mark.real  # every test here asks a real Prometheus
+
 METRIC_FAULTS = {
     "rest-errors:virt-api": [("VirtApiRESTErrorsBurst", "api-server-overloaded"),
                              ("VirtApiRESTErrorsHigh", "api-server-overloaded")],

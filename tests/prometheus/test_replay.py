@@ -113,6 +113,7 @@ def verdicts(test: dict[str, Any], workdir: Path) -> list[tuple[str, str, int, i
     return out
 
 
+@pytest.mark.real
 @pytest.mark.parametrize("path", replay_files(), ids=lambda p: p.stem)
 def test_virt_doctor_agrees_through_a_real_prometheus(path: Path, tmp_path: Path) -> None:
     spec = yaml.safe_load(path.read_text())

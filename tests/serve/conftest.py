@@ -11,7 +11,7 @@ from tests.serve import postgres
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "broken-cluster"
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.real)])
 def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     """A fresh, empty store: an SQLite file, or a new database on the session's PostgreSQL."""
     if request.param == "sqlite":

@@ -12,6 +12,8 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from tests.tiers import starting
+
 BIN = next((p for p in sorted(Path("/usr/lib/postgresql").glob("*/bin"), reverse=True) if (p / "initdb").exists()),
            None) if Path("/usr/lib/postgresql").is_dir() else None
 
@@ -43,6 +45,7 @@ def unavailable_reason() -> str:
 
 def start() -> Postgres:
     assert BIN is not None
+    starting("PostgreSQL")
     base = Path(tempfile.mkdtemp(prefix="virt-doctor-pg-", dir="/dev/shm" if Path("/dev/shm").is_dir() else None))
     run_as: list[str] = []
     if os.geteuid() == 0:  # initdb refuses root: the cluster belongs to the postgres user

@@ -17,6 +17,7 @@ import httpx
 import pytest
 
 from tests.prometheus.conftest import free_port, stop_process
+from tests.tiers import starting
 from virt_doctor.simulator.simulate import simulate
 from virt_doctor.simulator.writer import write_dump
 
@@ -25,7 +26,7 @@ ALERTMANAGER = shutil.which("prometheus-alertmanager") or shutil.which("alertman
 # faults whose alerts fire at once (`for: 0`; the exported rules are kept as they are, so the test stays short)
 EXPECTED = {("VirtApiRESTErrorsHigh", "api-server-overloaded"), ("KubeVirtDeprecatedAPIRequested", "old-client")}
 
-pytestmark = [pytest.mark.slow,
+pytestmark = [pytest.mark.slow, pytest.mark.real,
               pytest.mark.skipif(ALERTMANAGER is None or shutil.which("prometheus") is None,
                                  reason="Debian's prometheus and prometheus-alertmanager are not installed "
                                         "(scripts/setup.sh installs them)")]
@@ -50,6 +51,7 @@ class Processes:
         self.running: list[subprocess.Popen] = []  # type: ignore[type-arg]
 
     def start(self, args: list[str], log: Path) -> subprocess.Popen:  # type: ignore[type-arg]
+        starting(Path(args[0]).name)
         process = subprocess.Popen(args, stdout=log.open("w"), stderr=subprocess.STDOUT)
         self.running.append(process)
         return process

@@ -17,6 +17,7 @@ import pytest
 import uvicorn
 
 from tests.serve.test_webhook import am_alert, instance_labels, payload
+from tests.tiers import starting
 from virt_doctor.catalog import load_catalog
 from virt_doctor.serve.app import create_app
 from virt_doctor.serve.service import Service
@@ -66,6 +67,7 @@ def browser() -> Iterator[object]:
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service as ChromeService
 
+    starting("Chromium")
     options = webdriver.ChromeOptions()
     options.binary_location = CHROMIUM
     for arg in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
