@@ -61,8 +61,8 @@ def test_every_cause_of_the_upstream_additions_has_a_simulated_case() -> None:
     """Each cause of the alerts added beyond the seeds (but 'unknown') is produced by a simulator fault: an object
     case here, or a Prometheus-backed one in tests/prometheus."""
     import virt_doctor.rules.all  # noqa: F401  (registers)
-    from tests.catalog.test_catalog import BEYOND_THE_SEEDS
-    from tests.prometheus.test_metric_alerts import ALONE, METRIC_FAULTS
+    from tests.catalog.seeds import BEYOND_THE_SEEDS
+    from tests.prometheus.metric_faults import ALONE, METRIC_FAULTS
     from virt_doctor.rules.registry import REGISTRY
 
     cased = {(read_case(p)["expect"]["alert"], read_case(p)["expect"]["cause"]) for p in CASES}

@@ -17,3 +17,15 @@ def test_the_full_suite_starts_servers(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv(TIER, raising=False)
     starting("Prometheus")  # no failure: the full suite runs every real-server test
 
+
+
+def test_test_modules_do_not_import_each_other() -> None:
+    """Shared helpers and data live in helper modules (tests/serve/alerts.py, tests/live/rbac.py, ...), never in
+    another test module: a test module is run, not imported."""
+    import re
+    from pathlib import Path
+
+    root = Path(__file__).parent
+    imports = re.compile(r"^\s*from tests(?:\.\w+)*\.test_\w+ import", re.M)
+    offenders = [str(p.relative_to(root)) for p in root.rglob("*.py") if imports.search(p.read_text())]
+    assert offenders == []

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.catalog.seeds import BEYOND_THE_SEEDS
 from virt_doctor.catalog.catalog import RISKS, SEVERITIES, fill, load_catalog, parse_entry
 from virt_doctor.errors import CatalogError, UnknownAlertError
 from virt_doctor.rules.all import FAMILIES
@@ -28,17 +29,6 @@ def seed_alert_names() -> set[str]:
     return names
 
 
-# upstream alerts the seeds do not have (issue 11: the current runbooks), added so far
-BEYOND_THE_SEEDS = {"NoReadyVirtAPI", "LowReadyVirtAPICount", "NoReadyVirtHandler", "LowReadyVirtHandlerCount",
-                    "NoLeadingVirtController", "VirtLauncherPodsStuckFailed", "GuestVCPUQueueHighWarning",
-                    "GuestVCPUQueueHighCritical", "HCOOperatorConditionsUnhealthy", "HCOMultiArchGoldenImagesDisabled",
-                    "HCOGoldenImageWithNoArchitectureAnnotation", "HCOGoldenImageWithNoSupportedArchitecture",
-                    "ClusterVMPanicDetected", "CnaoNmstateMigration", "DeprecatedMachineType",
-                    "GuestFilesystemAlmostOutOfSpace", "HAControlPlaneDown", "HCOMisconfiguredDescheduler",
-                    "HighCPUWorkload", "HighNodeCPUFrequency", "KubeVirtVMGuestMemoryAvailableLow",
-                    "KubeVirtVMGuestMemoryPressure", "KubemacpoolMACCollisionDetected", "NodeNetworkInterfaceDown",
-                    "PersistentVolumeFillingUp", "VMNonRecoverableOSPanic",
-                    "VirtualMachineInstanceHasEphemeralHotplugVolume"}
 SEED_ALERTS = Path(__file__).resolve().parents[1] / "fixtures" / "seed_alerts.txt"
 
 

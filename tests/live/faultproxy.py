@@ -12,8 +12,12 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 
 import httpx
+import yaml
+
+from tests.live.apiserver import ApiServer
 
 
 @dataclass
@@ -145,3 +149,12 @@ class FaultProxy:
         self.server.shutdown()
         self.server.server_close()
         self._client.close()
+
+
+def through(proxy: FaultProxy, kube: ApiServer, tmp_path: Path) -> str:
+    """A kubeconfig that reaches the API server through the proxy (plain HTTP on loopback, the admin token)."""
+    config = yaml.safe_load(Path(kube.kubeconfig).read_text())
+    config["clusters"][0]["cluster"] = {"server": proxy.url}
+    path = tmp_path / "through-proxy"
+    path.write_text(yaml.safe_dump(config))
+    return str(path)

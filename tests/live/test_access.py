@@ -9,8 +9,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.live.apiserver import ROOT, ApiServer, Loaded
-from tests.live.conftest import TOKENS, now_for_live
+from tests.live.apiserver import ApiServer, Loaded
+from tests.live.conftest import now_for_live
+from tests.live.rbac import READER, grant, kubeconfig_for, reader_role_for
 from virt_doctor.report.model import Report
 from virt_doctor.scan import LiveOptions, ScanRequest, run_scan
 from virt_doctor.simulator.cluster import Cluster
@@ -18,36 +19,6 @@ from virt_doctor.simulator.simulate import simulate
 from virt_doctor.sources.resources import RESOURCES
 
 Load = Callable[[Cluster], Loaded]
-READER = ROOT / "deploy" / "base" / "rbac" / "reader.yaml"
-
-
-def kubeconfig_for(server: ApiServer, user: str, where: Path) -> str:
-    """A kubeconfig for one of the test users, by its bearer token."""
-    path = where / f"kubeconfig-{user}"
-    path.write_text(yaml.safe_dump({
-        "apiVersion": "v1", "kind": "Config", "current-context": user,
-        "clusters": [{"name": "local", "cluster": {"server": server.url, "certificate-authority": server.ca}}],
-        "users": [{"name": user, "user": {"token": TOKENS[user]}}],
-        "contexts": [{"name": user, "context": {"cluster": "local", "user": user}}]}))
-    return str(path)
-
-
-def grant(server: ApiServer, docs: list[dict]) -> None:  # type: ignore[type-arg]
-    with server.http() as http:
-        for doc in docs:
-            res = {"ClusterRole": "clusterroles", "ClusterRoleBinding": "clusterrolebindings", "Role": "roles",
-                   "RoleBinding": "rolebindings"}[doc["kind"]]
-            ns = doc["metadata"].get("namespace")
-            path = f"/apis/rbac.authorization.k8s.io/v1{f'/namespaces/{ns}' if ns else ''}/{res}"
-            response = http.post(path, json=doc)
-            assert response.status_code in (201, 409), response.text
-
-
-def reader_role_for(user: str) -> list[dict]:  # type: ignore[type-arg]
-    role, binding = yaml.safe_load_all(READER.read_text())
-    binding["metadata"]["name"] = f"virt-doctor-reader-{user}"
-    binding["subjects"] = [{"kind": "User", "name": user, "apiGroup": "rbac.authorization.k8s.io"}]
-    return [role, binding]
 
 
 def scan_as(server: ApiServer, kubeconfig: str, cluster: Cluster, namespace: str | None = None) -> Report:

@@ -8,11 +8,10 @@ from pathlib import Path
 from urllib.parse import unquote
 
 import pytest
-import yaml
 
 from tests.live.apiserver import ApiServer, Loaded
 from tests.live.conftest import now_for_live
-from tests.live.faultproxy import Fault, FaultProxy
+from tests.live.faultproxy import Fault, FaultProxy, through
 from virt_doctor.errors import InputError
 from virt_doctor.report.match import matches
 from virt_doctor.report.model import Report
@@ -41,15 +40,6 @@ def proxy(kube: ApiServer) -> Iterator[FaultProxy]:
 @pytest.fixture(autouse=True)
 def quick_backoff(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(client_module, "BACKOFF", 0.05)
-
-
-def through(proxy: FaultProxy, kube: ApiServer, tmp_path: Path) -> str:
-    """A kubeconfig that reaches the API server through the proxy (plain HTTP on loopback, the admin token)."""
-    config = yaml.safe_load(Path(kube.kubeconfig).read_text())
-    config["clusters"][0]["cluster"] = {"server": proxy.url}
-    path = tmp_path / "through-proxy"
-    path.write_text(yaml.safe_dump(config))
-    return str(path)
 
 
 def scan(kubeconfig: str, cluster: Cluster, page: int = 500, consistent: bool = False) -> Report:

@@ -17,7 +17,7 @@ from sqlalchemy import select
 
 from tests.live.apiserver import ROOT, ApiServer, Loaded
 from tests.live.conftest import now_for_live
-from tests.live.test_access import grant, kubeconfig_for
+from tests.live.rbac import grant, kubeconfig_for
 from virt_doctor.remedy.audit import Auditor
 from virt_doctor.remedy.fix import StepPlan, apply, plan_steps, preview
 from virt_doctor.remedy.request import object_path
@@ -230,7 +230,7 @@ def test_without_the_remediator_role_fix_says_which_permission_is_missing(kube: 
                                                                            tmp_path: Path) -> None:
     """A reader may preview nothing (a dry run is authorized like the write): fix names the missing permission
     and prints the command for someone who has it; bound to deploy's remediator role, the same plan previews."""
-    from tests.live.test_access import reader_role_for
+    from tests.live.rbac import reader_role_for
 
     grant(kube, reader_role_for("fixer"))
     kubeconfig = kubeconfig_for(kube, "fixer", tmp_path)

@@ -24,11 +24,10 @@ import yaml
 
 from tests.live.apiserver import DEBIAN_KUBECTL, ROOT, ApiServer, Loaded
 from tests.live.conftest import now_for_live
-from tests.live.faultproxy import Fault, FaultProxy
-from tests.live.test_faults import through
+from tests.live.faultproxy import Fault, FaultProxy, through
 from tests.prometheus.conftest import free_port, stop_process
 from tests.serve import postgres
-from tests.serve.test_webhook import PATH, am_alert, payload
+from tests.serve.alerts import PATH, am_alert, payload
 from tests.waiting import eventually
 from virt_doctor.serve.leader import LeaseElector
 from virt_doctor.simulator.cluster import Cluster

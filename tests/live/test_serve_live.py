@@ -12,9 +12,8 @@ import pytest
 
 from tests.live.apiserver import ApiServer, Loaded, load, wipe
 from tests.live.conftest import now_for_live
-from tests.live.faultproxy import Fault, FaultProxy
+from tests.live.faultproxy import Fault, FaultProxy, through
 from tests.live.kubelet import KubeletLogs
-from tests.live.test_faults import through
 from tests.waiting import eventually
 from virt_doctor.scan import LiveOptions, ScanRequest, run_scan
 from virt_doctor.serve.metrics import ServiceMetrics

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from tests.prometheus.conftest import prometheus_from
+from tests.prometheus.metric_faults import ALONE, METRIC_FAULTS
 from virt_doctor.report.model import Report
 from virt_doctor.scan import ScanRequest, run_scan
 from virt_doctor.simulator.simulate import simulate
@@ -18,46 +19,6 @@ from virt_doctor.sources.prometheus import PrometheusClient
 
 pytestmark = pytest.mark.real  # every test here asks a real Prometheus
 
-METRIC_FAULTS = {
-    "rest-errors:virt-api": [("VirtApiRESTErrorsBurst", "api-server-overloaded"),
-                             ("VirtApiRESTErrorsHigh", "api-server-overloaded")],
-    "rest-forbidden:virt-handler": [("VirtHandlerRESTErrorsBurst", "forbidden"), ("VirtHandlerRESTErrorsHigh", "forbidden")],
-    "rest-errors:virt-operator": [("VirtOperatorRESTErrorsBurst", "api-server-overloaded"),
-                                  ("VirtOperatorRESTErrorsHigh", "api-server-overloaded")],
-    "component-cpu:virt-controller": [("KubeVirtComponentExceedsRequestedCPU", "request-too-low")],
-    "component-memory:virt-operator": [("KubeVirtComponentExceedsRequestedMemory", "request-too-low")],
-    "vm-high-memory": [("KubevirtVmHighMemoryUsage", "memory-limit-too-low")],
-    "deprecated-api": [("KubeVirtDeprecatedAPIRequested", "old-client")],
-    "ssp-reconcile-failing": [("SSPFailingToReconcile", "reconcile-error")],
-    "ssp-rejected-vms": [("SSPHighRateRejectedVms", "invalid-vm-specs")],
-    "ssp-templates-reverted": [("SSPCommonTemplatesModificationReverted", "template-edited")],
-    "kubevirt-cr-edited": [("KubeVirtCRModified", "operand-edited")],
-    "hpp-shared-path": [("HPPSharingPoolPathWithOS", "pool-on-root-filesystem")],
-    "guest-cpu-demand": [("GuestVCPUQueueHighWarning", "guest-demand-exceeds-vcpus"),
-                         ("GuestVCPUQueueHighCritical", "guest-demand-exceeds-vcpus")],
-    "guest-cpu-contention": [("GuestVCPUQueueHighWarning", "host-cpu-contention")],
-    "guest-cpu-starved": [("GuestVCPUQueueHighCritical", "host-cpu-contention")],
-    "guest-disk-filling": [("GuestFilesystemAlmostOutOfSpace", "guest-data-growth")],
-    "guest-disk-full": [("GuestFilesystemAlmostOutOfSpace", "guest-data-growth")],
-    "guest-disk-not-grown": [("GuestFilesystemAlmostOutOfSpace", "disk-larger-than-filesystem")],
-    "guest-memory-swapping": [("KubeVirtVMGuestMemoryPressure", "guest-swapping")],
-    "guest-memory-thrashing": [("KubeVirtVMGuestMemoryPressure", "page-cache-thrashing")],
-    "guest-memory-full": [("KubeVirtVMGuestMemoryAvailableLow", "no-swap-in-guest")],
-    "guest-panic-loop": [("VMNonRecoverableOSPanic", "crash-loop")],
-    "guest-panic-once": [("VMNonRecoverableOSPanic", "single-crash")],
-    "guest-panics-one-node": [("ClusterVMPanicDetected", "shared-node")],
-    "node-cpu-vms": [("HighCPUWorkload", "vms-use-the-node")],
-    "node-cpu-pods": [("HighCPUWorkload", "pods-use-the-node")],
-    "node-cpu-host": [("HighCPUWorkload", "host-processes")],
-    "cpu-frequency-load": [("HighNodeCPUFrequency", "sustained-load")],
-    "cpu-frequency-profile": [("HighNodeCPUFrequency", "power-profile")],
-    "nic-down": [("NodeNetworkInterfaceDown", "link-down")],
-    "pv-filling-vm": [("PersistentVolumeFillingUp", "vm-disk-filling")],
-    "pv-filling-workload": [("PersistentVolumeFillingUp", "workload-filling")],
-    "deprecated-machine-type": [("DeprecatedMachineType", "deprecated-still-supported")],
-}
-# ClusterVMPanicDetected's other cause, on its own (with the shared-node fault, one cluster has one such finding)
-ALONE = {"guest-panic-once": [("ClusterVMPanicDetected", "isolated-guests")]}
 METRIC_ALERTS = {"VirtApiRESTErrorsBurst", "VirtApiRESTErrorsHigh", "VirtControllerRESTErrorsBurst",
                  "VirtControllerRESTErrorsHigh", "VirtHandlerRESTErrorsBurst", "VirtHandlerRESTErrorsHigh",
                  "VirtOperatorRESTErrorsBurst", "VirtOperatorRESTErrorsHigh", "KubeVirtComponentExceedsRequestedCPU",
@@ -175,7 +136,7 @@ def test_one_crashed_guest_is_its_own_cause(tmp_path: Path) -> None:
 def test_the_clusters_own_rule_is_what_prometheus_is_asked(tmp_path: Path, faulty: Report) -> None:
     """The cluster's PrometheusRule fires HighCPUWorkload at 80%: the node at 85% is found, and the coverage names
     the rule; with virt-doctor's 90% (the faulty cluster, same faults among others) it is not."""
-    from tests.rules.test_definitions import alerting, prometheus_rule
+    from tests.rules.prometheusrules import alerting, prometheus_rule
 
     rule = prometheus_rule("kubevirt-cnv-observability-rules",
                            alerting("HighCPUWorkload", "instance:node_cpu_utilisation:rate1m >= 0.8", "warning", "5m"))

@@ -17,7 +17,7 @@ import pytest
 import yaml
 
 from tests.prometheus.conftest import binary, prometheus_from
-from tests.prometheus.test_rules_export import export
+from tests.prometheus.exported import export
 from virt_doctor.scan import ScanRequest, run_scan
 from virt_doctor.sources.prometheus import PrometheusClient
 from virt_doctor.timeutil import parse_duration

@@ -5,14 +5,13 @@ from __future__ import annotations
 import math
 import subprocess
 from pathlib import Path
-from typing import Any
 
 import yaml
 from typer.testing import CliRunner
 
 from tests.prometheus.conftest import binary
+from tests.prometheus.exported import export
 from virt_doctor.catalog import load_catalog
-from virt_doctor.cli.app import app
 from virt_doctor.timeutil import parse_duration
 
 runner = CliRunner()
@@ -220,12 +219,6 @@ HEALTHY["DeprecatedMachineType"] = vm_machine("pc-q35-rhel9.4.0")
 HEALTHY["KubemacpoolMACCollisionDetected"] = [sample('kmp_mac_collisions{mac="02:5e:4b:00:00:0a"}', "1x40")]
 HEALTHY["VirtualMachineInstanceHasEphemeralHotplugVolume"] = [
     sample('kubevirt_vmi_info{namespace="vms",name="fedora-1",phase="running"}', "1x40")]
-
-
-def export(fmt: str) -> Any:
-    result = runner.invoke(app, ["rules", "--format", fmt])
-    assert result.exit_code == 0, result.stderr
-    return yaml.safe_load(result.stdout)
 
 
 def test_every_metric_alert_is_exported_with_upstream_labels() -> None:

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from tests.conftest import findings_for, scan
+from tests.rules.prometheusrules import alerting, prometheus_rule
 from virt_doctor.catalog.releases import release_key
 from virt_doctor.report.model import Coverage, Report, report_from_dict, report_to_dict
 from virt_doctor.simulator.cluster import Cluster
@@ -17,19 +18,6 @@ from virt_doctor.snapshot.alert_rules import alert_rules_in, threshold_in
 
 STUCK = "VirtLauncherPodsStuckFailed"
 UPSTREAM_STUCK = "sum(kube_pod_status_phase{phase='Failed', pod=~'virt-launcher-.*'}) >= 200"
-
-
-def prometheus_rule(name: str, *rules: dict[str, Any], namespace: str = "openshift-cnv") -> dict[str, Any]:
-    """A PrometheusRule as an operator deploys it."""
-    return {"apiVersion": "monitoring.coreos.com/v1", "kind": "PrometheusRule",
-            "metadata": {"name": name, "namespace": namespace, "uid": f"uid-{name}",
-                         "creationTimestamp": "2026-11-01T00:00:00Z"},
-            "spec": {"groups": [{"name": "alerts.rules", "rules": list(rules)}]}}
-
-
-def alerting(alert: str, expr: str, severity: str, hold: str = "") -> dict[str, Any]:
-    return {"alert": alert, "expr": expr, **({"for": hold} if hold else {}),
-            "labels": {"severity": severity, "operator_health_impact": "none"}}
 
 
 def launchers_failed(tmp_path: Path, keep: int = 210, age: timedelta = timedelta(minutes=30),

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from tests.scope.conftest import DUMP_IDS
+from tests.scope.removal import created, firing
 from virt_doctor.report.model import Report
 from virt_doctor.rules.engine import evaluate
 from virt_doctor.sources import mustgather
@@ -53,18 +54,6 @@ def scan_files(location: str, files: Files) -> Report:
     raw = read_entries(location, in_memory(files))
     assert raw.collected_at is not None
     return evaluate(snapshot_of(raw, raw.collected_at))
-
-
-def firing(report: Report) -> dict[str, str]:
-    """Finding id -> cause id, for what fires."""
-    return {f.id: f.cause.id for f in report.findings if f.state == "firing"}
-
-
-def created(before: dict[str, str], after: dict[str, str]) -> list[str]:
-    """Findings that fire now and did not, or name a cause now that was not named (unknown is always allowed)."""
-    return [f"{fid}: {cause}" + (f" (was {before[fid]})" if fid in before else " (new)")
-            for fid, cause in after.items()
-            if fid not in before or (cause != before[fid] and cause != "unknown")]
 
 
 @pytest.mark.slow

@@ -16,7 +16,7 @@ import httpx
 import pytest
 import uvicorn
 
-from tests.serve.test_webhook import am_alert, instance_labels, payload
+from tests.serve.alerts import am_alert, instance_labels, payload
 from tests.tiers import starting
 from virt_doctor.catalog import load_catalog
 from virt_doctor.serve.app import create_app

@@ -21,8 +21,8 @@ from fastapi.testclient import TestClient
 
 from tests.prometheus.conftest import free_port, stop_process
 from tests.serve import postgres
+from tests.serve.alerts import PATH, am_alert, instance_labels, payload
 from tests.serve.conftest import EXAMPLE
-from tests.serve.test_webhook import PATH, am_alert, instance_labels, payload
 from virt_doctor.serve.app import create_app
 from virt_doctor.serve.notify import Notifier
 from virt_doctor.serve.service import Service

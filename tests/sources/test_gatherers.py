@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from tests.casedumps import CASES, read_case
-from tests.scope.test_removal import created, firing
+from tests.scope.removal import created, firing
 from virt_doctor.report.model import Report
 from virt_doctor.scan import ScanRequest, run_scan
 from virt_doctor.simulator.simulate import simulate
