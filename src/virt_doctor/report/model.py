@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from virt_doctor.errors import InputError
 from virt_doctor.report.actions import Action
 
 SCHEMA = "virt-doctor/report/v1"
@@ -151,7 +152,7 @@ def report_to_dict(report: Report) -> dict[str, Any]:
     }
 
 
-class ReportFormatError(ValueError):
+class ReportFormatError(InputError, ValueError):
     """A report document that does not follow the contract; the message names the field."""
 
 

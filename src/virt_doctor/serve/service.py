@@ -16,6 +16,7 @@ from sqlalchemy import Engine, text
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
+from virt_doctor.errors import VirtDoctorError
 from virt_doctor.serve.alertmanager import Notification
 from virt_doctor.serve.auth import WebhookAuth
 from virt_doctor.serve.leader import LeaseElector
@@ -31,7 +32,7 @@ from virt_doctor.timeutil import parse_time
 log = logging.getLogger("virt_doctor.serve")
 
 
-class StoreUnavailable(Exception):
+class StoreUnavailable(VirtDoctorError):
     """The store could not take the notification: Alertmanager is told to retry (503)."""
 
 
