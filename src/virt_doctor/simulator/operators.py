@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from virt_doctor.simulator import objects as o
-
-if TYPE_CHECKING:
-    from virt_doctor.simulator.cluster import Cluster
+from virt_doctor.simulator.cluster import Cluster
 
 Obj = dict[str, Any]
 OS_IMAGES_NS = "openshift-virtualization-os-images"

@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 
-from virt_doctor.simulator.cluster import DEFAULT_AT, Cluster, build_cluster
+from virt_doctor.simulator.build import build_cluster
+from virt_doctor.simulator.cluster import DEFAULT_AT, Cluster
 from virt_doctor.simulator.faults import FAULTS, inject, resolve
 from virt_doctor.simulator.status import settle
 
