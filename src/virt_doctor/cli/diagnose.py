@@ -23,7 +23,7 @@ from virt_doctor.cli.options import (
     stderr_console,
     stdout_console,
 )
-from virt_doctor.cli.scan import EXIT_FIRING, EXIT_OK, _render
+from virt_doctor.cli.output import EXIT_FIRING, EXIT_OK, render_report
 from virt_doctor.report.match import matches
 from virt_doctor.report.model import Report
 from virt_doctor.report.text import render_table
@@ -74,7 +74,7 @@ def diagnose(
     report = replace(result.report, findings=findings)
     for warning in result.warnings:
         stderr_console().print(f"virt-doctor: warning: {warning}", markup=False)
-    text = _render(report, output)
+    text = render_report(report, output)
     if text is not None:
         sys.stdout.write(text)
     else:

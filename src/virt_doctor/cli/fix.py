@@ -135,8 +135,7 @@ def fix(
 
 def _store(db: str | None) -> Any:
     """The store the audit trail also goes to."""
-    from virt_doctor.cli.serve import DEFAULT_DB
-    from virt_doctor.store.database import StoreError, open_engine
+    from virt_doctor.store.database import DEFAULT_DB, StoreError, open_engine
 
     try:
         return open_engine(db or str(DEFAULT_DB))

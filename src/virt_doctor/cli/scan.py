@@ -24,17 +24,15 @@ from virt_doctor.cli.options import (
     stderr_console,
     stdout_console,
 )
-from virt_doctor.report.model import Report
-from virt_doctor.report.render import report_json, report_yaml, write_atomic
-from virt_doctor.report.text import render_markdown, render_table
+from virt_doctor.cli.output import EXIT_FIRING, EXIT_OK, render_report
+from virt_doctor.report.render import write_atomic
+from virt_doctor.report.text import render_table
 from virt_doctor.scan import LiveOptions, ScanRequest, run_scan
 from virt_doctor.sources.live.client import KubeClient
 from virt_doctor.sources.live.connection import connect
 from virt_doctor.sources.live.prometheus_route import thanos_querier
 from virt_doctor.sources.prometheus import PrometheusClient
 from virt_doctor.timeutil import parse_user_time
-
-EXIT_OK, EXIT_FIRING = 0, 1
 
 
 @handles_input_errors
@@ -118,9 +116,9 @@ def scan(
     for warning in result.warnings:
         err.print(f"virt-doctor: warning: {warning}", markup=False)
     report = result.report
-    text = _render(report, output)
+    text = render_report(report, output)
     if out_file is not None:
-        write_atomic(out_file, text if text is not None else _render(report, ReportFormat.markdown) or "")
+        write_atomic(out_file, text if text is not None else render_report(report, ReportFormat.markdown) or "")
     elif text is not None:
         sys.stdout.write(text)
     else:
@@ -135,13 +133,3 @@ def auto_prometheus(kubeconfig: str | None, context: str | None) -> tuple[str, s
         return thanos_querier(api)
     finally:
         api.close()
-
-
-def _render(report: Report, output: ReportFormat) -> str | None:
-    if output is ReportFormat.json:
-        return report_json(report)
-    if output is ReportFormat.yaml:
-        return report_yaml(report)
-    if output is ReportFormat.markdown:
-        return render_markdown(report)
-    return None

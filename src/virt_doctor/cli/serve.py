@@ -16,6 +16,7 @@ from virt_doctor.errors import VirtDoctorError
 from virt_doctor.scan import LiveOptions, ScanRequest, ScanResult, run_scan
 from virt_doctor.serve.auth import WebhookAuth
 from virt_doctor.sources.prometheus import PrometheusClient
+from virt_doctor.store.database import DEFAULT_DB
 from virt_doctor.timeutil import parse_duration
 
 if TYPE_CHECKING:
@@ -23,7 +24,6 @@ if TYPE_CHECKING:
     from virt_doctor.sources.live.connection import Connection
 
 SERVICE_ACCOUNT_NAMESPACE = "/var/run/secrets/kubernetes.io/serviceaccount/namespace"
-DEFAULT_DB = Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share") / "virt-doctor" / "incidents.db"
 
 
 @handles_input_errors
