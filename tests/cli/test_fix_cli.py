@@ -68,6 +68,7 @@ def test_one_finding_by_id_prefix_and_by_alert_and_labels(tmp_path: Path) -> Non
     (["--apply"], "--apply needs the live cluster"),
     (["--alert", "OrphanedVirtualMachineInstances", "-l", "node=nope"], "no finding OrphanedVirtualMachineInstances"),
     (["-o", "yaml"], "-o 'yaml': give text or json"),
+    (["--alert", "OrphanedVirtualMachineInstances", "-l", "node"], "--label 'node': expected k=v"),
 ])
 def test_bad_input_is_one_line_and_exit_2(tmp_path: Path, args: list[str], says: str) -> None:
     code, out = fix(*args, "--from", str(EXAMPLE), db=tmp_path / "s.db")

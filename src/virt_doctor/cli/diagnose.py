@@ -20,6 +20,7 @@ from virt_doctor.cli.options import (
     Output,
     Quiet,
     ReportFormat,
+    parse_labels,
     stderr_console,
     stdout_console,
 )
@@ -92,13 +93,7 @@ def _alerts(alert: str | None, labels: list[str], alert_json: str | None) -> lis
         return _from_json(alert_json)
     if not alert:
         raise fail("name the alert (virt-doctor diagnose ALERT --label k=v), or give --alert-json FILE|-")
-    parsed = {}
-    for item in labels:
-        key, sep, value = item.partition("=")
-        if not sep or not key:
-            raise fail(f"--label {item!r}: expected k=v")
-        parsed[key.strip()] = value.strip()
-    return [(alert, parsed)]
+    return [(alert, parse_labels(labels))]
 
 
 def _from_json(where: str) -> list[tuple[str, dict[str, str]]]:

@@ -12,7 +12,7 @@ import orjson
 import typer
 
 from virt_doctor.cli.errors import fail, handles_input_errors
-from virt_doctor.cli.options import Context, Kubeconfig, stderr_console, stdout_console
+from virt_doctor.cli.options import Context, Kubeconfig, parse_labels, stderr_console, stdout_console
 from virt_doctor.report.model import Finding, finding_from_dict
 from virt_doctor.scan import LiveOptions, ScanRequest, ScanResult, kinds_read_by, run_scan
 from virt_doctor.timeutil import parse_duration, parse_user_time
@@ -145,14 +145,13 @@ def _store(db: str | None) -> Any:
 
 def _from_incident(engine: Any, number: int) -> Finding:
     from virt_doctor.store.database import sessions
-    from virt_doctor.store.schema import Incident
+    from virt_doctor.store.incidents import incident, latest_finding
 
     with sessions(engine)() as session:
-        found = session.get(Incident, number)
+        found = incident(session, number)
         if found is None:
             raise fail(f"--incident {number}: no such incident in the store")
-        newest = next((d.finding for d in sorted(found.diagnoses, key=lambda d: d.at, reverse=True) if d.finding),
-                      None)
+        newest = latest_finding(found)
         if not newest:
             raise fail(f"--incident {number}: no diagnosis with a finding (verdict {found.verdict}): nothing to fix")
         return finding_from_dict(newest, f"incident {number}")
@@ -170,7 +169,7 @@ def _choose(findings: tuple[Finding, ...] | list[Finding], finding: str | None, 
         if wanted is not None and not hits:
             raise fail(f"{wanted.alert} for {wanted.subject.ref()} no longer holds: nothing to fix")
     elif alert:
-        parsed = dict(item.partition("=")[::2] for item in labels or [])
+        parsed = parse_labels(labels or [])
         hits = [f for f in findings if f.alert == alert and matches(f, parsed)]
     else:
         raise fail("name the finding: its id, --alert NAME --label k=v, or --incident N")

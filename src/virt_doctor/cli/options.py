@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import sys
 from enum import StrEnum
-from typing import Annotated
+from pathlib import Path
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+
+from virt_doctor.errors import InputError
 
 
 class ReportFormat(StrEnum):
@@ -39,6 +42,30 @@ Context = Annotated[str | None, typer.Option("--context", help="Kubeconfig conte
 Consistent = Annotated[bool, typer.Option("--consistent", help="Read from etcd (quorum, page by page) instead of "
                                           "the API server's watch cache: slower, never behind by a moment.")]
 Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="No progress on stderr.")]
+PrometheusToken = Annotated[str | None, typer.Option("--prometheus-token", envvar="VIRT_DOCTOR_PROMETHEUS_TOKEN",
+                                                     help="Bearer token for Prometheus (never printed).",
+                                                     show_default=False)]
+PrometheusCA = Annotated[Path | None, typer.Option("--prometheus-ca", help="CA bundle for Prometheus' TLS.")]
+PrometheusInsecure = Annotated[bool, typer.Option("--prometheus-insecure",
+                                                  help="Do not verify Prometheus' TLS certificate.")]
+PrometheusTimeout = Annotated[float, typer.Option("--prometheus-timeout", min=0.1,
+                                                  help="Seconds to wait for each Prometheus answer.")]
+
+
+def prometheus_option(what: str) -> Any:
+    """--prometheus (env VIRT_DOCTOR_PROMETHEUS_URL), with what the command does with it."""
+    return typer.Option("--prometheus", envvar="VIRT_DOCTOR_PROMETHEUS_URL", help=what)
+
+
+def parse_labels(items: list[str], flag: str = "--label") -> dict[str, str]:
+    """`k=v` items as a label mapping; a malformed one is one clear error naming it."""
+    parsed = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise InputError(f"{flag} {item!r}: expected k=v")
+        parsed[key.strip()] = value.strip()
+    return parsed
 AllNamespaces = Annotated[bool, typer.Option("--all-namespaces", "-A",
                                              help="Findings in every namespace (the default).")]
 

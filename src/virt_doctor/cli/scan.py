@@ -19,8 +19,13 @@ from virt_doctor.cli.options import (
     Kubeconfig,
     Namespace,
     Output,
+    PrometheusCA,
+    PrometheusInsecure,
+    PrometheusTimeout,
+    PrometheusToken,
     Quiet,
     ReportFormat,
+    prometheus_option,
     stderr_console,
     stdout_console,
 )
@@ -55,18 +60,13 @@ def scan(
     alert: Annotated[list[str] | None, typer.Option("--alert", help="Only these alerts (repeatable).")] = None,
     out_file: Annotated[Path | None, typer.Option("--out", help="Write the report to this file instead of stdout "
                                                   "(atomically; table and wide are written as Markdown).")] = None,
-    prometheus: Annotated[str | None, typer.Option("--prometheus", envvar="VIRT_DOCTOR_PROMETHEUS_URL",
-                                                   help="Prometheus or Thanos querier URL, for the metric alerts; "
-                                                        "'auto' on OpenShift: the thanos-querier route, with the "
-                                                        "kubeconfig's token.")] = None,
-    prometheus_token: Annotated[str | None, typer.Option("--prometheus-token", envvar="VIRT_DOCTOR_PROMETHEUS_TOKEN",
-                                                         help="Bearer token for Prometheus (never printed).",
-                                                         show_default=False)] = None,
-    prometheus_ca: Annotated[Path | None, typer.Option("--prometheus-ca", help="CA bundle for Prometheus' TLS.")] = None,
-    prometheus_insecure: Annotated[bool, typer.Option("--prometheus-insecure",
-                                                      help="Do not verify Prometheus' TLS certificate.")] = False,
-    prometheus_timeout: Annotated[float, typer.Option("--prometheus-timeout", min=0.1,
-                                                      help="Seconds to wait for each Prometheus answer.")] = 10.0,
+    prometheus: Annotated[str | None, prometheus_option(
+        "Prometheus or Thanos querier URL, for the metric alerts; 'auto' on OpenShift: the thanos-querier route, "
+        "with the kubeconfig's token.")] = None,
+    prometheus_token: PrometheusToken = None,
+    prometheus_ca: PrometheusCA = None,
+    prometheus_insecure: PrometheusInsecure = False,
+    prometheus_timeout: PrometheusTimeout = 10.0,
     alerts_only_: Annotated[bool, typer.Option("--alerts-only", help="Only diagnose the alerts Prometheus has "
                                                "firing (needs --prometheus).")] = False,
 ) -> None:

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from virt_doctor.cli.errors import fail, handles_input_errors
-from virt_doctor.cli.options import Context, Kubeconfig, stderr_console
+from virt_doctor.cli.options import Context, Kubeconfig, PrometheusToken, prometheus_option, stderr_console
 from virt_doctor.errors import VirtDoctorError
 from virt_doctor.scan import LiveOptions, ScanRequest, ScanResult, run_scan
 from virt_doctor.serve.auth import WebhookAuth
@@ -54,11 +54,8 @@ def serve(
                                                    show_default=False)] = None,
     external_url: Annotated[str, typer.Option("--external-url", help="This service's URL as people reach it "
                                               "(for links in notifications).")] = "",
-    prometheus: Annotated[str | None, typer.Option("--prometheus", envvar="VIRT_DOCTOR_PROMETHEUS_URL",
-                                                   help="Prometheus URL, for the metric alerts.")] = None,
-    prometheus_token: Annotated[str | None, typer.Option("--prometheus-token", envvar="VIRT_DOCTOR_PROMETHEUS_TOKEN",
-                                                         help="Bearer token for Prometheus (never printed).",
-                                                         show_default=False)] = None,
+    prometheus: Annotated[str | None, prometheus_option("Prometheus URL, for the metric alerts.")] = None,
+    prometheus_token: PrometheusToken = None,
     max_body: Annotated[int, typer.Option("--max-body", min=1024, help="Largest notification accepted, in "
                                           "bytes (larger: 413).")] = 4 * 2**20,
     log_level: Annotated[str, typer.Option("--log-level", help="uvicorn's log level.")] = "info",

@@ -24,3 +24,11 @@ def matches(finding: Finding, labels: dict[str, str]) -> bool:
         if key == "pod" and subject.kind == "Pod" and subject.name != want:
             return False
     return True
+
+
+def best_match(findings: list[Finding], labels: dict[str, str]) -> Finding | None:
+    """The finding the labels name; of several, the one whose own labels agree with the most of them."""
+    candidates = [f for f in findings if matches(f, labels)]
+    if not candidates:
+        return None
+    return max(candidates, key=lambda f: (sum(1 for k, v in f.labels.items() if labels.get(k) == v), f.id))

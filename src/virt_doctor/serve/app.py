@@ -104,7 +104,7 @@ def create_app(service: Service, start_background: bool = True) -> FastAPI:
             found = store.incident(session, number)
             if found is None:
                 raise HTTPException(404, f"no incident {number}")
-            stored = next((d.finding for d in reversed(found.diagnoses) if d.finding), None)
+            stored = store.latest_finding(found)
         if stored is None:
             raise HTTPException(409, f"incident {number} has no diagnosis with a finding: nothing to plan")
         current = service.view.current

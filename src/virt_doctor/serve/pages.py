@@ -52,7 +52,7 @@ def add_routes(app: FastAPI, service: Service) -> None:
             found = store.incident(session, number)
             if found is None:
                 raise HTTPException(404, f"no incident {number}")
-            latest = next((d.finding for d in reversed(found.diagnoses) if d.finding), None)
+            latest = store.latest_finding(found)
             diagnoses = list(found.diagnoses)
         remediator = service.remediator
         return page(request, "incident.html", incident=found, finding=latest, diagnoses=diagnoses,

@@ -10,7 +10,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
 from virt_doctor.catalog import load_catalog
-from virt_doctor.report.match import matches
+from virt_doctor.report.match import best_match
 from virt_doctor.report.model import Finding, Report, finding_to_dict
 from virt_doctor.rules.engine import evaluate
 from virt_doctor.scan import ScanResult
@@ -93,11 +93,3 @@ class ClusterView:
 
 
 SELF_DIAGNOSING = frozenset({"pod", "reason"})  # labels a self-diagnosing alert carries to start a diagnosis from
-
-
-def best_match(findings: list[Finding], labels: dict[str, str]) -> Finding | None:
-    """The finding the labels name; of several, the one whose own labels agree with the most of them."""
-    candidates = [f for f in findings if matches(f, labels)]
-    if not candidates:
-        return None
-    return max(candidates, key=lambda f: (sum(1 for k, v in f.labels.items() if labels.get(k) == v), f.id))

@@ -143,6 +143,11 @@ def incident(session: Session, number: int) -> Incident | None:
     return session.scalar(select(Incident).where(Incident.id == number).options(selectinload(Incident.diagnoses)))
 
 
+def latest_finding(incident: Incident) -> dict[str, Any] | None:
+    """The finding of the incident's newest diagnosis that had one (diagnoses are kept in the order made)."""
+    return next((d.finding for d in reversed(incident.diagnoses) if d.finding), None)
+
+
 def counts(session: Session) -> dict[str, dict[str, int]]:
     """Firing incidents by severity and by operator-health impact."""
     out: dict[str, dict[str, int]] = {"severity": {}, "health_impact": {}}
