@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sys
-import time
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
@@ -71,7 +70,8 @@ def fix(
     action is audited. Exit status: 0 done (or planned), 1 something was refused or failed, 2 bad input.
     """
     from virt_doctor.remedy.audit import DEFAULT_LOG, Auditor
-    from virt_doctor.remedy.fix import apply, plan_steps, preview, still_holds, who_am_i
+    from virt_doctor.remedy.fix import plan_steps, who_am_i
+    from virt_doctor.remedy.session import FixSession, choose
 
     if output not in ("text", "json"):
         raise fail(f"-o {output!r}: give text or json")
@@ -81,8 +81,8 @@ def fix(
         if do_apply:
             raise fail("--apply needs the live cluster, not --from (a dump's plan is for reading)")
         result = run_scan(ScanRequest(source=source, at=moment))
-        chosen = _choose(result.report.findings, finding, alert, label, None) if finding or alert else \
-            list(result.report.findings)
+        chosen = [choose(result.report.findings, finding, alert, parse_labels(label or []))] \
+            if finding or alert else list(result.report.findings)
         plans = [p for f in chosen for p in plan_steps(f, step or ())]
         _render(plans, chosen, output, live=False)
         raise typer.Exit(EXIT_DONE)
@@ -101,12 +101,10 @@ def fix(
             return run_scan(ScanRequest(live=LiveOptions(client=client, kinds=kinds), at=moment or datetime.now(UTC),
                                         only=[name] if name else None))
 
-        result = rescan()
-        [target] = _choose(result.report.findings, wanted.id if wanted else finding, alert, label, wanted)
-        plans = plan_steps(target, step or ())
-        auditor = Auditor(who_am_i(client), audit_log or DEFAULT_LOG, engine)
-        for plan in plans:
-            preview(client, plan, auditor)
+        target = choose(rescan().report.findings, wanted.id if wanted else finding, alert,
+                        parse_labels(label or []), wanted)
+        session = FixSession(client, rescan, Auditor(who_am_i(client), audit_log or DEFAULT_LOG, engine))
+        plans = session.plan(target, step or ())
         _render(plans, [target], output, live=True)
         if not do_apply or not plans:
             raise typer.Exit(EXIT_DONE if all(p.preview and p.preview.accepted for p in plans) else EXIT_NOT_DONE)
@@ -118,13 +116,12 @@ def fix(
                 raise fail("not applied")
         allowed = frozenset(risk for risk, on in (("downtime", allow_downtime), ("split-brain", allow_split_brain),
                                                   ("last-kvm-node", allow_last_node)) if on)
-        apply(client, plans, rescan, auditor, allowed, namespace or "", max_actions)
+        applied = session.apply(plans, allowed, namespace or "", max_actions)
         _say_outcomes(plans, output)
-        if any(p.outcome == "applied" for p in plans):
+        if applied:
             if wait:
                 stderr_console().print(f"virt-doctor: verifying in {wait:g}s …", markup=False)
-                time.sleep(wait)
-            cleared = not still_holds(rescan, target.id)
+            cleared = session.verify(target, wait)
             stderr_console().print(f"virt-doctor: {target.alert} for {target.subject.ref()}: "
                                    f"{'cleared' if cleared else 'still holds'} on a fresh read", markup=False)
         ok = all(p.outcome in ("applied", "cleared") for p in plans)
@@ -155,29 +152,6 @@ def _from_incident(engine: Any, number: int) -> Finding:
         if not newest:
             raise fail(f"--incident {number}: no diagnosis with a finding (verdict {found.verdict}): nothing to fix")
         return finding_from_dict(newest, f"incident {number}")
-
-
-def _choose(findings: tuple[Finding, ...] | list[Finding], finding: str | None, alert: str | None,
-            labels: list[str] | None, wanted: Finding | None) -> list[Finding]:
-    """The one finding asked for: by id (or a prefix of 6+), or by alert and labels."""
-    from virt_doctor.report.match import matches
-
-    if finding:
-        if len(finding) < 6:
-            raise fail(f"{finding!r}: give at least 6 characters of the finding's id")
-        hits = [f for f in findings if f.id.startswith(finding)]
-        if wanted is not None and not hits:
-            raise fail(f"{wanted.alert} for {wanted.subject.ref()} no longer holds: nothing to fix")
-    elif alert:
-        parsed = parse_labels(labels or [])
-        hits = [f for f in findings if f.alert == alert and matches(f, parsed)]
-    else:
-        raise fail("name the finding: its id, --alert NAME --label k=v, or --incident N")
-    if not hits:
-        raise fail(f"no finding {finding or alert} holds now (scan to see what does)")
-    if len(hits) > 1:
-        raise fail(f"{len(hits)} findings match ({', '.join(f.id for f in hits[:5])}): give one id or more labels")
-    return hits
 
 
 def _render(plans: list[Any], findings: list[Finding], output: str, live: bool) -> None:

@@ -18,7 +18,8 @@ from sqlalchemy import Engine
 
 from virt_doctor.errors import InputError
 from virt_doctor.remedy.audit import Auditor
-from virt_doctor.remedy.fix import StepPlan, apply, plan_steps, preview, who_am_i
+from virt_doctor.remedy.fix import StepPlan, plan_steps, who_am_i
+from virt_doctor.remedy.session import FixSession
 from virt_doctor.report.model import Finding, Report
 from virt_doctor.scan import ScanResult
 from virt_doctor.serve.auth import WebhookAuth
@@ -103,20 +104,22 @@ class Remediator:
     def auditor(self, on_behalf: str) -> Auditor:
         return Auditor(f"{self.who()} ({on_behalf})", log=None, engine=self.engine)
 
+    def session(self, on_behalf: str) -> FixSession:
+        """A fix as `virt-doctor fix` runs it, audited as done on behalf of the dashboard or the policy."""
+        assert self.client is not None and self.rescan is not None
+        return FixSession(self.client, self.rescan, self.auditor(on_behalf))
+
     def plan(self, finding: Finding, with_preview: bool) -> list[StepPlan]:
-        plans = plan_steps(finding)
-        if with_preview and self.client is not None:
-            auditor = self.auditor("dashboard preview")
-            for plan in plans:
-                preview(self.client, plan, auditor)
-        return plans
+        if with_preview and self.live:
+            return self.session("dashboard preview").plan(finding)
+        return plan_steps(finding)
 
     def apply_step(self, finding: Finding, step: str) -> StepPlan:
         """One step of the finding, carried out as `fix --apply --step` does (fresh read, guards, precondition)."""
-        assert self.client is not None and self.rescan is not None
-        [plan] = plan_steps(finding, [step])
+        session = self.session("dashboard apply")
+        [plan] = session.plan(finding, [step], with_preview=False)
         with self._lock:
-            apply(self.client, [plan], self.rescan, self.auditor("dashboard apply"))
+            session.apply([plan])
         return plan
 
     def auto(self, report: Report, now: float | None = None) -> list[StepPlan]:
@@ -145,9 +148,10 @@ class Remediator:
                     done += plans
                     continue
                 ran.append(moment)
-                plans = plan_steps(finding, available)
+                session = FixSession(self.client, self.rescan, auditor)
+                plans = session.plan(finding, available, with_preview=False)
                 with self._lock:
-                    apply(self.client, plans, self.rescan, auditor, max_actions=len(plans))
+                    session.apply(plans, max_actions=len(plans))
                 for plan in plans:
                     log.warning("policy %s: %s on %s: %s — %s", self.policy_name, plan.step.id, plan.action.ref(),
                                 plan.outcome, plan.detail)
