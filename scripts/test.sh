@@ -9,7 +9,7 @@ cd "$(dirname "$0")/.."
 quick=0
 if [ "${1:-}" = "--quick" ]; then quick=1; shift; fi
 bash scripts/setup.sh
-echo "== ruff" && .venv/bin/ruff check src tests benchmarks
+echo "== ruff" && .venv/bin/ruff check src tests benchmarks scripts
 echo "== mypy" && .venv/bin/mypy
 echo "== import layers" && .venv/bin/lint-imports --no-cache
 if [ "$quick" = 1 ]; then
