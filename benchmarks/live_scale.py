@@ -44,7 +44,8 @@ import json, sys, time
 from datetime import datetime
 t0 = time.perf_counter()
 from virt_doctor.report.match import matches
-from virt_doctor.scan import LiveOptions, ScanRequest, focus_for, kinds_read_by, run_scan
+from virt_doctor.scan import LiveOptions, ScanRequest, focus_for, run_scan
+from virt_doctor.rules.reads import kinds_read_by
 from virt_doctor.sources.live.client import KubeClient
 from virt_doctor.sources.live.connection import connect
 at, alert, labels = datetime.fromisoformat(sys.argv[2]), sys.argv[3], json.loads(sys.argv[4])

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from datetime import datetime
 from functools import partial
 from typing import Any
 
@@ -15,14 +15,14 @@ from virt_doctor.report.model import Report
 from virt_doctor.rules.crosscheck import alerts_only as only_prometheus_alerts
 from virt_doctor.rules.crosscheck import asked_at_collection
 from virt_doctor.rules.engine import evaluate
+from virt_doctor.rules.reads import metric_queries
 from virt_doctor.rules.registry import ALL, REGISTRY
 from virt_doctor.snapshot import Snapshot
-from virt_doctor.snapshot.alert_rules import ClusterAlertRule, alert_rules_in
 from virt_doctor.sources.dump import RawDump
 from virt_doctor.sources.live.client import KubeClient
 from virt_doctor.sources.live.connection import connect
 from virt_doctor.sources.live.focus import Focus, focus_of
-from virt_doctor.sources.live.read import LogRequests, Progress, fetch_logs, read_cluster
+from virt_doctor.sources.live.read import LogsToRead, Progress, fetch_logs, read_cluster
 from virt_doctor.sources.load import (
     load_dump,
     metrics_from,
@@ -32,7 +32,6 @@ from virt_doctor.sources.load import (
     snapshot_of,
 )
 from virt_doctor.sources.prometheus import MetricAnswers, PrometheusClient, fetch
-from virt_doctor.timeutil import parse_duration
 
 
 @dataclass(frozen=True)
@@ -93,10 +92,8 @@ def run_scan(request: ScanRequest) -> ScanResult:
         snap = load_dump(request.source, at=request.at,
                          metrics=metrics_from(client, partial(metric_queries, only)) if client is not None else None)
     warning = metrics_warning(snap) if client is not None else None
-    asked = request.asked or asked_at_collection(snap)  # a person's question first, else the dump's own alerts
-    if asked:
-        snap = snap.asking(asked)
-    report = evaluate(snap, only=only)
+    # a person's question first, else the alert instances the dump's own Prometheus had
+    snap, report = evaluate_snapshot(snap, only, request.asked or asked_at_collection(snap))
     if request.alerts_only:
         report = only_prometheus_alerts(report)
     if request.namespace:
@@ -104,6 +101,15 @@ def run_scan(request: ScanRequest) -> ScanResult:
                                                 if f.subject.namespace == request.namespace))
     warnings = (f"{warning}; the metric alerts are skipped",) if warning else ()
     return ScanResult(report, snap, warnings)
+
+
+def evaluate_snapshot(snap: Snapshot, only: Sequence[str] | None = None,
+                      asked: Mapping[str, Mapping[str, str]] | None = None) -> tuple[Snapshot, Report]:
+    """The rules over a snapshot already read (a scan's, or the service's watched view), asked about the given
+    alert instances: where their diagnosis starts, and that the cluster raises them."""
+    if asked:
+        snap = snap.asking(asked)
+    return snap, evaluate(snap, only=only)
 
 
 def read_live(options: LiveOptions, at: datetime, prometheus: PrometheusClient | None, namespace: str,
@@ -133,28 +139,16 @@ def read_live_raw(options: LiveOptions, at: datetime, namespace: str = "", only:
             client, namespace, options.progress, options.workers, configmap_data=options.configmap_data,
             kinds=options.kinds, page=options.page, consistent=options.consistent, focus=options.focus)
         answers = ask(raw.objects) if ask is not None else None
-        asked = LogRequests()
-        evaluate(snapshot_of(raw, at, answers, "live", logs=asked), only=only)
+        wanted = LogsToRead()  # the first pass: which logs would the rules read?
+        evaluate(snapshot_of(raw, at, answers, "live", logs=wanted), only=only)
         pods = {(o["metadata"].get("namespace", ""), o["metadata"]["name"]): o for o in raw.objects
                 if o.get("kind") == "Pod"}
-        raw.logs, problems = fetch_logs(client, asked.asked, pods, workers=options.workers)
+        raw.logs, problems = fetch_logs(client, wanted.wanted, pods, workers=options.workers)
         raw.warnings += list(dict.fromkeys(problems))
         return raw
     finally:
         if options.client is None:
             client.close()
-
-
-def kinds_read_by(alerts: Sequence[str]) -> frozenset[str]:
-    """The kinds the alerts' rules declare they read, and those their mitigation acts on: all a diagnosis of them
-    needs to list (its plan carries each target's resourceVersion)."""
-    import virt_doctor.rules.all  # noqa: F401  (registers)
-
-    catalog = load_catalog()
-    acted_on = {str(step.action.get("kind", "Node")) for alert in alerts if alert in catalog
-                for step in catalog.get(alert).mitigation if step.action}  # a plan names its objects' versions
-    return frozenset(read.kind for alert in alerts if (spec := REGISTRY.get(alert)) is not None
-                     for read in spec.declared) | acted_on
 
 
 def focus_for(alert: str, labels: dict[str, str]) -> Focus:
@@ -165,32 +159,3 @@ def focus_for(alert: str, labels: dict[str, str]) -> Focus:
     if spec is None or not spec.focus:
         return Focus()
     return focus_of(labels, spec.focus, frozenset(read.kind for read in spec.declared if read.scope == ALL))
-
-
-def metric_queries(only: Sequence[str] | None = None, objects: Iterable[dict[str, Any]] = ()
-                   ) -> dict[str, tuple[dict[str, str], timedelta]]:
-    """Every metric rule's PromQL with its alert's `for`, for the source to ask before the rules run; where the
-    cluster's own PrometheusRules (among `objects`) define the alert, its conditions are the cluster's."""
-    import virt_doctor.rules.all  # noqa: F401  (registers)
-
-    catalog = load_catalog()
-    theirs = alert_rules_in(objects)
-    out = {}
-    for spec in REGISTRY:
-        if not spec.queries or (only is not None and spec.alert not in only):
-            continue
-        entry = catalog.get(spec.alert)
-        queries = dict(spec.queries)
-        if "condition" in queries and spec.alert in theirs:
-            queries = {**{k: v for k, v in queries.items() if k.partition(":")[0] != "condition"},
-                       **cluster_conditions(theirs[spec.alert], entry.severity)}
-        out[spec.alert] = (queries, parse_duration(entry.for_))
-    return out
-
-
-def cluster_conditions(rules: Sequence[ClusterAlertRule], severity: str) -> dict[str, str]:
-    """The cluster's rules for an alert as condition queries: the one at the catalog's severity (else the first)
-    is "condition", the others "condition:<their severity>"."""
-    primary = next((r for r in rules if r.severity == severity), rules[0])
-    return {"condition": primary.expr, **{f"condition:{r.severity}": r.expr for r in rules
-                                          if r is not primary and r.severity and r.severity != primary.severity}}

@@ -15,7 +15,8 @@ from tests.live.faultproxy import Fault, FaultProxy, through
 from virt_doctor.errors import InputError
 from virt_doctor.report.match import matches
 from virt_doctor.report.model import Report
-from virt_doctor.scan import LiveOptions, ScanRequest, focus_for, kinds_read_by, run_scan
+from virt_doctor.rules.reads import kinds_read_by
+from virt_doctor.scan import LiveOptions, ScanRequest, focus_for, run_scan
 from virt_doctor.simulator.cluster import Cluster
 from virt_doctor.simulator.simulate import simulate
 from virt_doctor.sources.live import client as client_module

@@ -15,8 +15,9 @@ from tests.live.apiserver import ApiServer, Loaded
 from tests.live.conftest import now_for_live
 from virt_doctor.report.match import matches
 from virt_doctor.report.model import Finding, Report, finding_to_dict
+from virt_doctor.rules.reads import kinds_read_by
 from virt_doctor.rules.registry import REGISTRY
-from virt_doctor.scan import LiveOptions, ScanRequest, focus_for, kinds_read_by, run_scan
+from virt_doctor.scan import LiveOptions, ScanRequest, focus_for, run_scan
 from virt_doctor.simulator.cluster import Cluster
 from virt_doctor.simulator.simulate import simulate
 from virt_doctor.simulator.writer import write_dump

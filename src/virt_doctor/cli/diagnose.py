@@ -28,7 +28,8 @@ from virt_doctor.cli.output import EXIT_FIRING, EXIT_OK, render_report
 from virt_doctor.report.match import matches
 from virt_doctor.report.model import Report
 from virt_doctor.report.text import render_table
-from virt_doctor.scan import LiveOptions, ScanRequest, focus_for, kinds_read_by, run_scan
+from virt_doctor.rules.reads import kinds_read_by
+from virt_doctor.scan import LiveOptions, ScanRequest, focus_for, run_scan
 from virt_doctor.timeutil import parse_user_time
 
 

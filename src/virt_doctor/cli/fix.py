@@ -13,7 +13,8 @@ import typer
 from virt_doctor.cli.errors import fail, handles_input_errors
 from virt_doctor.cli.options import Context, Kubeconfig, parse_labels, stderr_console, stdout_console
 from virt_doctor.report.model import Finding, finding_from_dict
-from virt_doctor.scan import LiveOptions, ScanRequest, ScanResult, kinds_read_by, run_scan
+from virt_doctor.rules.reads import kinds_read_by
+from virt_doctor.scan import LiveOptions, ScanRequest, ScanResult, run_scan
 from virt_doctor.timeutil import parse_duration, parse_user_time
 
 GUARD_KINDS = frozenset({"Node", "Pod", "VirtualMachineInstance"})  # what remedy/guards.py reads

@@ -3,27 +3,17 @@
 from __future__ import annotations
 
 import os
-import threading
-from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated
 
 import typer
 
 from virt_doctor.cli.errors import fail, handles_input_errors
 from virt_doctor.cli.options import Context, Kubeconfig, PrometheusToken, prometheus_option, stderr_console
-from virt_doctor.errors import VirtDoctorError
-from virt_doctor.scan import LiveOptions, ScanRequest, ScanResult, run_scan
 from virt_doctor.serve.auth import WebhookAuth
 from virt_doctor.sources.prometheus import PrometheusClient
 from virt_doctor.store.database import DEFAULT_DB
 from virt_doctor.timeutil import parse_duration
-
-if TYPE_CHECKING:
-    from virt_doctor.serve.leader import LeaseElector
-    from virt_doctor.sources.live.connection import Connection
-
-SERVICE_ACCOUNT_NAMESPACE = "/var/run/secrets/kubernetes.io/serviceaccount/namespace"
 
 
 @handles_input_errors
@@ -96,90 +86,25 @@ def serve(
     cluster, listed once then watched, or a dump with --from. /healthz, /readyz and /metrics are for Kubernetes
     and Prometheus.
     """
-    import uvicorn  # the service's libraries load only when it runs: every other command starts faster
+    from virt_doctor.serve.config import LeaderElection, ServeConfig, build, run
+    from virt_doctor.serve.remediation import load_policy
 
-    from virt_doctor.serve.app import create_app
-    from virt_doctor.serve.metrics import ServiceMetrics
-    from virt_doctor.serve.notify import Notifier
-    from virt_doctor.serve.remediation import Remediator, load_policy
-    from virt_doctor.serve.service import Service
-    from virt_doctor.serve.view import ClusterView
-    from virt_doctor.sources.live.client import KubeClient
-    from virt_doctor.sources.live.connection import connect
-    from virt_doctor.sources.live.watch import WatchCache
-    from virt_doctor.store.database import StoreError, open_engine, safe_url
-
-    if source is not None and not source.exists():
-        raise fail(f"--from {source}: no such file or directory")
-    every = parse_duration(interval).total_seconds() if source is None else 0.0
-    if source is None and every < 1:
-        raise fail(f"--interval {interval!r}: give at least 1s")
-    keep = None if retention.strip() in ("0", "0s", "0d") else parse_duration(retention)
-    auth = _auth(token_file, basic_auth_file)
-    if (remediate_token_file or fix_policy) and source is not None:
+    if (remediate_token_file or fix_policy) and source is not None:  # before their files are read
         raise fail("--remediate-token-file and --fix-policy act on the live cluster, not on --from")
-    remediate = WebhookAuth(token=_secret(remediate_token_file)) if remediate_token_file else WebhookAuth()
-    policy = load_policy(fix_policy) if fix_policy else ()
-    client = PrometheusClient(prometheus, prometheus_token) if prometheus else None
-    try:
-        engine = open_engine(db)
-    except StoreError as exc:
-        raise fail(str(exc)) from None
-    metrics = ServiceMetrics()
-    changed = threading.Event()
-    cache = None
-    elector = None
-    if leader_elect and source is not None:
-        raise fail("--leader-elect needs the live cluster (it is where the Lease is kept), not --from")
-    api = None
-    if source is None:  # the live cluster, kept by watches: the connection is checked now, the lists run later
-        conn = connect(kubeconfig, context)
-        api = KubeClient(conn)
-        if leader_elect:
-            elector = _elector(conn, lease_namespace, lease_name, lease_duration, renew_deadline, retry_period)
-        cache = WatchCache(api, configmap_data=False, on_change=changed.set, on_restart=metrics.watch_restarts.inc)
-        live = LiveOptions(client=api, cached=cache.raw)
-    else:
-        live = None
-
-    def evaluate() -> ScanResult:
-        return run_scan(ScanRequest(source=source, live=live, prometheus=client,
-                                    at=None if source is not None else datetime.now(UTC)))
-
-    remediator = Remediator(engine, client=api if source is None else None,
-                            rescan=evaluate if source is None else None, auth=remediate, policy=policy,
-                            policy_name=str(fix_policy or ""))
-
-    service = Service(ClusterView(evaluate), engine, interval=every, retention=keep, auth=auth, max_body=max_body,
-                      notifier=Notifier(notify_url) if notify_url else None, external_url=external_url,
-                      metrics=metrics, changed=changed if cache else None,
-                      prepare=cache.start if cache else (lambda: None),
-                      source_problems=cache.problems if cache else list, elector=elector, remediator=remediator)
-    stderr_console().print(f"virt-doctor: serving on http://{host}:{port}/ (store {safe_url(engine.url.render_as_string())}, "
-                           f"{'dump ' + str(source) if source else 'live cluster, watched'}"
-                           f"{f'; campaigning for Lease {elector.namespace}/{elector.name} as {elector.identity}' if elector else ''})",
-                           markup=False)
-    uvicorn.run(create_app(service), host=host, port=port, log_level=log_level, access_log=False)
-
-
-def _elector(conn: Connection, namespace: str | None, name: str, duration: str, deadline: str,
-             retry: str) -> LeaseElector:
-    """The Lease campaign, its namespace the flag's, POD_NAMESPACE, or the service account's."""
-    from virt_doctor.serve.leader import LeaseElector
-    from virt_doctor.sources.live.client import KubeClient
-
-    if not namespace:
-        try:
-            namespace = Path(SERVICE_ACCOUNT_NAMESPACE).read_text().strip()
-        except OSError:
-            raise fail("--leader-elect: give --leader-elect-resource-namespace (or POD_NAMESPACE): not in a pod, "
-                       "so the Lease's namespace is not known") from None
-    seconds = [parse_duration(value).total_seconds() for value in (duration, deadline, retry)]
-    try:
-        return LeaseElector(KubeClient(conn, timeout=max(1.0, seconds[1] / 2), connections=2), namespace, name,
-                            duration=seconds[0], deadline=seconds[1], retry=seconds[2])
-    except VirtDoctorError as exc:
-        raise fail(str(exc)) from None
+    leader = LeaderElection(lease_namespace, lease_name, *(parse_duration(value).total_seconds() for value in (
+        lease_duration, renew_deadline, retry_period))) if leader_elect else None
+    config = ServeConfig(
+        source=source, kubeconfig=kubeconfig, context=context, interval=parse_duration(interval).total_seconds(),
+        db=db, retention=None if retention.strip() in ("0", "0s", "0d") else parse_duration(retention),
+        host=host, port=port, auth=_auth(token_file, basic_auth_file),
+        remediate=WebhookAuth(token=_secret(remediate_token_file)) if remediate_token_file else WebhookAuth(),
+        policy=load_policy(fix_policy) if fix_policy else (), policy_name=str(fix_policy or ""),
+        notify_url=notify_url, external_url=external_url,
+        prometheus=PrometheusClient(prometheus, prometheus_token) if prometheus else None, max_body=max_body,
+        log_level=log_level, leader=leader)
+    service, said = build(config)
+    stderr_console().print(f"virt-doctor: {said}", markup=False)
+    run(service, config)
 
 
 def _auth(token_file: Path | None, basic_auth_file: Path | None) -> WebhookAuth:

@@ -12,8 +12,7 @@ from datetime import UTC, datetime
 from virt_doctor.catalog import load_catalog
 from virt_doctor.report.match import best_match
 from virt_doctor.report.model import Finding, Report, finding_to_dict
-from virt_doctor.rules.engine import evaluate
-from virt_doctor.scan import ScanResult
+from virt_doctor.scan import ScanResult, evaluate_snapshot
 from virt_doctor.snapshot import Snapshot
 from virt_doctor.store.incidents import Verdict
 
@@ -73,7 +72,7 @@ class ClusterView:
         if evaluation.snapshot is not None and (skipped or findings and SELF_DIAGNOSING & set(labels)):
             # the alert arrived, so the cluster raises it (whatever its release says), and it may name its pod, node
             # and reason to diagnose from: one rule again, on the same snapshot, asked about this instance
-            asked = evaluate(evaluation.snapshot.asking({alertname: labels}), only=[alertname])
+            _, asked = evaluate_snapshot(evaluation.snapshot, [alertname], {alertname: labels})
             coverage = next((c for c in asked.coverage if c.alert == alertname), coverage)
             findings = [f for f in asked.findings if f.alert == alertname] or findings
         if coverage is not None and coverage.status != "evaluated":

@@ -6,7 +6,7 @@ A key function returns the key an object is filed under, or None to leave it out
 from __future__ import annotations
 
 from collections.abc import Callable, Hashable
-from typing import Any
+from typing import Any, Literal, get_args
 
 from virt_doctor.snapshot import access as a
 
@@ -61,7 +61,12 @@ def _name(obj: Obj) -> str | None:
     return a.name(obj) or None
 
 
-INDEXES: tuple[tuple[str, str, KeyFn], ...] = (
+# the index names, as a type: a name that is not declared here is a type error where a rule asks for it
+IndexName = Literal["pods_by_namespace", "deployments_by_name", "daemonsets_by_name", "pods_by_node", "pods_by_owner",
+                    "pods_by_component", "pods_by_created_by", "handler_pods_by_node", "vmis_by_node",
+                    "events_by_object", "migrations_by_vmi", "replicasets_by_owner"]
+
+INDEXES: tuple[tuple[IndexName, str, KeyFn], ...] = (
     ("pods_by_namespace", "Pod", _namespace),
     ("deployments_by_name", "Deployment", _name),
     ("daemonsets_by_name", "DaemonSet", _name),
@@ -75,3 +80,5 @@ INDEXES: tuple[tuple[str, str, KeyFn], ...] = (
     ("migrations_by_vmi", "VirtualMachineInstanceMigration", _migration_vmi),
     ("replicasets_by_owner", "ReplicaSet", _owner_uid),
 )
+
+assert {name for name, _, _ in INDEXES} == set(get_args(IndexName)), "IndexName and INDEXES name the same indexes"

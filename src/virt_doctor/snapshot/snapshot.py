@@ -11,7 +11,7 @@ from typing import Any, NamedTuple, Protocol, TypeVar, cast
 
 from virt_doctor.snapshot import access as a
 from virt_doctor.snapshot.alert_rules import CollectedPrometheus
-from virt_doctor.snapshot.indexes import INDEXES
+from virt_doctor.snapshot.indexes import INDEXES, IndexName
 from virt_doctor.snapshot.metrics import Series
 from virt_doctor.snapshot.seen import Seen
 from virt_doctor.timeutil import parse_time
@@ -27,6 +27,24 @@ class LogLike(Protocol):
     current: list[str]
     previous: list[str]
     paths: dict[str, str]
+
+
+class LogSource(Protocol):
+    """Where a snapshot's container logs come from. A dump's are all there (LogTable); a live scan reads logs
+    on demand in two passes: the rules first run against a source that notes each log they would read and
+    answers None (not read yet: sources/live/read.LogsToRead), then again with the logs fetched."""
+
+    def log(self, namespace: str, pod: str, container: str) -> LogLike | None: ...
+
+
+@dataclass(frozen=True)
+class LogTable:
+    """The logs a source holds, by (namespace, pod, container)."""
+
+    logs: Mapping[tuple[str, str, str], LogLike] = field(default_factory=dict)
+
+    def log(self, namespace: str, pod: str, container: str) -> LogLike | None:
+        return self.logs.get((namespace, pod, container))
 
 
 @dataclass(frozen=True)
@@ -73,7 +91,7 @@ class Snapshot:
     objects: list[Obj]
     at: datetime
     source: SourceInfo
-    logs: Mapping[tuple[str, str, str], LogLike] = field(default_factory=dict)
+    logs: LogSource = field(default_factory=LogTable)
     seen: Seen = field(default_factory=Seen)
     collected_at: datetime | None = None
     metrics: Mapping[str, Mapping[str, list[Series]]] | None = None  # None: no Prometheus configured
@@ -148,11 +166,11 @@ class Snapshot:
         """The object with this metadata.uid, if the source holds it."""
         return self.by_uid.get(uid)
 
-    def index(self, index_name: str, key: Hashable) -> list[Obj]:
+    def index(self, index_name: IndexName, key: Hashable) -> list[Obj]:
         """The objects filed under `key` in a declared index (see indexes.py)."""
         return self.indexes[index_name].get(key, [])
 
-    def index_items(self, index_name: str) -> list[tuple[Hashable, list[Obj]]]:
+    def index_items(self, index_name: IndexName) -> list[tuple[Hashable, list[Obj]]]:
         """Every (key, objects) of a declared index."""
         return list(self.indexes[index_name].items())
 
@@ -162,8 +180,8 @@ class Snapshot:
         return sorted(events, key=event_time_key)
 
     def log(self, namespace: str, pod: str, container: str) -> LogLike | None:
-        """A container's log, if the source has it."""
-        return self.logs.get((namespace, pod, container))
+        """A container's log, if the source has it (a live scan's first pass notes the question: LogSource)."""
+        return self.logs.log(namespace, pod, container)
 
     def age(self, moment: datetime | None) -> float | None:
         """Seconds from `moment` to the evaluation time."""

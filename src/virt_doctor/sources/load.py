@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import gc
 import os
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime, timedelta
 from typing import Any
 
 from virt_doctor.errors import SourceError
 from virt_doctor.snapshot import Seen, Snapshot, SourceInfo
-from virt_doctor.snapshot.snapshot import newest_timestamp
+from virt_doctor.snapshot.snapshot import LogSource, LogTable, newest_timestamp
 from virt_doctor.sources.dump import RawDump, read_dump
 from virt_doctor.sources.prometheus import MetricAnswers, PrometheusClient, fetch
 
@@ -33,14 +33,14 @@ def load_dump(path: str | os.PathLike[str], at: datetime | None = None, source_t
 
 
 def snapshot_of(raw: RawDump, at: datetime, answers: MetricAnswers | None = None,
-                source_type: str = "dump", logs: Mapping[tuple[str, str, str], Any] | None = None) -> Snapshot:
+                source_type: str = "dump", logs: LogSource | None = None) -> Snapshot:
     """The Snapshot of what a source read, with what it saw and Prometheus' answers, evaluated at `at`."""
     return Snapshot(
         objects=raw.objects,
         at=at,
         source=SourceInfo(source_type, raw.location, tuple(raw.warnings), tuple(raw.skipped_files), raw.files_read,
                           tuple(raw.gatherers.describe())),
-        logs=raw.logs if logs is None else logs,
+        logs=LogTable(raw.logs) if logs is None else logs,
         seen=Seen(dict(raw.scopes), dict(raw.reasons), inspected=frozenset(raw.inspected),
                   source=f"the {'dump' if source_type == 'dump' else 'cluster'} {raw.location}",
                   selected={kind: tuple(how) for kind, how in raw.selected.items()}),

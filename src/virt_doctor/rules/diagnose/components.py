@@ -108,8 +108,8 @@ def component_state(snap: Snapshot, component: Component) -> ComponentState:
 
 
 def _component_state(snap: Snapshot, component: Component) -> ComponentState:
-    index = "deployments_by_name" if component.kind == "Deployment" else "daemonsets_by_name"
-    workloads = snap.index(index, component.name)
+    workloads = snap.index("deployments_by_name" if component.kind == "Deployment" else "daemonsets_by_name",
+                           component.name)
     workload = workloads[0] if workloads else None
     namespace = a.namespace(workload) if workload is not None else ""
     if workload is not None:

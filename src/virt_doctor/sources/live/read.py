@@ -153,16 +153,16 @@ def _install_namespaces(client: KubeClient, raw: RawDump, found: Discovery, name
     return {h for h in homes if h}
 
 
-class LogRequests(dict[tuple[str, str, str], Any]):
-    """An empty log table that remembers which logs the rules asked for (the first pass of a live scan)."""
+class LogsToRead:
+    """The log source of a live scan's first pass (snapshot.LogSource): no log is read yet, so each answer is
+    None, and each log a rule would read is noted to be fetched before the rules run again."""
 
     def __init__(self) -> None:
-        super().__init__()
-        self.asked: set[tuple[str, str, str]] = set()
+        self.wanted: set[tuple[str, str, str]] = set()
 
-    def get(self, key: tuple[str, str, str], default: Any = None) -> Any:
-        self.asked.add(key)
-        return default
+    def log(self, namespace: str, pod: str, container: str) -> None:
+        self.wanted.add((namespace, pod, container))
+        return None
 
 
 def _workload_namespaces(raw: RawDump) -> set[str]:
