@@ -199,3 +199,24 @@ def test_virt_doctors_own_collect_is_recognised_by_its_record_of_what_was_seen(t
     again = read_entries("collected", in_memory(sorted(files.items())))
     assert [g["gatherer"] for g in again.gatherers.describe()] == ["virt-doctor collect"]
     assert again.scopes[("VirtualMachineInstance", "")] == "listed"  # what the record says, carried over
+
+
+def test_a_cut_that_loses_every_vmi_claims_none_absent(tmp_path: Path) -> None:
+    """The archive holds the gatherer's proofs (CRD definitions, its later collectors' files) before the cut and
+    the VMIs after it: were the proofs believed, every running VM would look VMI-less."""
+    cluster = simulate(nodes=3, vms=12, seed=7)
+    dump = write_dump(cluster, tmp_path / "dump")
+    files = sorted(p for p in dump.rglob("*") if p.is_file())
+    vmis = [p for p in files if "virtualmachineinstances.kubevirt.io" in p.parts and CRD_DIR not in str(p)]
+    assert len(vmis) >= 10
+    archive = tmp_path / "ordered.tar"
+    with tarfile.open(archive, "w") as tar:
+        for path in [p for p in files if p not in vmis] + vmis:  # the VMIs last, as a tar may well be ordered
+            tar.add(path, arcname=str(path.relative_to(tmp_path)))
+    whole = scan(archive)
+    assert whole.findings == ()
+    assert read_dump(archive).scopes[("VirtualMachineInstance", "")] == "listed"  # the proof holds, read whole
+    cut = _cut(archive, archive.stat().st_size - 10 * 1024 * 2, tmp_path / "cut.tar")  # into the last VMIs
+    raw = read_dump(cut)
+    assert raw.truncated is not None and not raw.scopes.get(("VirtualMachineInstance", ""))
+    assert firing(scan(cut)) == {}

@@ -131,7 +131,7 @@ def _read_all(raw: RawDump, entries: Iterable[Entry], max_total: int) -> None:
     for rel, size, read in entries:
         name = rel.rsplit("/", 1)[-1]
         inner = raw.gatherers.see(rel)
-        if name == "version" and rel.count("/") <= 1:  # a gatherer's, at the top of its image directory
+        if name == "version":  # a gatherer's, at the top of its image directory (others are passed over)
             raw.gatherers.version_file(rel, read(4096))
             continue
         if inner is not None and inner[1].startswith("monitoring/"):

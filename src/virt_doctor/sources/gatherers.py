@@ -129,11 +129,10 @@ class Gatherers:
         """A gatherer's `version` file: its name on the first line, its version (image tag) on the second."""
         prefix = rel.rsplit("/", 1)[0] if "/" in rel else ""
         lines = [line.strip() for line in data.decode("utf-8", errors="replace").splitlines() if line.strip()]
-        if not lines:
-            return
+        if not lines or lines[0] not in (KUBEVIRT, OPENSHIFT):
+            return  # another file of that name: not a gatherer's version file
         image = self._image(prefix)
-        image.gatherer = lines[0] if lines[0] in (KUBEVIRT, OPENSHIFT) else lines[0][:80]
-        image.version = lines[1][:120] if len(lines) > 1 else ""
+        image.gatherer, image.version = lines[0], lines[1][:120] if len(lines) > 1 else ""
 
     def plain(self, rel: str) -> None:
         """An object file outside any image directory's layout: `kubectl get -o yaml` output, a List."""
