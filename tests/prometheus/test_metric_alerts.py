@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -13,6 +12,7 @@ from tests.prometheus.conftest import prometheus_from
 from tests.prometheus.metric_faults import ALONE, METRIC_FAULTS
 from virt_doctor.report.model import Report
 from virt_doctor.scan import ScanRequest, run_scan
+from virt_doctor.simulator.cluster import Cluster
 from virt_doctor.simulator.simulate import simulate
 from virt_doctor.simulator.writer import write_dump
 from virt_doctor.sources.prometheus import PrometheusClient
@@ -33,6 +33,12 @@ METRIC_ALERTS = {"VirtApiRESTErrorsBurst", "VirtApiRESTErrorsHigh", "VirtControl
 
 def scan_with_prometheus(faults: list[str], workdir: Path, age: timedelta = timedelta(minutes=40),
                          nodes: int = 3, release: str = "v1.2.2", extra: tuple[dict[str, Any], ...] = ()) -> Report:
+    return scan_cluster(faults, workdir, age, nodes, release, extra)[0]
+
+
+def scan_cluster(faults: list[str], workdir: Path, age: timedelta = timedelta(minutes=40), nodes: int = 3,
+                 release: str = "v1.2.2", extra: tuple[dict[str, Any], ...] = ()) -> tuple[Report, Cluster]:
+    """The faults simulated (their history in a real Prometheus), scanned: the report and the cluster."""
     # KubeVirt v1.2: a release that still ships the alerts later releases removed (usage over requests, ...)
     cluster = simulate(nodes=nodes, vms=8 if nodes == 3 else 24, faults=faults, seed=3, fault_age=age,
                        kubevirt_version=release)
@@ -45,19 +51,40 @@ def scan_with_prometheus(faults: list[str], workdir: Path, age: timedelta = time
         finally:
             client.close()
     assert result.warnings == ()
-    return result.report
+    return result.report, cluster
 
 
 @pytest.fixture(scope="module")
-def faulty(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Report]:
-    yield scan_with_prometheus(list(METRIC_FAULTS), tmp_path_factory.mktemp("faulty"), nodes=7)
+def faulty_cluster(tmp_path_factory: pytest.TempPathFactory) -> tuple[Report, Cluster]:
+    return scan_cluster(list(METRIC_FAULTS), tmp_path_factory.mktemp("faulty"), nodes=7)
+
+
+@pytest.fixture(scope="module")
+def faulty(faulty_cluster: tuple[Report, Cluster]) -> Report:
+    return faulty_cluster[0]
+
+
+def injected_subject(cluster: Cluster, fault: str) -> tuple[str, str, str]:
+    """The object the simulator injected the fault into (a parametrised fault: the one its parameter names, or a pod
+    of that component)."""
+    name, _, param = fault.partition(":")
+    targets = [i for i in cluster.injected if i.fault == name
+               and (not param or i.name == param or i.name.startswith(f"{param}-"))]
+    assert len(targets) == 1, (fault, targets)
+    return targets[0].kind, targets[0].namespace, targets[0].name
 
 
 @pytest.mark.parametrize("fault", sorted(METRIC_FAULTS))
-def test_metric_alert_fires_with_its_cause(faulty: Report, fault: str) -> None:
-    found = {(f.alert, f.cause.id, f.state) for f in faulty.findings}
+def test_metric_alert_fires_with_its_cause_on_its_subject(faulty_cluster: tuple[Report, Cluster], fault: str) -> None:
+    """The fault's alert fires with its cause on the object the fault was injected into — not on another one
+    (faults that share an alert and cause, guest-disk-filling and guest-disk-full, each on its own VM)."""
+    report, cluster = faulty_cluster
+    subject = injected_subject(cluster, fault)
     for alert, cause in METRIC_FAULTS[fault]:
-        assert (alert, cause, "firing") in found, sorted(f for f in found if f[0] == alert)
+        on_it = [f for f in report.findings if f.alert == alert
+                 and (f.subject.kind, f.subject.namespace, f.subject.name) == subject]
+        assert [(f.cause.id, f.state) for f in on_it] == [(cause, "firing")], \
+            (subject, [(f.subject.ref(), f.cause.id, f.state) for f in report.findings if f.alert == alert])
 
 
 def test_metric_findings_carry_evidence_and_commands(faulty: Report) -> None:

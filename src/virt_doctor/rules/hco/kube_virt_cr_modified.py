@@ -32,6 +32,19 @@ def dig(data: Any, path: tuple[str, ...]) -> Any:
     return data
 
 
+# HCO's component_name label (`<kind>/<name>`, lower case) -> the operand's kind
+OPERAND_KINDS = {"kubevirt": "KubeVirt", "cdi": "CDI", "networkaddonsconfig": "NetworkAddonsConfig", "ssp": "SSP",
+                 "hostpathprovisioner": "HostPathProvisioner"}
+
+
+def operand_subject(snap: Snapshot, component: str) -> Subject:
+    """The operand a `component_name` label names, in its namespace where the source holds it."""
+    kind, _, name = component.partition("/")
+    kind = OPERAND_KINDS.get(kind.lower(), kind)
+    found = next((o for o in snap.kind(kind) if a.name(o) == name), None)
+    return Subject(kind, a.namespace(found) if found is not None else "", name or component)
+
+
 # upstream's rule: an increase within 10 minutes, or a counter that appeared non-zero within them (a new series'
 # first modification, which increase() alone cannot see with one sample)
 COUNTER = "kubevirt_hco_out_of_band_modifications_total"
@@ -46,8 +59,7 @@ def kube_virt_cr_modified(snap: Snapshot) -> Iterator[Detection]:
     edited = holding(snap, "KubeVirtCRModified")
     for series, since in edited:
         component = series.labels.get("component_name", "")
-        kind, _, name = component.partition("/")
-        yield Detection(Subject(kind.capitalize() if kind != "kubevirt" else "KubeVirt", "", name or component),
+        yield Detection(operand_subject(snap, component),
                         "operand-edited", f"{counted(max(1, round(series.last)), 'out-of-band change')} of {component} "
                         "in the last 10 minutes, which HCO reverted", since=since,
                         evidence=(metric_evidence("kubevirt_hco_out_of_band_modifications_total increase (10m)",
