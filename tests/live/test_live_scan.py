@@ -33,10 +33,11 @@ def case_cluster(case: dict) -> Cluster:  # type: ignore[type-arg]
                     install_ns=case.get("install_namespace", "openshift-cnv"))
 
 
-def verdicts(report: Report, loaded: Loaded | None = None) -> set[tuple[str, str, str]]:
-    """(alert, subject, cause) of each finding; a live one's names made from uids (prime-<uid>) mapped back."""
-    return {(f.alert, loaded.simulated(f.subject.ref()) if loaded else f.subject.ref(), f.cause.id)
-            for f in report.findings}
+def verdicts(report: Report, loaded: Loaded | None = None) -> set[tuple[str, ...]]:
+    """(alert, subject, cause, state, severity, since, evidence count) of each finding; a live one's names made
+    from uids (prime-<uid>) mapped back."""
+    return {(f.alert, loaded.simulated(f.subject.ref()) if loaded else f.subject.ref(), f.cause.id, f.state,
+             f.severity, str(f.since), str(len(f.evidence))) for f in report.findings}
 
 
 def live_scan(server: ApiServer, cluster: Cluster, **options: object) -> Report:

@@ -57,6 +57,7 @@ def test_a_reason_the_pod_no_longer_shows_is_said(simulated: SimulateFn, tmp_pat
     labels = {"alertname": "VirtAPIDown", "pod": pods[0], "node": node, "reason": "CrashLoopBackOff"}
     result = runner.invoke(app, ["diagnose", "--alert-json", str(alert_json(tmp_path, labels)), "--from", str(path),
                                  "-o", "json"])
+    assert result.exit_code == 1, result.stderr  # the condition holds
     finding = json.loads(result.stdout)["findings"][0]
     assert "the alert said CrashLoopBackOff, the pod now shows ImagePullBackOff" in finding["summary"]
 
@@ -66,6 +67,7 @@ def test_a_pod_the_cluster_no_longer_has_falls_back_to_the_component(simulated: 
     labels = {"alertname": "VirtAPIDown", "pod": "virt-api-gone-12345", "reason": "ImagePullBackOff"}
     result = runner.invoke(app, ["diagnose", "--alert-json", str(alert_json(tmp_path, labels)), "--from", str(path),
                                  "-o", "json"])
+    assert result.exit_code == 1, result.stderr  # the condition holds
     finding = json.loads(result.stdout)["findings"][0]
     assert finding["cause"]["id"] == "image-pull-failure" and pods[0] in finding["summary"]
 
@@ -102,6 +104,7 @@ def test_virt_handler_down_starts_from_the_handler_the_alert_names(simulated: Si
               "reason": "ImagePullBackOff"}
     result = runner.invoke(app, ["diagnose", "--alert-json", str(alert_json(tmp_path, labels)), "--from", str(path),
                                  "-o", "json"])
+    assert result.exit_code == 1, result.stderr  # the condition holds
     finding = json.loads(result.stdout)["findings"][0]
     assert f"e.g. {pod['metadata']['name']}: container virt-handler cannot pull image" in finding["summary"]
     assert "the registry has no such image or tag" in finding["summary"]

@@ -12,6 +12,7 @@ import pytest
 
 from tests.conftest import SimulateFn
 from virt_doctor.errors import SourceError
+from virt_doctor.snapshot.snapshot import LogTable
 from virt_doctor.sources.dump import read_dump
 from virt_doctor.sources.load import load_dump
 
@@ -48,7 +49,8 @@ def test_directory_tar_targz_and_zip_read_the_same(simulated: SimulateFn, tmp_pa
         snap = load_dump(archive)
         assert sorted(snap.by_key) == keys, archive
         assert snap.at == from_dir.at == datetime(2026, 11, 20, 9, 14, 3, 118000, tzinfo=UTC)
-        assert len(snap.logs) == len(from_dir.logs) > 0
+        assert isinstance(snap.logs, LogTable) and isinstance(from_dir.logs, LogTable)
+        assert len(snap.logs.logs) == len(from_dir.logs.logs) > 0
 
 
 def test_lists_multi_documents_and_typed_lists(tmp_path: Path) -> None:
@@ -143,7 +145,8 @@ def test_logs_are_indexed_by_pod_and_container(tmp_path: Path) -> None:
     log = snap.log("ns1", "p1", "c1")
     assert log is not None and log.current == ["line one", "line two"] and log.previous == ["crashed"]
     assert log.paths["previous"].endswith("previous.insecure.log")
-    assert snap.log("cdi", "importer-x", "") is not None
+    cdi = snap.log("cdi", "importer-x", "")  # the CDI collector's own layout: namespaces/<ns>/<pod>/<pod>.log
+    assert cdi is not None and cdi.current == ["import failed"] and cdi.path.endswith("importer-x/importer-x.log")
 
 
 def test_secret_payloads_are_dropped(tmp_path: Path) -> None:
