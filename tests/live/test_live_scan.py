@@ -34,10 +34,10 @@ def case_cluster(case: dict) -> Cluster:  # type: ignore[type-arg]
 
 
 def verdicts(report: Report, loaded: Loaded | None = None) -> set[tuple[str, ...]]:
-    """(alert, subject, cause, state, severity, since, evidence count) of each finding; a live one's names made
-    from uids (prime-<uid>) mapped back."""
+    """(alert, subject, cause, state, severity) of each finding; a live one's names made from uids (prime-<uid>)
+    mapped back. (`since` and the evidence are not compared: the API server stamps deletions with its own clock.)"""
     return {(f.alert, loaded.simulated(f.subject.ref()) if loaded else f.subject.ref(), f.cause.id, f.state,
-             f.severity, str(f.since), str(len(f.evidence))) for f in report.findings}
+             f.severity) for f in report.findings}
 
 
 def live_scan(server: ApiServer, cluster: Cluster, **options: object) -> Report:
