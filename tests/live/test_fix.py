@@ -137,6 +137,14 @@ def test_every_action_type_is_a_request_the_server_accepts_and_its_dry_run_chang
     auditor = Auditor("test", tmp_path / "audit.jsonl")
     fake = Finding("f", "A", "warning", "firing", None, result.report.findings[0].subject, {}, "",
                    result.report.findings[0].cause, (), (), "A")
+    finalizer = (vm["metadata"].get("finalizers") or ["(none)"])[0]
+    # what each dry run must show changing: (sign, text) of a line of its diff
+    changes = {"cordon": ("+", "unschedulable: true"), "annotate": ("+", "example.com/x: '1'"),
+               "patch": ("+", "batchEvictionSize: 7"), "run-strategy": ("+", "runStrategy: Halted"),
+               "remove-finalizers": ("-", finalizer), "delete": ("-", "(deleted)"), "force-delete": ("-", "(deleted)"),
+               "restart-vm": ("-", "(deleted)"), "restart-rollout": ("+", "kubectl.kubernetes.io/restartedAt"),
+               "scale": ("+", "replicas: 3"), "migrate": ("+", f"vmiName: {vmi['metadata']['name']}"),
+               "remove-taint": ("-", f"key: {taint[0]['key']}" if taint else "")}
     for action in actions:
         before = get(kube, action) if action.verb != "create" else None
         plan = StepPlan(fake, Step(action.type, action.type, "kubectl ...", "safe", action))
@@ -144,6 +152,9 @@ def test_every_action_type_is_a_request_the_server_accepts_and_its_dry_run_chang
         assert answer.accepted, (action.type, answer.error)
         # uncordoning a node that is not cordoned changes nothing, and the preview says so
         assert bool(answer.diff) is (action.type != "uncordon"), (action.type, answer.diff)
+        if action.type in changes:  # and the others say what they change
+            sign, text = changes[action.type]
+            assert any(line.startswith(sign) and text in line for line in answer.diff), (action.type, answer.diff)
         if before is not None:
             assert get(kube, action)["metadata"]["resourceVersion"] == before["metadata"]["resourceVersion"]
     with kube.http() as http:  # the dry-run create made no migration
