@@ -11,6 +11,7 @@ from typing import Any
 
 from virt_doctor.catalog import load_catalog
 from virt_doctor.errors import InputError
+from virt_doctor.problems import group_problems
 from virt_doctor.report.model import Report
 from virt_doctor.rules.crosscheck import alerts_only as only_prometheus_alerts
 from virt_doctor.rules.crosscheck import asked_at_collection
@@ -100,7 +101,12 @@ def run_scan(request: ScanRequest) -> ScanResult:
         report = replace(report, findings=tuple(f for f in report.findings
                                                 if f.subject.namespace == request.namespace))
     warnings = (f"{warning}; the metric alerts are skipped",) if warning else ()
-    return ScanResult(report, snap, warnings)
+    return ScanResult(with_problems(snap, report), snap, warnings)
+
+
+def with_problems(snap: Snapshot, report: Report) -> Report:
+    """The report with its findings grouped into problems (after any filter: a problem holds what is shown)."""
+    return replace(report, problems=group_problems(snap, report.findings))
 
 
 def evaluate_snapshot(snap: Snapshot, only: Sequence[str] | None = None,

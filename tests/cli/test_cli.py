@@ -53,11 +53,13 @@ def test_scan_human_formats(simulated: SimulateFn) -> None:
     assert code == 1
     assert "OrphanedVirtualMachineInstances" in out and "CrashLoopBackOff" in out and "kubectl" in out
     code, out, _ = run("scan", "--from", str(path), "-o", "markdown")
-    assert out.startswith("# virt-doctor scan") and "| warning | firing" in out
+    assert out.startswith("# virt-doctor scan") and "| 1 | warning | DaemonSet openshift-cnv/virt-handler: " in out
+    assert "## Problem 1: DaemonSet openshift-cnv/virt-handler" in out and "*In this problem:* " in out
     code, out, _ = run("scan", "--from", str(path), "-o", "yaml")
     assert "schema: virt-doctor/report/v1" in out
     code, out, _ = run("scan", "--from", str(path), "-o", "wide")
     assert "to confirm:" in out and "Not evaluated" in out
+    assert "in this problem: The virt-handler DaemonSet cannot run a healthy pod on the node (Node " in out
 
 
 def test_scan_filters(simulated: SimulateFn, tmp_path: Path) -> None:
@@ -158,8 +160,8 @@ def test_a_tree_of_only_malformed_objects_says_why_in_one_line(tmp_path: Path) -
     assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
 
 
-def test_a_long_subject_is_wrapped_in_the_table_never_cut() -> None:
-    """People copy names from the table: a long one must be there whole, even on a narrow terminal."""
+def test_a_long_problem_is_wrapped_in_the_table_never_cut() -> None:
+    """People copy names from the table: a long one must be there whole (wrapped, never cut with an ellipsis)."""
     import os
     import subprocess
     import sys
@@ -170,7 +172,12 @@ def test_a_long_subject_is_wrapped_in_the_table_never_cut() -> None:
                             env={**os.environ, "COLUMNS": "100"}, check=False)
     assert result.returncode == 1, result.stderr
     table = result.stdout.split("\n\n")[1]
-    assert table.startswith("SEVERITY") and "…" not in table
-    assert "DataImportCron/openshift-virtualization-os-images/fedora-image-cron" in "".join(
-        line[table.index("SUBJECT") - table.index("SEVERITY"):].split("  ")[0] for line in table.splitlines()
-        if line.strip())
+    assert table.startswith("#") and "…" not in table
+    start, end = table.index("PROBLEM"), table.index("ALERTS IT SET OFF")
+    column = "".join(line[start:end] for line in table.splitlines()[1:]).replace(" ", "")
+    report = json.loads(subprocess.run([str(cli), "scan", "--from", str(example), "-o", "json"], capture_output=True,
+                                       text=True, check=False).stdout)
+    long_one = "Importsourcehttps://images.example.internal/fedora-41.qcow2"
+    assert any(p["title"].replace(" ", "").startswith(long_one) for p in report["problems"])
+    for problem in report["problems"]:
+        assert problem["title"].replace(" ", "") in column

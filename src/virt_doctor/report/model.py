@@ -99,6 +99,23 @@ class CrossCheck:
 
 
 @dataclass(frozen=True)
+class Problem:
+    """One broken thing: the findings its fault explains, rooted at the object where the fault lives."""
+
+    id: str
+    title: str
+    severity: str  # the highest of its findings
+    state: str  # firing when any of its findings fires, else pending
+    root: Subject
+    cause: str  # the cause the root's own finding names
+    findings: tuple[str, ...]  # finding ids, the root's own first
+    why: dict[str, str]  # finding id -> why it belongs
+    causes: tuple[str, ...] = ()  # every cause its findings name (several faults on one object)
+    since: str | None = None  # the earliest of its findings
+    unchecked: tuple[str, ...] = ()  # links that could not be checked, and why
+
+
+@dataclass(frozen=True)
 class Report:
     """Everything one scan found, in the contract's shape."""
 
@@ -108,6 +125,7 @@ class Report:
     findings: tuple[Finding, ...]
     warnings: tuple[str, ...] = field(default=())
     crosscheck: tuple[CrossCheck, ...] = field(default=())
+    problems: tuple[Problem, ...] = field(default=())
 
     @property
     def firing(self) -> list[Finding]:
@@ -136,6 +154,15 @@ def finding_to_dict(finding: Finding) -> dict[str, Any]:
     }
 
 
+def problem_to_dict(problem: Problem) -> dict[str, Any]:
+    """A problem as the JSON contract spells it."""
+    return {"id": problem.id, "title": problem.title, "severity": problem.severity, "state": problem.state,
+            "since": problem.since,
+            "root": {"kind": problem.root.kind, "namespace": problem.root.namespace, "name": problem.root.name},
+            "cause": problem.cause, "causes": list(problem.causes), "findings": list(problem.findings),
+            "why": dict(problem.why), **({"unchecked": list(problem.unchecked)} if problem.unchecked else {})}
+
+
 def report_to_dict(report: Report) -> dict[str, Any]:
     """The whole report as the JSON contract spells it."""
     return {
@@ -146,6 +173,7 @@ def report_to_dict(report: Report) -> dict[str, Any]:
                       **({"definition": c.definition} if c.definition else {}),
                       **({"drift": list(c.drift)} if c.drift else {})} for c in report.coverage],
         "findings": [finding_to_dict(f) for f in report.findings],
+        "problems": [problem_to_dict(p) for p in report.problems],
         "warnings": list(report.warnings),
         **({"crosscheck": [{"alert": c.alert, "virt_doctor": c.virt_doctor, "prometheus": c.prometheus,
                             "agree": c.agree} for c in report.crosscheck]} if report.crosscheck else {}),
@@ -201,6 +229,23 @@ def finding_from_dict(data: Any, where: str = "finding") -> Finding:
     )
 
 
+def problem_from_dict(data: Any, where: str = "problem") -> Problem:
+    """A problem read back from its JSON form (the inverse of problem_to_dict)."""
+    root = _need(data, "root", where, dict)
+    return Problem(
+        id=_need(data, "id", where), title=_need(data, "title", where), severity=_need(data, "severity", where),
+        state=str(data.get("state") or "firing"),
+        root=Subject(_need(root, "kind", f"{where}.root"), _need(root, "namespace", f"{where}.root"),
+                     _need(root, "name", f"{where}.root")),
+        cause=_need(data, "cause", where),
+        findings=tuple(str(f) for f in _need(data, "findings", where, list)),
+        why={str(k): str(v) for k, v in _need(data, "why", where, dict).items()},
+        causes=tuple(str(c) for c in data.get("causes") or ()),
+        since=data.get("since") if isinstance(data.get("since"), str) else None,
+        unchecked=tuple(str(u) for u in data.get("unchecked") or ()),
+    )
+
+
 def report_from_dict(data: Any) -> Report:
     """A report read back from its JSON form (e.g. from a store); ReportFormatError names a bad field."""
     schema = _need(data, "schema", "report")
@@ -219,4 +264,5 @@ def report_from_dict(data: Any) -> Report:
         crosscheck=tuple(CrossCheck(_need(c, "alert", f"report.crosscheck[{i}]"), str(c.get("virt_doctor")),
                                     str(c.get("prometheus")), c.get("agree"))
                          for i, c in enumerate(data.get("crosscheck") or [])),
+        problems=tuple(problem_from_dict(p, f"report.problems[{i}]") for i, p in enumerate(data.get("problems") or [])),
     )

@@ -8,7 +8,7 @@ from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
-from virt_doctor.report.model import Evidence, Finding, Report
+from virt_doctor.report.model import Evidence, Finding, Problem, Report
 from virt_doctor.timeutil import human_age, parse_time
 
 SEVERITY_STYLE = {"critical": "bold red", "warning": "yellow", "info": "cyan"}
@@ -61,8 +61,33 @@ def headline(report: Report) -> str:
     firing = sum(1 for f in report.findings if f.state == "firing")
     pending = len(report.findings) - firing
     evaluated = sum(1 for c in report.coverage if c.status == "evaluated")
-    return (f"{firing} firing, {pending} pending · {evaluated} of {len(report.coverage)} alerts evaluated, "
+    problems = f" · {len(report.problems)} problem{'s' if len(report.problems) != 1 else ''}" \
+        if report.problems else ""
+    return (f"{firing} firing, {pending} pending{problems} · {evaluated} of {len(report.coverage)} alerts evaluated, "
             f"{len(report.coverage) - evaluated} skipped")
+
+
+def alerts_of(problem: Problem, by_id: dict[str, Finding]) -> str:
+    """The alerts a problem set off, each with its count: 'OrphanedVirtualMachineInstances ×6, NoReadyVirtHandler'."""
+    counts: dict[str, int] = {}
+    for fid in problem.findings:
+        if fid in by_id:
+            counts[by_id[fid].alert] = counts.get(by_id[fid].alert, 0) + 1
+    return ", ".join(f"{alert} ×{n}" if n > 1 else alert for alert, n in counts.items())
+
+
+def root_ref(problem: Problem) -> str:
+    """A problem's root as Kind/namespace/name."""
+    return problem.root.ref()
+
+
+def grouped(report: Report) -> list[tuple[Problem | None, list[Finding]]]:
+    """The findings under their problems, problems in report order (one group of all findings when the report has
+    no problems, e.g. read back from an older report)."""
+    if not report.problems:
+        return [(None, list(report.findings))] if report.findings else []
+    by_id = {f.id: f for f in report.findings}
+    return [(p, [by_id[i] for i in p.findings if i in by_id]) for p in report.problems]
 
 
 def render_table(report: Report, console: Console, wide: bool = False) -> None:
@@ -79,6 +104,9 @@ def render_table(report: Report, console: Console, wide: bool = False) -> None:
         console.print(f"[yellow]warning:[/yellow] and {len(report.warnings) - 10} more (see -o json)")
     if not report.findings:
         console.print("[green]No alert condition holds.[/green]")
+    elif report.problems:
+        console.print()
+        console.print(_problem_table(report))
     else:
         table = Table(show_edge=False, pad_edge=False, box=None, header_style="bold")
         for column in ("SEVERITY", "STATE", "ALERT", "SUBJECT", "CAUSE"):
@@ -88,9 +116,14 @@ def render_table(report: Report, console: Console, wide: bool = False) -> None:
                           f.alert, f.subject.ref(), f.cause.id)
         console.print()
         console.print(table)
-    for f in report.findings:
-        console.print()
-        console.print(_finding_block(report, f, wide))
+    total = len(report.problems)
+    for number, (problem, findings) in enumerate(grouped(report), 1):
+        if problem is not None:
+            console.print()
+            console.print(_problem_heading(problem, number, total, len(findings)))
+        for f in findings:
+            console.print()
+            console.print(_finding_block(report, f, wide, problem.why.get(f.id) if problem is not None else None))
     disagree = [c for c in report.crosscheck if c.agree is False]
     if report.crosscheck:
         console.print()
@@ -112,7 +145,27 @@ def render_table(report: Report, console: Console, wide: bool = False) -> None:
             console.print(f"  {c.alert}: {escape(c.reason)}")
 
 
-def _finding_block(report: Report, f: Finding, wide: bool) -> Group:
+def _problem_table(report: Report) -> Table:
+    """The problems first: what is broken, where, and which alerts it set off."""
+    by_id = {f.id: f for f in report.findings}
+    table = Table(show_edge=False, pad_edge=False, box=None, header_style="bold")
+    for column in ("#", "SEVERITY", "PROBLEM", "ALERTS IT SET OFF"):
+        table.add_column(column, overflow="fold")
+    for number, p in enumerate(report.problems, 1):
+        table.add_row(str(number), Text(p.severity.upper() + ("" if p.state == "firing" else " (pending)"),
+                                        SEVERITY_STYLE.get(p.severity, "")),
+                      p.title, alerts_of(p, by_id))
+    return table
+
+
+def _problem_heading(problem: Problem, number: int, total: int, count: int) -> Text:
+    alerts = f"{count} alert{'s' if count != 1 else ''}"
+    return Text.assemble((f"━━ Problem {number}/{total} ", "bold"),
+                         (problem.severity.upper(), SEVERITY_STYLE.get(problem.severity, "")),
+                         (f" {problem.title}", "bold"), f"  ({alerts}; root {root_ref(problem)}; id {problem.id})")
+
+
+def _finding_block(report: Report, f: Finding, wide: bool, why: str | None = None) -> Group:
     style = SEVERITY_STYLE.get(f.severity, "")
     lines: list[Text | str] = [
         Text.assemble((f"{f.severity.upper()} ", style), (f.alert, "bold"), f"  {f.state}{_age(report, f)}  ",
@@ -128,6 +181,8 @@ def _finding_block(report: Report, f: Finding, wide: bool) -> Group:
         lines.append(Text.assemble("    ", (f"[{step.risk}]", RISK_STYLE.get(step.risk, "")), f" {step.title}",
                                    (how, "dim")))
         lines.append(Text(f"      $ {step.command}", style="dim" if step.risk == "read-only" else ""))
+    if wide and why:
+        lines.append(Text(f"  in this problem: {why}"))
     if wide:
         lines.append(Text("  to confirm:"))
         lines += [Text(f"    $ {s.command}   # {s.title}") for s in f.diagnosis]
@@ -142,22 +197,26 @@ def render_markdown(report: Report) -> str:
     out = [f"# virt-doctor scan — {report.source['type']} `{report.source['location']}`", "",
            f"Evaluated at {report.evaluated_at}. {headline(report)}.", "",
            *((f"{line[0].upper()}{line[1:]}.", "") if (line := collection_line(report)) else ())]
+    by_id = {f.id: f for f in report.findings}
     if not report.findings:
         out += ["No alert condition holds.", ""]
+    elif report.problems:
+        out += ["| # | severity | problem | alerts it set off |", "|---|---|---|---|"]
+        out += [f"| {n} | {p.severity}{'' if p.state == 'firing' else ' (pending)'} | {p.title} | "
+                f"{alerts_of(p, by_id)} |" for n, p in enumerate(report.problems, 1)]
+        out.append("")
     else:
         out += ["| severity | state | alert | subject | cause |", "|---|---|---|---|---|"]
         out += [f"| {f.severity} | {f.state}{_age(report, f)} | {f.alert} | `{f.subject.ref()}` | {f.cause.id} |"
                 for f in report.findings]
         out.append("")
-    for f in report.findings:
-        out += [f"## {f.alert} — `{f.subject.ref()}`", "", f"**{f.severity}**, {f.state}{_age(report, f)}. "
-                f"{f.summary}", "", f"**Cause:** `{f.cause.id}` — {f.cause.title} ({f.cause.confidence} confidence)",
-                "", "**Evidence:**", ""]
-        out += [f"- {evidence_line(ev)}" for ev in f.evidence]
-        out += ["", "**Remediation** (dry run):", ""]
-        for step in f.remediation:
-            out += [f"- *{step.risk}* — {step.title}", "", "  ```", f"  {step.command}", "  ```"]
-        out.append("")
+    for number, (problem, findings) in enumerate(grouped(report), 1):
+        if problem is not None:
+            out += [f"## Problem {number}: {problem.title}", "",
+                    f"**{problem.severity}**, {problem.state}. Root `{root_ref(problem)}`, cause `{problem.cause}`; "
+                    f"{len(findings)} alert{'s' if len(findings) != 1 else ''}: {alerts_of(problem, by_id)}. "
+                    f"Problem id `{problem.id}`.", ""]
+        out += _markdown_findings(report, findings, problem)
     drifted = [c for c in report.coverage if c.drift]
     if drifted:
         out += ["**The cluster defines these alerts differently** (its definition was evaluated):", ""]
@@ -170,3 +229,19 @@ def render_markdown(report: Report) -> str:
         out += ["", "</details>", ""]
     return "\n".join(out)
 
+
+def _markdown_findings(report: Report, findings: list[Finding], problem: Problem | None) -> list[str]:
+    """Each finding of one problem: why it belongs, what holds, the cause, the evidence, the dry-run plan."""
+    out: list[str] = []
+    for f in findings:
+        why = problem.why.get(f.id) if problem is not None else None
+        out += [f"### {f.alert} — `{f.subject.ref()}`", "", *((f"*In this problem:* {why}", "") if why else ()),
+                f"**{f.severity}**, {f.state}{_age(report, f)}. "
+                f"{f.summary}", "", f"**Cause:** `{f.cause.id}` — {f.cause.title} ({f.cause.confidence} confidence)",
+                "", "**Evidence:**", ""]
+        out += [f"- {evidence_line(ev)}" for ev in f.evidence]
+        out += ["", "**Remediation** (dry run):", ""]
+        for step in f.remediation:
+            out += [f"- *{step.risk}* — {step.title}", "", "  ```", f"  {step.command}", "  ```"]
+        out.append("")
+    return out

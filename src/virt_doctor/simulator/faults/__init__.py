@@ -13,6 +13,7 @@ from virt_doctor.simulator.faults import (  # noqa: F401  (importing registers)
     nodes,
     operators,
     storage,
+    storms,
     upstream_adds,
     vms_on_node,
     vms_unhealthy,
