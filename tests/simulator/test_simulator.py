@@ -59,8 +59,9 @@ def test_json_and_yaml_dumps_hold_the_same_objects(simulated: SimulateFn) -> Non
 
 
 def test_every_fault_injects_something_its_alert_sees(simulated: SimulateFn) -> None:
-    """Each registered fault, alone, makes its own alert fire (the per-cause cases check the cause)."""
-    from tests.conftest import scan
+    """Each registered fault, alone, makes its own alert fire (the per-cause cases check the cause), and — one
+    broken thing — whatever it sets off is one problem."""
+    from virt_doctor.scan import ScanRequest, run_scan
 
     for name, spec in sorted(FAULTS.items()):
         if spec.fn.__module__.endswith(".faults.metrics"):
@@ -70,8 +71,11 @@ def test_every_fault_injects_something_its_alert_sees(simulated: SimulateFn) -> 
         path, cluster = simulated([name], also_collect=("Lease", "HyperConverged", "NMState"))
         assert cluster.injected, name
         assert cluster.injected[-1].alert in (spec.alert, ""), name
-        findings = scan(path).findings
+        report = run_scan(ScanRequest(source=path)).report
+        findings = report.findings
         assert (spec.alert, spec.cause) in {(f.alert, f.cause.id) for f in findings}, name
+        assert len(report.problems) == 1, (name, [p.title for p in report.problems])
+        assert sorted(report.problems[0].findings) == sorted(f.id for f in findings), name
 
 
 def test_without_vms_details_vm_namespaces_have_no_pods_or_events(simulated: SimulateFn) -> None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 from collections import defaultdict
 from collections.abc import Sequence
+from typing import NamedTuple
 
 from virt_doctor.problems.links import (
     DEPENDENT_KINDS,
@@ -74,7 +75,7 @@ def final_root(finding: Finding, link: Link, edges: dict[Subject, list[Edge]]) -
 
 def label(subject: Subject) -> str:
     """An object as a person names it: 'Node worker-1', 'Pod openshift-cnv/virt-handler-x'."""
-    kind = {"ImportSource": "Import source", "ContainerImage": "Image"}.get(subject.kind, subject.kind)
+    kind = {"ImportSource": "Import source", "ContainerImage": "Image", "MACAddress": "MAC address"}.get(subject.kind, subject.kind)
     return f"{kind} {subject.namespace}/{subject.name}" if subject.namespace else f"{kind} {subject.name}"
 
 
@@ -93,18 +94,40 @@ def problem_id(root: Subject, cause: str) -> str:
     return hashlib.sha256(f"problem|{root.ref()}|{cause}".encode()).hexdigest()[:16]
 
 
-def group_problems(snap: Snapshot, findings: Sequence[Finding]) -> tuple[Problem, ...]:
-    """Every finding in exactly one problem: the object whose fault explains it, with why each belongs."""
+class Placement(NamedTuple):
+    """Where one finding sits: its problem's root, the path to it from the subject, and why."""
+
+    root: Subject
+    path: tuple[Subject, ...]  # the subject first, the root last
+    why: str
+    own: bool  # its own evidence blames the root (not only a finding it leads to)
+    unchecked: str = ""
+
+
+def place(snap: Snapshot, findings: Sequence[Finding]) -> dict[str, Placement]:
+    """Each finding's root and the path its evidence (and the findings it leads to) took there."""
     links = {f.id: own_link(snap, f) for f in findings}
     edges = explained_by(findings, links)
-    members: dict[Subject, list[tuple[Finding, str, bool]]] = defaultdict(list)
+    placed: dict[str, Placement] = {}
     for finding in findings:
         link = links[finding.id]
         hops = final_root(finding, link, edges)
         root = hops[-1] if hops else link.root
         path = [*link.via, link.root, *hops] if link.root != finding.subject or hops else []
-        members[root].append((finding, why_of(finding, path, root, link.unchecked), link.root == root))
-    problems = [_problem(root, group, [links[f.id].unchecked for f, _, _ in group if links[f.id].unchecked])
+        placed[finding.id] = Placement(root, tuple(dict.fromkeys([finding.subject, *path])),
+                                       why_of(finding, path, root, link.unchecked), link.root == root,
+                                       link.unchecked)
+    return placed
+
+
+def group_problems(snap: Snapshot, findings: Sequence[Finding]) -> tuple[Problem, ...]:
+    """Every finding in exactly one problem: the object whose fault explains it, with why each belongs."""
+    placed = place(snap, findings)
+    members: dict[Subject, list[tuple[Finding, str, bool]]] = defaultdict(list)
+    for finding in findings:
+        where = placed[finding.id]
+        members[where.root].append((finding, where.why, where.own))
+    problems = [_problem(root, group, [placed[f.id].unchecked for f, _, _ in group if placed[f.id].unchecked])
                 for root, group in members.items()]
     problems.sort(key=lambda p: (SEVERITY_ORDER.get(p.severity, 9), p.state != "firing", -len(p.findings),
                                  p.title))

@@ -270,9 +270,26 @@ def _operand(snap: Snapshot, finding: Finding) -> Link | None:
     return linked(snap, named) if named is not None else None
 
 
+def _mac(snap: Snapshot, finding: Finding) -> Link | None:
+    """The MAC address two VMs share: the duplicate and the collision it causes are one problem."""
+    mac = finding.labels.get("mac") or next((str(e.value) for e in finding.evidence if e.value and e.path and (
+        e.path.endswith(".mac") or e.path.endswith(".macAddress"))), "")
+    return Link(Subject("MACAddress", "", mac.lower())) if mac else None
+
+
+def _kubevirt(snap: Snapshot, finding: Finding) -> Link | None:
+    """The KubeVirt CR, which says whether any node can run VMs: every VM that cannot be placed waits on it."""
+    found = snap.kind("KubeVirt")
+    if len(found) != 1:
+        return None
+    meta = found[0].get("metadata") or {}
+    return Link(Subject("KubeVirt", str(meta.get("namespace") or ""), str(meta.get("name"))))
+
+
 RESOLVERS: dict[str, Resolver] = {
     "node": _node, "workload": _workload, "storage-class": _storage_class, "datavolume": _datavolume,
     "import-source": _import_source, "pvc": _pvc, "secret": _secret, "image": _image, "operand": _operand,
+    "mac": _mac, "kubevirt": _kubevirt,
 }
 
 # the cause a runbook names -> where its fault lives (a cause not listed is the subject's own)
@@ -289,7 +306,9 @@ CAUSE_ROOT = {
     **dict.fromkeys(("storage-class-missing", "rbd-without-rxbounce", "no-readwritemany", "no-smart-clone",
                      "several-defaults", "unknown-provisioner"), "storage-class"),
     **dict.fromkeys(("source-unreachable", "import-failing", "registry-unreachable"), "import-source"),
-    "datavolume-import-failure": "datavolume",
+    **dict.fromkeys(("datavolume-import-failure", "no-default-storage-class", "no-default"), "datavolume"),
+    **dict.fromkeys(("duplicate-mac", "mac-set-by-hand", "cloned-vm"), "mac"),
+    **dict.fromkeys(("no-schedulable-nodes", "no-kvm"), "kubevirt"),
     **dict.fromkeys(("pvc-not-bound", "volume-mount-failure"), "pvc"),
     "missing-secret-or-configmap": "secret",
     **dict.fromkeys(("operand-not-available", "cr-degraded"), "operand"),
