@@ -15,7 +15,6 @@ from virt_doctor.sources.gatherers import Gatherers, kinds_proven_by
 from virt_doctor.sources.load import snapshot_of
 
 
-
 def firing(report: Report) -> dict[str, str]:
     """Finding id -> cause id, for what fires."""
     return {f.id: f.cause.id for f in report.findings if f.state == "firing"}

@@ -13,6 +13,7 @@ import pytest
 from tests.scope.conftest import DUMP_IDS
 from tests.scope.removal import created, firing, moved, read_all, removable, scan_files
 
+
 @pytest.mark.slow
 @pytest.mark.parametrize("dump_id", DUMP_IDS)
 def test_removing_data_never_creates_a_finding(dump_id: str, scope_dumps: dict[str, Path]) -> None:

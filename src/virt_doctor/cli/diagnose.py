@@ -27,7 +27,7 @@ from virt_doctor.cli.options import (
 from virt_doctor.cli.output import EXIT_FIRING, EXIT_OK, render_report
 from virt_doctor.report.match import matches
 from virt_doctor.report.model import Report
-from virt_doctor.report.text import render_table
+from virt_doctor.report.text import belongs_to, render_table
 from virt_doctor.rules.reads import kinds_read_by
 from virt_doctor.scan import LiveOptions, ScanRequest, focus_for, run_scan
 from virt_doctor.timeutil import parse_user_time
@@ -64,8 +64,11 @@ def diagnose(
     focus = focus_for(names[0], alerts[0][1]) if len(instances) == 1 else None  # several: each kind whole
     live = None if source is not None else LiveOptions(kubeconfig, context, kinds=kinds_read_by(names),
                                                        consistent=consistent, focus=focus)
+    # from a dump every alert is evaluated (it costs little), so the problem an instance belongs to is the one a
+    # scan shows; live, only what its rule reads is listed, and its problem is what its own evidence shows
     request = ScanRequest(source=source, live=live, at=moment or (None if source else datetime.now(UTC)),
-                          only=names, asked={name: labels for (_, labels), name in zip(alerts, names, strict=True)})
+                          only=names if source is None else None,
+                          asked={name: labels for (_, labels), name in zip(alerts, names, strict=True)})
     if not quiet and sys.stderr.isatty():
         with stderr_console().status(f"diagnosing {', '.join(names)} …"):
             result = run_scan(request)
@@ -73,16 +76,22 @@ def diagnose(
         result = run_scan(request)
     findings = tuple(f for (name, labels), canonical in zip(alerts, names, strict=True)
                      for f in result.report.findings if f.alert == canonical and matches(f, labels))
-    report = replace(result.report, findings=findings)
+    ids = {f.id for f in findings}
+    report = replace(result.report, findings=findings,
+                     coverage=tuple(c for c in result.report.coverage if c.alert in names),
+                     problems=tuple(p for p in result.report.problems if ids & set(p.findings)))
     for warning in result.warnings:
         stderr_console().print(f"virt-doctor: warning: {warning}", markup=False)
     text = render_report(report, output)
     if text is not None:
         sys.stdout.write(text)
     else:
-        render_table(report, stdout_console(), wide=output is ReportFormat.wide)
+        # an alert instance first (as the page named it), then the problem it belongs to
+        render_table(replace(report, problems=()), stdout_console(), wide=output is ReportFormat.wide)
         if not findings:
             _say_why_none(report, names)
+        for line in belongs_to(report, {f.id: f for f in result.report.findings}, live=source is None):
+            stdout_console().print(line, markup=False)
     raise typer.Exit(EXIT_FIRING if report.firing else EXIT_OK)
 
 

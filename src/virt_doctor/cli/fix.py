@@ -34,6 +34,9 @@ def fix(
                                                     "--alert).")] = None,
     incident: Annotated[int | None, typer.Option("--incident", help="The finding of an incident in the store "
                                                  "(see --db).", show_default=False)] = None,
+    problem: Annotated[str | None, typer.Option("--problem", help="Every finding of a problem (its id, or 6+ "
+                                                "characters, from a scan): the root's mitigation first.",
+                                                show_default=False)] = None,
     step: Annotated[list[str] | None, typer.Option("--step", help="Only this step (repeatable); default: every "
                                                    "automatable step of the finding.")] = None,
     do_apply: Annotated[bool, typer.Option("--apply", help="Carry the plan out (after a confirmation).")] = False,
@@ -72,16 +75,23 @@ def fix(
     """
     from virt_doctor.remedy.audit import DEFAULT_LOG, Auditor
     from virt_doctor.remedy.fix import plan_steps, who_am_i
-    from virt_doctor.remedy.session import FixSession, choose
+    from virt_doctor.remedy.session import FixSession, choose, choose_problem, problem_plans
 
     if output not in ("text", "json"):
         raise fail(f"-o {output!r}: give text or json")
+    if problem is not None and (finding or alert or incident is not None):
+        raise fail("give a finding (id, --alert or --incident) or --problem, not both")
     moment = parse_user_time(at) if at else None
     wait = parse_duration(verify_after).total_seconds() if verify_after.strip() not in ("0", "0s") else 0.0
     if source is not None:  # a plan to read: nothing is previewed, applied or audited, no store is opened
         if do_apply:
             raise fail("--apply needs the live cluster, not --from (a dump's plan is for reading)")
         result = run_scan(ScanRequest(source=source, at=moment))
+        if problem is not None:
+            asked, chosen = choose_problem(result.report, problem)
+            _problem_heading(asked, output)
+            _render(problem_plans(chosen, step or ()), chosen, output, live=False)
+            raise typer.Exit(EXIT_DONE)
         chosen = [choose(result.report.findings, finding, alert, parse_labels(label or []))] \
             if finding or alert else list(result.report.findings)
         plans = [p for f in chosen for p in plan_steps(f, step or ())]
@@ -96,17 +106,24 @@ def fix(
     try:
         wanted = _from_incident(engine, incident) if incident is not None else None
         name = alert or (wanted.alert if wanted else None)
-        kinds = kinds_read_by([name]) | GUARD_KINDS if name else None
+        kinds = kinds_read_by([name]) | GUARD_KINDS if name else None  # a problem: every kind, to group
 
         def rescan() -> ScanResult:
             return run_scan(ScanRequest(live=LiveOptions(client=client, kinds=kinds), at=moment or datetime.now(UTC),
                                         only=[name] if name else None))
 
-        target = choose(rescan().report.findings, wanted.id if wanted else finding, alert,
-                        parse_labels(label or []), wanted)
         session = FixSession(client, rescan, Auditor(who_am_i(client), audit_log or DEFAULT_LOG, engine))
-        plans = session.plan(target, step or ())
-        _render(plans, [target], output, live=True)
+        if problem is not None:
+            asked, members = choose_problem(rescan().report, problem)
+            target = members[0]  # the root's own finding: verified after applying
+            _problem_heading(asked, output)
+            plans = session.plan_problem(members, step or ())
+            _render(plans, members, output, live=True)
+        else:
+            target = choose(rescan().report.findings, wanted.id if wanted else finding, alert,
+                            parse_labels(label or []), wanted)
+            plans = session.plan(target, step or ())
+            _render(plans, [target], output, live=True)
         if not do_apply or not plans:
             raise typer.Exit(EXIT_DONE if all(p.preview and p.preview.accepted for p in plans) else EXIT_NOT_DONE)
         if not yes:
@@ -155,6 +172,15 @@ def _from_incident(engine: Any, number: int) -> Finding:
         return finding_from_dict(newest, f"incident {number}")
 
 
+def _problem_heading(problem: Any, output: str) -> None:
+    """What a problem's plan is for: its root and cause, its findings in the order planned."""
+    if output == "text":
+        stdout_console().print(f"Problem {problem.id}: {problem.title} — {len(problem.findings)} finding"
+                               f"{'s' if len(problem.findings) != 1 else ''}; the root's mitigation first",
+                               markup=False, style="bold")
+        stdout_console().print("")
+
+
 def _render(plans: list[Any], findings: list[Finding], output: str, live: bool) -> None:
     if output == "json":
         sys.stdout.write(orjson.dumps({"plans": [p.to_dict() for p in plans]}, option=orjson.OPT_INDENT_2).decode()
@@ -168,7 +194,11 @@ def _render(plans: list[Any], findings: list[Finding], output: str, live: bool) 
         for item in finding.evidence[:3]:
             out.print(f"  evidence: {item.object}" + (f" {item.path}={item.value}" if item.path else "")
                       + (f" — {item.note}" if item.note else ""), markup=False)
-        if not mine:
+        if not mine and any(s.action is not None for s in finding.remediation) and \
+                any(p.finding.id != finding.id for p in plans):
+            out.print("  its action is planned above, under another finding of this problem (the same request)",
+                      markup=False)
+        elif not mine:
             manual = [s for s in finding.remediation if s.risk != "read-only"]
             out.print("  no step virt-doctor can carry out" + (": by hand —" if manual else ""), markup=False)
             for s in manual:

@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from typing import NamedTuple
 
 from virt_doctor.problems.links import (
+    CAUSE_ROOT,
     DEPENDENT_KINDS,
     OPERAND_KINDS,
     OPERAND_WORKLOADS,
@@ -61,10 +62,12 @@ def explained_by(findings: Sequence[Finding], links: dict[str, Link]) -> dict[Su
 def final_root(finding: Finding, link: Link, edges: dict[Subject, list[Edge]]) -> list[Subject]:
     """The hops from a finding's own root to the deepest object that explains it (empty: its own root is it)."""
     own_fault = link.root == finding.subject  # its evidence says the subject itself is at fault
+    health = CAUSE_ROOT.get(finding.cause.id) == "operand"  # an operand's health: its components may explain it
     hops: list[Subject] = []
     current, visited = link.root, {link.root, finding.subject}
     while True:
-        options = sorted((r, t.ref(), t) for r, t, operand in edges.get(current, ()) if operand or not own_fault)
+        options = sorted((r, t.ref(), t) for r, t, operand in edges.get(current, ())
+                         if (health if operand else not own_fault))
         target = next((t for _, _, t in options if t not in visited), None)
         if target is None:
             return hops

@@ -81,6 +81,21 @@ def root_ref(problem: Problem) -> str:
     return problem.root.ref()
 
 
+def belongs_to(report: Report, everything: dict[str, Finding], live: bool = False) -> list[str]:
+    """Which problem each finding of a diagnosis belongs to, and what else that problem set off."""
+    lines = []
+    for problem in report.problems:
+        mine = [everything[i] for i in problem.findings if i in everything and any(f.id == i for f in report.findings)]
+        for finding in mine:
+            lines.append(f"\n{finding.alert} {finding.subject.ref()} belongs to problem {problem.id}: {problem.title}"
+                         f"\n  why: {problem.why.get(finding.id, '')}\n  the problem set off: "
+                         f"{alerts_of(problem, everything)}")
+        if live:
+            lines.append("  (live, diagnose reads only what this alert's rule reads: `virt-doctor scan` groups it "
+                         "with everything else the fault set off)")
+    return lines
+
+
 def grouped(report: Report) -> list[tuple[Problem | None, list[Finding]]]:
     """The findings under their problems, problems in report order (one group of all findings when the report has
     no problems, e.g. read back from an older report)."""
