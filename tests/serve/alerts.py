@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import http.server
+import json
+import time
 from typing import Any
 
 from virt_doctor.report.model import Finding
@@ -35,3 +38,24 @@ def am_alert(labels: dict[str, str], fingerprint: str, status: str = "firing") -
             "startsAt": "2026-11-20T08:00:00.123456789Z",
             "endsAt": "2026-11-20T09:30:00Z" if status == "resolved" else "0001-01-01T00:00:00Z",
             "generatorURL": "http://prometheus/graph", "fingerprint": fingerprint}
+
+
+class Chat(http.server.BaseHTTPRequestHandler):
+    received: list[dict] = []  # type: ignore[type-arg]
+
+    def do_POST(self) -> None:  # noqa: N802
+        Chat.received.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
+        self.send_response(200)
+        self.end_headers()
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+def received(count: int = 1, timeout: float = 10.0) -> list[dict]:  # type: ignore[type-arg]
+    """The chat's messages once `count` arrived (or the timeout passed), after a moment for any more."""
+    deadline = time.monotonic() + timeout
+    while len(Chat.received) < count and time.monotonic() < deadline:
+        time.sleep(0.05)
+    time.sleep(0.3)
+    return list(Chat.received)

@@ -1,12 +1,16 @@
-"""Fixtures for the service: the store on SQLite and on PostgreSQL, and a service over the example dump."""
+"""Fixtures for the service: the store on SQLite and on PostgreSQL, a service over the example dump, a chat."""
 
 from __future__ import annotations
 
+import http.server
+import threading
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from tests.serve import postgres
+from tests.serve.alerts import Chat
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "broken-cluster"
 
@@ -28,3 +32,13 @@ def example_view():  # type: ignore[no-untyped-def]
     view = ClusterView(lambda: run_scan(ScanRequest(source=EXAMPLE)))
     assert view.refresh() is not None
     return view
+
+
+@pytest.fixture
+def chat() -> Iterator[str]:
+    """A chat incoming-webhook on 127.0.0.1 that keeps what it is posted (Chat.received)."""
+    Chat.received = []
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Chat)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/hook"
+    server.shutdown()

@@ -3,15 +3,12 @@ in the middle of a stream of notifications (every acknowledged one is in the sto
 
 from __future__ import annotations
 
-import http.server
-import json
 import os
 import signal
 import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -21,7 +18,7 @@ from fastapi.testclient import TestClient
 
 from tests.prometheus.conftest import free_port, stop_process
 from tests.serve import postgres
-from tests.serve.alerts import PATH, am_alert, instance_labels, payload
+from tests.serve.alerts import PATH, am_alert, instance_labels, payload, received
 from tests.serve.conftest import EXAMPLE
 from virt_doctor.serve.app import create_app
 from virt_doctor.serve.notify import Notifier
@@ -54,44 +51,25 @@ def test_a_store_that_goes_away_is_a_503_and_degraded_until_it_is_back(pg_server
     assert "virt_doctor_store_errors_total 2.0" in client.get("/metrics").text
 
 
-class Chat(http.server.BaseHTTPRequestHandler):
-    received: list[dict] = []  # type: ignore[type-arg]
-
-    def do_POST(self) -> None:  # noqa: N802
-        Chat.received.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
-        self.send_response(200)
-        self.end_headers()
-
-    def log_message(self, *args: object) -> None:
-        pass
-
-
-@pytest.fixture
-def chat() -> Iterator[str]:
-    Chat.received = []
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Chat)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/hook"
-    server.shutdown()
-
-
-def test_a_newly_diagnosed_incident_is_posted_once_to_the_chat(tmp_path: Path, example_view: ClusterView,
-                                                               chat: str) -> None:
+def test_a_problem_is_posted_once_to_the_chat(tmp_path: Path, example_view: ClusterView, chat: str) -> None:
+    """Alertmanager delivers the alerts of one problem one by one (as its grouping by alertname would): the chat
+    hears once, with every alert the problem set off; repeats say nothing more."""
     service = Service(example_view, open_engine(str(tmp_path / "db")), interval=0, notifier=Notifier(chat),
                       external_url="https://vd.example")
     client = TestClient(create_app(service, start_background=False))
     assert example_view.current is not None
-    f = next(f for f in example_view.current.report.findings if f.diagnosis)
-    number = client.post(PATH, json=payload([am_alert(instance_labels(f), "chat-1")])).json()["incidents"][0]["id"]
-    client.post(PATH, json=payload([am_alert(instance_labels(f), "chat-1")]))  # a repeat: nothing more to say
-    deadline = time.monotonic() + 10
-    while not Chat.received and time.monotonic() < deadline:
-        time.sleep(0.05)
-    time.sleep(0.3)
-    [message] = Chat.received
+    report = example_view.current.report
+    problem = next(p for p in report.problems if len(p.findings) >= 3)
+    members = [f for f in report.findings if f.id in problem.findings]
+    for n, f in enumerate(members):
+        client.post(PATH, json=payload([am_alert(instance_labels(f), f"chat-{n}")]))
+        client.post(PATH, json=payload([am_alert(instance_labels(f), f"chat-{n}")]))  # a repeat
+    [message] = received()
     text = message["text"]
-    assert text.startswith(f"*{f.alert}* ({f.severity})") and f"Cause: {f.cause.title}" in text
-    assert f"First: `{f.diagnosis[0].command}`" in text and text.endswith(f"https://vd.example/incidents/{number}")
+    assert text.startswith(f"*Problem* ({problem.severity}): {problem.title}\n")
+    assert f"{len(members)} alerts: " in text and all(f.alert in text for f in members)
+    assert f"Root: {problem.root.ref()} · cause {problem.cause}" in text
+    assert text.endswith(f"https://vd.example/problems/{problem.id}")
 
 
 def test_kill_9_mid_stream_loses_no_acknowledged_notification(tmp_path: Path) -> None:

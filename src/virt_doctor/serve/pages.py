@@ -14,9 +14,16 @@ from virt_doctor.catalog import load_catalog
 from virt_doctor.serve.render import TEMPLATES, aware, since
 from virt_doctor.serve.service import Service
 from virt_doctor.store import incidents as store
+from virt_doctor.store import problems as problem_store
 
 SEVERITIES = ("critical", "warning", "info")
 STATES = ("firing", "resolved")
+
+
+def _why(service: Service) -> dict[str, str]:
+    """Finding id -> why it belongs to its problem, from the newest evaluation."""
+    current = service.view.current
+    return {fid: why for p in current.report.problems for fid, why in p.why.items()} if current else {}
 
 
 def add_routes(app: FastAPI, service: Service) -> None:
@@ -38,13 +45,28 @@ def add_routes(app: FastAPI, service: Service) -> None:
             shown = store.incidents(session, filters)
             counts = store.counts(session)
             every = store.incidents(session, store.Filters(limit=5000))
+            problems_now = problem_store.problems(session)
+            members: dict[str, list[Any]] = {}
+            for i in every:
+                if i.problem_key:
+                    members.setdefault(i.problem_key, []).append(i)
         options = {"namespace": sorted({i.namespace for i in every if i.namespace}),
                    "component": sorted({i.component for i in every if i.component}),
                    "alert": sorted({i.alertname for i in every})}
         current = service.view.current
         findings = Counter(f.severity for f in current.report.findings) if current else Counter()
         return page(request, "overview.html", incidents=shown, counts=counts, filters=filters, options=options,
-                    severities=SEVERITIES, states=STATES, findings=findings, state=state)
+                    severities=SEVERITIES, states=STATES, findings=findings, state=state, problems_now=problems_now,
+                    members=members, why=_why(service))
+
+    @app.get("/problems/{key}", response_class=HTMLResponse, include_in_schema=False)
+    def problem(request: Request, key: str) -> HTMLResponse:
+        with service.sessions() as session:
+            found = problem_store.problem(session, key)
+            if found is None:
+                raise HTTPException(404, f"no problem {key}")
+            members = problem_store.incidents_of(session, key)
+        return page(request, "problem.html", problem=found, members=members, why=_why(service))
 
     @app.get("/incidents/{number}", response_class=HTMLResponse, include_in_schema=False)
     def incident(request: Request, number: int) -> HTMLResponse:

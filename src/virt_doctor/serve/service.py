@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine, text, update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -26,6 +26,7 @@ from virt_doctor.serve.remediation import Remediator
 from virt_doctor.serve.view import ClusterView
 from virt_doctor.store.database import sessions
 from virt_doctor.store.incidents import AlertSeen, Verdict, purge, record_notification, sync_findings
+from virt_doctor.store.problems import ProblemMessage, announce, sync_problems
 from virt_doctor.store.schema import Incident
 from virt_doctor.timeutil import parse_time
 
@@ -134,16 +135,22 @@ class Service:
 
         if not self.leading():
             return  # another replica holds the Lease: it keeps the incidents; this one serves from its view
+        from virt_doctor.report.model import problem_to_dict
+
         try:
             with self.writes.begin() as session:
                 sync_findings(session, evaluation.finished, [finding_to_dict(f) for f in report.findings],
                               evaluated, describe, observed=parse_time(report.evaluated_at))
+                cleared = sync_problems(session, evaluation.finished, [problem_to_dict(p) for p in report.problems],
+                                        {f.id: f.alert for f in report.findings})
                 if self.retention is not None:
                     purge(session, evaluation.finished - self.retention)
             self.store_error = ""
         except SQLAlchemyError as exc:
             self._store_failed(exc)
             return
+        if self.notifier is not None and cleared:
+            self.notifier.send([], self.external_url, cleared)
         if self.remediator is not None and self.remediator.policy:
             try:
                 self.remediator.auto(report)  # the opt-in policy: the leader alone acts
@@ -174,6 +181,7 @@ class Service:
                 with self.writes.begin() as session:
                     touched = record_notification(session, now, notification.receiver, notification.group_key,
                                                   notification.status, notification.raw, alerts)
+                    due = self._announce(session, now, alerts, touched)
                 self.store_error = ""
                 break
             except SQLAlchemyError as exc:
@@ -181,8 +189,38 @@ class Service:
                     self._store_failed(exc)
                     raise StoreUnavailable(self.store_error) from exc
         if self.notifier is not None:
-            self.notifier.send([i for i in touched if i.state == "firing"], self.external_url)
+            self.notifier.send([i for i in touched if i.state == "firing"], self.external_url, due)
         return touched
+
+    def _announce(self, session: Session, now: datetime, alerts: list[AlertSeen],
+                  touched: list[Incident]) -> list[ProblemMessage]:
+        """The problems the firing alerts belong to (in the view): each announced once, updated when it grew; the
+        alerts' incidents linked to them."""
+        current = self.view.current
+        if current is None:
+            return []
+        from virt_doctor.report.model import problem_to_dict
+
+        problem_of = {fid: p for p in current.report.problems for fid in p.findings}
+        alert_of = {f.id: f.alert for f in current.report.findings}
+        due: list[ProblemMessage] = []
+        seen: set[str] = set()
+        for alert in alerts:
+            finding_id = str((alert.verdict.finding or {}).get("id") or "")
+            problem = problem_of.get(finding_id) if alert.status == "firing" else None
+            if problem is None or problem.id in seen:
+                continue
+            seen.add(problem.id)
+            message = announce(session, now, problem_to_dict(problem), alert_of)
+            if message is not None:
+                due.append(message)
+            session.execute(update(Incident).where(Incident.finding_id.in_(problem.findings))
+                            .values(problem_key=problem.id).execution_options(synchronize_session=False))
+        for incident in touched:  # the objects in hand, too (the bulk update does not reach them)
+            found = problem_of.get(incident.finding_id)
+            if found is not None:
+                incident.problem_key = found.id
+        return due
 
     # --- health ----------------------------------------------------------------------------------------------
     def problems(self) -> list[str]:

@@ -56,12 +56,17 @@ def record_notification(session: Session, at: datetime, receiver: str, group_key
     touched = []
     for alert in alerts:
         incident = existing.get(alert.key)
+        if incident is None:  # an alert virt-doctor already tracks (its own incident, same finding) joins it
+            incident = _tracked(session, alert)
         if incident is None:
             incident = _open(session, alert.key, "alertmanager", alert.alertname, alert.labels, alert.starts_at, at)
-            existing[alert.key] = incident
+        existing[alert.key] = incident
         incident.notifications += 1
-        incident.labels = alert.labels
-        if alert.status == RESOLVED:
+        if incident.origin == "alertmanager":
+            incident.labels = alert.labels
+        if alert.status == RESOLVED and incident.origin != "alertmanager":
+            pass  # virt-doctor's own incident: its evaluations say when the condition stops holding
+        elif alert.status == RESOLVED:
             _close(incident, alert.ends_at or at, at)
         else:
             if incident.state == RESOLVED:  # fired again after it was resolved: the same instance, reopened
@@ -71,6 +76,19 @@ def record_notification(session: Session, at: datetime, receiver: str, group_key
             _diagnosed(incident, alert.verdict, at)
         touched.append(incident)
     return touched
+
+
+def _tracked(session: Session, alert: AlertSeen) -> Incident | None:
+    """virt-doctor's own incident for the instance an Alertmanager alert names: by the alias a first notification
+    left, else (firing) by the finding its diagnosis found; the fingerprint is remembered as its alias."""
+    found = session.scalar(select(Incident).where(Incident.alias == alert.key).with_for_update())
+    finding_id = str((alert.verdict.finding or {}).get("id") or "")
+    if found is None and finding_id and alert.status != RESOLVED:
+        found = session.scalar(select(Incident).where(Incident.origin == "virt-doctor", Incident.state == FIRING,
+                                                      Incident.finding_id == finding_id).with_for_update())
+    if found is not None:
+        found.alias = alert.key
+    return found
 
 
 def sync_findings(session: Session, at: datetime, findings: Iterable[dict[str, Any]], evaluated: set[str],
@@ -83,9 +101,14 @@ def sync_findings(session: Session, at: datetime, findings: Iterable[dict[str, A
     firing = {i.key: i for i in session.scalars(select(Incident).where(Incident.origin == "virt-doctor",
                                                                       Incident.state == FIRING))}
     known = _by_key(session, [k for k in current if k not in firing])
+    wanted = [f["id"] for k, f in current.items() if k not in firing and k not in known]
+    # an instance Alertmanager reported first: its incident is the one virt-doctor keeps up to date
+    reported = {i.finding_id: i for i in session.scalars(select(Incident).where(
+        Incident.origin == "alertmanager", Incident.state == FIRING, Incident.finding_id.in_(wanted)))} \
+        if wanted else {}
     opened = updated = resolved = 0
     for key, finding in current.items():
-        incident = firing.get(key) or known.get(key)
+        incident = firing.get(key) or known.get(key) or reported.get(finding["id"])
         if incident is None:
             started = _parse(finding.get("since")) or observed or at
             incident = _open(session, key, "virt-doctor", finding["alert"], finding.get("labels") or {}, started, at)
@@ -172,7 +195,7 @@ def _open(session: Session, key: str, origin: str, alertname: str, labels: dict[
                         namespace=labels.get("namespace", ""), starts_at=started, updated_at=at, notifications=0,
                         severity=labels.get("severity", ""), health_impact=labels.get("operator_health_impact", ""),
                         component="", subject="", has_runbook=True, verdict="", note="", cause_id="", cause_title="",
-                        confidence="")
+                        confidence="", finding_id="", alias="", problem_key="")
     session.add(incident)
     return incident
 
@@ -203,6 +226,7 @@ def _diagnosed(incident: Incident, verdict: Verdict, at: datetime) -> None:
     last = incident.diagnoses[-1] if incident.diagnoses else None
     changed = last is None or last.verdict != verdict.verdict or last.cause_id != str(cause.get("id") or "")
     incident.verdict = verdict.verdict
+    incident.finding_id = str(finding.get("id") or "")
     incident.note = verdict.note
     incident.cause_id = str(cause.get("id") or "")
     incident.cause_title = str(cause.get("title") or "")

@@ -39,9 +39,34 @@ class Incident(Base):
     ends_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
     notifications: Mapped[int] = mapped_column(Integer, default=0)
+    finding_id: Mapped[str] = mapped_column(String(40), default="", index=True)  # the finding it is, when one holds
+    alias: Mapped[str] = mapped_column(String(200), default="", index=True)  # Alertmanager's fingerprint, when its
+    # alert joined an incident virt-doctor had opened for the same instance
+    problem_key: Mapped[str] = mapped_column(String(40), default="", index=True)  # the problem it belongs to
 
     diagnoses: Mapped[list[Diagnosis]] = relationship(back_populates="incident", cascade="all, delete-orphan",
                                                       order_by="Diagnosis.id")
+
+
+class ProblemRow(Base):
+    """A problem over its life (the report contract's problem): opened, joined by alerts, cleared; and what the
+    chat webhook has been told of it, so a storm is one message."""
+
+    __tablename__ = "problems"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    key: Mapped[str] = mapped_column(String(40), unique=True)  # the problem's id
+    title: Mapped[str] = mapped_column(Text)
+    severity: Mapped[str] = mapped_column(String(20))
+    state: Mapped[str] = mapped_column(String(20), index=True)  # firing | resolved
+    root: Mapped[str] = mapped_column(String(600))  # Kind/ns/name
+    cause: Mapped[str] = mapped_column(String(120))
+    findings: Mapped[list[str]] = mapped_column(JSON, default=list)  # its finding ids now
+    alerts: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)  # finding id -> alert name
+    notified: Mapped[list[str]] = mapped_column(JSON, default=list)  # finding ids a message has named
+    opened_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    ends_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
 
 
 class Diagnosis(Base):
