@@ -1,7 +1,8 @@
 """The whole alerting path, for real, on 127.0.0.1: Debian's Prometheus evaluates the rules `virt-doctor rules`
 exports over a simulated metric history and sends to Debian's Alertmanager, whose webhook receiver is
 `virt-doctor serve`. Alerts fire, arrive grouped, are diagnosed with the right cause, repeats do not double
-them, and they are closed when Alertmanager resolves them (here: Prometheus stops, the alerts expire)."""
+them, the chat hears once per problem (not once per alert), and they are closed when Alertmanager resolves them
+(here: Prometheus stops, the alerts expire)."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ import httpx
 import pytest
 
 from tests.prometheus.conftest import free_port, stop_process
+from tests.serve.alerts import received
 from tests.tiers import starting
 from virt_doctor.simulator.simulate import simulate
 from virt_doctor.simulator.writer import write_dump
@@ -70,11 +72,12 @@ def processes() -> Iterator[Processes]:
 
 
 def incidents(url: str) -> list[dict]:  # type: ignore[type-arg]
+    """The incidents Alertmanager notified (virt-doctor's own incident, when it tracked the instance already)."""
     return [i for i in httpx.get(f"{url}/api/v1/incidents", params={"state": "all"}).json()
-            if i["origin"] == "alertmanager"]
+            if i["notifications"] > 0]
 
 
-def test_prometheus_to_alertmanager_to_virt_doctor(tmp_path: Path, processes: Processes) -> None:
+def test_prometheus_to_alertmanager_to_virt_doctor(tmp_path: Path, processes: Processes, chat: str) -> None:
     at = datetime.now(UTC).replace(second=0, microsecond=0)  # the history ends now: Prometheus evaluates at now
     cluster = simulate(nodes=3, vms=8, seed=3, at=at, fault_age=timedelta(minutes=40),
                        faults=["rest-errors:virt-api", "deprecated-api"])
@@ -121,7 +124,8 @@ alerting:
     prom_url = f"http://127.0.0.1:{prom_port}"
     serve = processes.start([str(VIRT_DOCTOR), "serve", "--from", str(dump), "--prometheus", prom_url,
                              "--db", str(tmp_path / "incidents.db"), "--port", str(serve_port),
-                             "--webhook-token-file", str(tmp_path / "token")], tmp_path / "serve.log")
+                             "--webhook-token-file", str(tmp_path / "token"), "--notify-url", chat],
+                            tmp_path / "serve.log")
     prometheus = processes.start(["prometheus", f"--config.file={tmp_path / 'prometheus.yml'}",
                                   f"--storage.tsdb.path={tmp_path / 'tsdb'}", "--storage.tsdb.retention.time=100y",
                                   f"--web.listen-address=127.0.0.1:{prom_port}", "--rules.alert.resend-delay=1s",
@@ -154,6 +158,19 @@ alerting:
     for incident in firing:  # each diagnosed with the finding the scan gives, and its evidence
         detail = httpx.get(f"{serve_url}/api/v1/incidents/{incident['id']}").json()
         assert detail["diagnoses"][0]["verdict"] == "holds" and detail["diagnoses"][0]["finding"]["evidence"]
+    # one chat message per problem Alertmanager delivered alerts of — virt-api's REST errors (High and Burst,
+    # delivered apart: grouped by alertname) are one problem — never one per alert or per repeat
+    problems = {i["problem"] for i in firing}
+    assert None not in problems, [(i["alertname"], i["finding_id"], i["verdict"]) for i in firing]
+    by_alert = {i["alertname"]: i["problem"] for i in firing}
+    if "VirtApiRESTErrorsBurst" in by_alert:
+        assert by_alert["VirtApiRESTErrorsBurst"] == by_alert["VirtApiRESTErrorsHigh"]
+    messages = received(len(problems))
+    assert len(messages) == len(problems) and all(m["text"].startswith("*Problem* (") for m in messages)
+    for key in problems:
+        problem = httpx.get(f"{serve_url}/api/v1/problems/{key}").json()
+        [said] = [m["text"] for m in messages if m["text"].split("\n")[0].endswith(problem["title"])]
+        assert all(alert in said for alert in problem["alerts"].values())
     metrics = httpx.get(f"{serve_url}/metrics").text
     assert 'virt_doctor_webhook_requests_total{code="200"}' in metrics
     assert 'code="401"' not in metrics  # Alertmanager sent the bearer token

@@ -32,8 +32,11 @@ def test_an_alert_virt_doctor_tracks_joins_its_incident(db_url: str, example_vie
         [incident] = session.scalars(select(Incident).where(Incident.alertname == "CDIOperatorDown")).all()
         assert (incident.origin, incident.alias, incident.notifications, incident.finding_id) == \
             ("virt-doctor", "cdi-1", 1, f.id)
-    # Alertmanager says resolved; virt-doctor still sees the condition: its own evaluation decides
+    # Alertmanager says resolved: closed; virt-doctor's next evaluation still sees the condition: reopened
     client.post(PATH, json=payload([am_alert(instance_labels(f), "cdi-1", "resolved")], "resolved"))
+    with service.sessions() as session:
+        [incident] = session.scalars(select(Incident).where(Incident.alertname == "CDIOperatorDown")).all()
+        assert (incident.state, incident.notifications) == ("resolved", 2)
     service.evaluate_once()
     with service.sessions() as session:
         [incident] = session.scalars(select(Incident).where(Incident.alertname == "CDIOperatorDown")).all()

@@ -20,9 +20,10 @@ from virt_doctor.report.model import Finding, finding_from_dict, report_to_dict
 from virt_doctor.serve import pages
 from virt_doctor.serve.alertmanager import PayloadError, parse_notification
 from virt_doctor.serve.remediation import plan_to_dict
-from virt_doctor.serve.render import STATIC, catalog_entry_to_dict, incident_to_dict
+from virt_doctor.serve.render import STATIC, catalog_entry_to_dict, incident_to_dict, problem_row_to_dict
 from virt_doctor.serve.service import Service, StoreUnavailable
 from virt_doctor.store import incidents as store
+from virt_doctor.store import problems as problem_store
 
 
 def create_app(service: Service, start_background: bool = True) -> FastAPI:
@@ -77,6 +78,20 @@ def create_app(service: Service, start_background: bool = True) -> FastAPI:
             if found is None:
                 raise HTTPException(404, f"no incident {number}")
             return incident_to_dict(found, timeline=True)
+
+    @app.get("/api/v1/problems", summary="Problems: the broken things the findings group into, worst first")
+    def list_problems(state: str = "firing", limit: int = Query(200, ge=1, le=5000)) -> list[dict[str, Any]]:
+        with service.sessions() as session:
+            rows = problem_store.problems(session, "" if state == "all" else state, limit)
+            return [problem_row_to_dict(r) for r in rows]
+
+    @app.get("/api/v1/problems/{key}", summary="One problem with its incidents")
+    def one_problem(key: str) -> dict[str, Any]:
+        with service.sessions() as session:
+            row = problem_store.problem(session, key)
+            if row is None:
+                raise HTTPException(404, f"no problem {key}")
+            return problem_row_to_dict(row, problem_store.incidents_of(session, key))
 
     @app.get("/api/v1/report", summary="The newest evaluation, in the report contract (DESIGN.md)")
     def report() -> dict[str, Any]:

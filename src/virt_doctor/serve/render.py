@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from virt_doctor.catalog.catalog import CatalogEntry
-from virt_doctor.store.schema import Incident
+from virt_doctor.store.schema import Incident, ProblemRow
 from virt_doctor.timeutil import human_age, rfc3339
 
 HERE = Path(__file__).resolve().parent
@@ -25,10 +25,25 @@ def incident_to_dict(incident: Incident, timeline: bool) -> dict[str, Any]:
         "cause": {"id": incident.cause_id, "title": incident.cause_title, "confidence": incident.confidence},
         "starts_at": rfc3339(aware(incident.starts_at)), "ends_at": rfc3339(aware(incident.ends_at)),
         "updated_at": rfc3339(aware(incident.updated_at)), "notifications": incident.notifications,
+        "finding_id": incident.finding_id or None, "problem": incident.problem_key or None,
+        **({"alias": incident.alias} if incident.alias else {}),
     }
     if timeline:
         out["diagnoses"] = [{"at": rfc3339(aware(d.at)), "verdict": d.verdict, "cause_id": d.cause_id,
                              "note": d.note, "finding": d.finding} for d in incident.diagnoses]
+    return out
+
+
+def problem_row_to_dict(row: ProblemRow, incidents: list[Incident] | None = None) -> dict[str, Any]:
+    """A stored problem: the report contract's fields, its life, and (one problem) its incidents."""
+    out: dict[str, Any] = {
+        "id": row.key, "title": row.title, "severity": row.severity, "state": row.state, "root": row.root,
+        "cause": row.cause, "findings": list(row.findings or []), "alerts": dict(row.alerts or {}),
+        "announced": list(row.notified or []), "opened_at": rfc3339(aware(row.opened_at)),
+        "updated_at": rfc3339(aware(row.updated_at)), "ends_at": rfc3339(aware(row.ends_at)),
+    }
+    if incidents is not None:
+        out["incidents"] = [incident_to_dict(i, timeline=False) for i in incidents]
     return out
 
 

@@ -199,10 +199,11 @@ class Service:
         current = self.view.current
         if current is None:
             return []
-        from virt_doctor.report.model import problem_to_dict
+        from virt_doctor.report.model import finding_from_dict, problem_to_dict
 
-        problem_of = {fid: p for p in current.report.problems for fid in p.findings}
-        alert_of = {f.id: f.alert for f in current.report.findings}
+        arrived = [finding_from_dict(a.verdict.finding) for a in alerts if a.verdict.finding]
+        problem_of = {fid: p for p in self.view.problems_with(arrived) for fid in p.findings}
+        alert_of = {f.id: f.alert for f in [*current.report.findings, *arrived]}
         due: list[ProblemMessage] = []
         seen: set[str] = set()
         for alert in alerts:

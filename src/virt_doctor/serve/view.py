@@ -11,7 +11,8 @@ from datetime import UTC, datetime
 
 from virt_doctor.catalog import load_catalog
 from virt_doctor.report.match import best_match
-from virt_doctor.report.model import Finding, Report, finding_to_dict
+from virt_doctor.problems import group_problems
+from virt_doctor.report.model import Finding, Problem, Report, finding_to_dict
 from virt_doctor.scan import ScanResult, evaluate_snapshot
 from virt_doctor.snapshot import Snapshot
 from virt_doctor.store.incidents import Verdict
@@ -82,6 +83,18 @@ class ClusterView:
             return replace(base, verdict="not-holding", note=f"the condition does not hold in the cluster as read "
                                                              f"at {evaluation.report.evaluated_at}")
         return self.verdict_of(finding)
+
+    def problems_with(self, findings: list[Finding]) -> tuple[Problem, ...]:
+        """The newest evaluation's problems, with these findings too (an alert diagnosed on arrival: a finding
+        the evaluation had not, grouped with the others on the same snapshot)."""
+        evaluation = self.current
+        if evaluation is None:
+            return ()
+        known = {f.id for f in evaluation.report.findings}
+        extra = [f for f in findings if f.id not in known]
+        if not extra or evaluation.snapshot is None:
+            return evaluation.report.problems
+        return group_problems(evaluation.snapshot, [*evaluation.report.findings, *extra])
 
     @staticmethod
     def verdict_of(finding: Finding) -> Verdict:

@@ -64,9 +64,7 @@ def record_notification(session: Session, at: datetime, receiver: str, group_key
         incident.notifications += 1
         if incident.origin == "alertmanager":
             incident.labels = alert.labels
-        if alert.status == RESOLVED and incident.origin != "alertmanager":
-            pass  # virt-doctor's own incident: its evaluations say when the condition stops holding
-        elif alert.status == RESOLVED:
+        if alert.status == RESOLVED:  # (virt-doctor's own incident reopens if its next evaluation still sees it)
             _close(incident, alert.ends_at or at, at)
         else:
             if incident.state == RESOLVED:  # fired again after it was resolved: the same instance, reopened
