@@ -1,0 +1,101 @@
+"""Problems benchmark: a storm at scale — how many findings, how few problems, what grouping them costs.
+
+    .venv/bin/python benchmarks/problem_storm.py                  # 2k and 10k VMs (50 VMs a node)
+    .venv/bin/python benchmarks/problem_storm.py --sizes 10000
+
+For each size the simulator writes two clusters as JSON dumps (cached under benchmarks/out/): one whose busiest
+worker dies with its VMs (storm-node-down: at 10k VMs, 50 VMs and the control-plane replicas on it), and one whose
+virt-handler crash-loops on every node (storm-handler-crashloop: an orphan finding per node, so the findings grow
+with the cluster). Each is scanned in a fresh process: load, rules, then the grouping into problems, each timed;
+the scan runs --repeat times and the medians are reported. Targets: grouping at most 5% of the scan, and linear in
+the findings (the grouping's time per finding at the largest size over the smallest: at most 1.5).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+STORMS = ("storm-node-down", "storm-handler-crashloop")
+SCAN = """
+import json, sys, time
+t0 = time.perf_counter()
+from virt_doctor.sources.load import load_dump
+from virt_doctor.rules.engine import evaluate
+from virt_doctor.problems import group_problems
+import virt_doctor.rules.all
+t1 = time.perf_counter()
+snap = load_dump(sys.argv[1])
+t2 = time.perf_counter()
+report = evaluate(snap)
+t3 = time.perf_counter()
+problems = group_problems(snap, report.findings)
+t4 = time.perf_counter()
+biggest = max(problems, key=lambda p: len(p.findings))
+print(json.dumps({"load": t2 - t1, "rules": t3 - t2, "grouping": t4 - t3, "objects": len(snap.objects),
+                  "findings": len(report.findings), "problems": len(problems),
+                  "largest": [biggest.title, len(biggest.findings)]}))
+"""
+
+
+def ensure_dump(size: int, storm: str, out: Path) -> Path:
+    """The simulated storm for this size, written once and reused."""
+    path = out / f"storm-{storm}-{size}"
+    if (path / "timestamp").exists():
+        return path
+    nodes = max(3, size // 50)
+    print(f"  simulating {storm} with {size} VMs on {nodes} nodes ...", file=sys.stderr, flush=True)
+    started = time.perf_counter()
+    subprocess.run([sys.executable, "-m", "virt_doctor.cli.app", "simulate", "--nodes", str(nodes), "--vms",
+                    str(size), "--seed", "7", "--format", "json", "--out", str(path), "--fault", storm],
+                   check=True, stderr=subprocess.DEVNULL)
+    print(f"  ... written in {time.perf_counter() - started:.0f}s", file=sys.stderr, flush=True)
+    return path
+
+
+def measure(path: Path, repeat: int) -> dict[str, object]:
+    """The medians of `repeat` fresh-process scans of one dump."""
+    runs = [json.loads(subprocess.run([sys.executable, "-c", SCAN, str(path)], check=True, capture_output=True,
+                                      text=True).stdout) for _ in range(repeat)]
+    out: dict[str, object] = dict(runs[0])
+    for key in ("load", "rules", "grouping"):
+        out[key] = statistics.median(float(r[key]) for r in runs)
+    scan = float(out["load"]) + float(out["rules"]) + float(out["grouping"])  # type: ignore[arg-type]
+    out["share"] = float(out["grouping"]) / scan  # type: ignore[arg-type]
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--sizes", default="2000,10000", help="VM counts, comma-separated")
+    parser.add_argument("--repeat", type=int, default=3, help="scans per dump (the median is reported)")
+    args = parser.parse_args()
+    sizes = [int(s) for s in args.sizes.split(",")]
+    out = ROOT / "out"
+    out.mkdir(exist_ok=True)
+    results = {(storm, size): measure(ensure_dump(size, storm, out), args.repeat) for storm in STORMS
+               for size in sizes}
+    print("| storm | VMs | objects | findings | problems | largest problem | rules s | grouping ms | share of scan |")
+    print("|---|---:|---:|---:|---:|---|---:|---:|---:|")
+    for (storm, size), r in results.items():
+        title, members = r["largest"]  # type: ignore[misc]
+        print(f"| {storm} | {size:,} | {r['objects']:,} | {r['findings']} | {r['problems']} | {title} "
+              f"({members} findings) | {r['rules']:.2f} | {float(r['grouping']) * 1000:.1f} | "  # type: ignore[arg-type]
+              f"{float(r['share']) * 100:.2f}% |")  # type: ignore[arg-type]
+    worst = max(float(r["share"]) for r in results.values())  # type: ignore[arg-type]
+    print(f"\ngrouping's largest share of a scan: {worst * 100:.2f}% (target <= 5%)")
+    if len(sizes) > 1:
+        small, large = results[("storm-handler-crashloop", sizes[0])], results[("storm-handler-crashloop", sizes[-1])]
+        per = [float(r["grouping"]) / int(r["findings"]) for r in (small, large)]  # type: ignore[call-overload]
+        print(f"grouping time per finding, {sizes[-1]:,} over {sizes[0]:,} VMs "
+              f"({large['findings']} vs {small['findings']} findings): {per[1] / per[0]:.2f} (target <= 1.5: linear)")
+
+
+if __name__ == "__main__":
+    main()
