@@ -126,33 +126,46 @@ def place(snap: Snapshot, findings: Sequence[Finding]) -> dict[str, Placement]:
 def group_problems(snap: Snapshot, findings: Sequence[Finding]) -> tuple[Problem, ...]:
     """Every finding in exactly one problem: the object whose fault explains it, with why each belongs."""
     placed = place(snap, findings)
-    members: dict[Subject, list[tuple[Finding, str, bool]]] = defaultdict(list)
+    members: dict[Subject, list[Member]] = defaultdict(list)
     for finding in findings:
         where = placed[finding.id]
-        members[where.root].append((finding, where.why, where.own))
-    problems = [_problem(root, group, [placed[f.id].unchecked for f, _, _ in group if placed[f.id].unchecked])
+        members[where.root].append(Member(finding, where.why, where.own, len(where.path)))
+    problems = [_problem(root, group, [placed[m.finding.id].unchecked for m in group
+                                       if placed[m.finding.id].unchecked])
                 for root, group in members.items()]
     problems.sort(key=lambda p: (SEVERITY_ORDER.get(p.severity, 9), p.state != "firing", -len(p.findings),
                                  p.title))
     return tuple(problems)
 
 
-def _problem(root: Subject, group: list[tuple[Finding, str, bool]], unchecked: list[str]) -> Problem:
-    """One problem from its members: the root's own finding leads (about the root itself, then the most severe)."""
-    group.sort(key=lambda m: (not m[2], m[0].subject != root, m[0].cause.id == "unknown", rank(m[0])))
-    lead = group[0][0]
-    severity = min((f.severity for f, _, _ in group), key=lambda s: SEVERITY_ORDER.get(s, 9))
-    since = min((f.since for f, _, _ in group if f.since), default=None)
+class Member(NamedTuple):
+    """A finding in its problem: why it belongs, whether its own evidence blames the root, how far it is."""
+
+    finding: Finding
+    why: str
+    own: bool
+    depth: int  # objects on its path, the subject and the root included
+
+
+def _problem(root: Subject, group: list[Member], unchecked: list[str]) -> Problem:
+    """One problem from its members: the root's own finding leads (about the root itself, then the one nearest it,
+    a named cause before an unknown one, then the most severe)."""
+    group.sort(key=lambda m: (not m.own, m.finding.subject != root, m.depth, m.finding.cause.id == "unknown",
+                              rank(m.finding)))
+    lead = group[0].finding
+    findings = [m.finding for m in group]
+    severity = min((f.severity for f in findings), key=lambda s: SEVERITY_ORDER.get(s, 9))
+    since = min((f.since for f in findings if f.since), default=None)
     return Problem(
         id=problem_id(root, lead.cause.id),
         title=f"{label(root)}: {lead.cause.title}",
         severity=severity,
-        state="firing" if any(f.state == "firing" for f, _, _ in group) else "pending",
+        state="firing" if any(f.state == "firing" for f in findings) else "pending",
         root=root,
         cause=lead.cause.id,
-        findings=tuple(f.id for f, _, _ in group),
-        why={f.id: why for f, why, _ in group},
-        causes=tuple(dict.fromkeys(f.cause.id for f, _, _ in group)),
+        findings=tuple(f.id for f in findings),
+        why={m.finding.id: m.why for m in group},
+        causes=tuple(dict.fromkeys(f.cause.id for f in findings)),
         since=since,
         unchecked=tuple(dict.fromkeys(unchecked)),
     )

@@ -10,8 +10,8 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
 from virt_doctor.catalog import load_catalog
-from virt_doctor.report.match import best_match
 from virt_doctor.problems import group_problems
+from virt_doctor.report.match import best_match
 from virt_doctor.report.model import Finding, Problem, Report, finding_to_dict
 from virt_doctor.scan import ScanResult, evaluate_snapshot
 from virt_doctor.snapshot import Snapshot
