@@ -118,3 +118,17 @@ def test_the_overview_lists_problems_first(db_url: str, example_view: ClusterVie
     page = client.get(f"/problems/{crashing.id}").text
     for why in crashing.why.values():
         assert why.replace("→", "&rarr;") in page or why in page
+
+
+def test_an_incident_page_names_its_problem(db_url: str, example_view: ClusterView) -> None:
+    service = Service(example_view, open_engine(db_url), interval=0)
+    client = TestClient(create_app(service, start_background=False))
+    service.evaluate_once()
+    assert example_view.current is not None
+    crashing = next(p for p in example_view.current.report.problems if "virt-handler" in p.title)
+    listed = client.get(f"/api/v1/problems/{crashing.id}").json()
+    assert listed["title"] == crashing.title and len(listed["incidents"]) == 3
+    orphan = next(i for i in listed["incidents"] if i["alertname"] == "OrphanedVirtualMachineInstances")
+    page = client.get(f"/incidents/{orphan['id']}").text
+    assert f'Part of problem <a href="/problems/{crashing.id}">{crashing.title}</a>' in page
+    assert "Node worker-003 → Pod openshift-cnv/virt-handler-" in page

@@ -11,7 +11,7 @@ from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
 from virt_doctor.catalog import load_catalog
-from virt_doctor.serve.render import TEMPLATES, aware, since
+from virt_doctor.serve.render import TEMPLATES, aware, lasting, since
 from virt_doctor.serve.service import Service
 from virt_doctor.store import incidents as store
 from virt_doctor.store import problems as problem_store
@@ -29,6 +29,7 @@ def _why(service: Service) -> dict[str, str]:
 def add_routes(app: FastAPI, service: Service) -> None:
     templates = Jinja2Templates(directory=str(TEMPLATES))
     templates.env.filters["since"] = lambda moment: since(moment, datetime.now(UTC))
+    templates.env.filters["lasting"] = lasting
     templates.env.filters["utc"] = lambda moment: (aware(moment) or datetime.min).strftime("%Y-%m-%d %H:%M:%S UTC")
 
     def page(request: Request, name: str, **context: Any) -> HTMLResponse:
@@ -50,6 +51,9 @@ def add_routes(app: FastAPI, service: Service) -> None:
             for i in every:
                 if i.problem_key:
                     members.setdefault(i.problem_key, []).append(i)
+            for row in problems_now:  # in the problem's order: the root's own finding first
+                order = {fid: n for n, fid in enumerate(row.findings or ())}
+                members.get(row.key, []).sort(key=lambda i, o=order: o.get(i.finding_id, len(o)))
         options = {"namespace": sorted({i.namespace for i in every if i.namespace}),
                    "component": sorted({i.component for i in every if i.component}),
                    "alert": sorted({i.alertname for i in every})}
@@ -66,6 +70,8 @@ def add_routes(app: FastAPI, service: Service) -> None:
             if found is None:
                 raise HTTPException(404, f"no problem {key}")
             members = problem_store.incidents_of(session, key)
+            order = {fid: n for n, fid in enumerate(found.findings or ())}
+            members.sort(key=lambda i: (i.state != "firing", order.get(i.finding_id, len(order))))  # lead first
         return page(request, "problem.html", problem=found, members=members, why=_why(service))
 
     @app.get("/incidents/{number}", response_class=HTMLResponse, include_in_schema=False)
@@ -76,8 +82,10 @@ def add_routes(app: FastAPI, service: Service) -> None:
                 raise HTTPException(404, f"no incident {number}")
             latest = store.latest_finding(found)
             diagnoses = list(found.diagnoses)
+            belongs = problem_store.problem(session, found.problem_key) if found.problem_key else None
         remediator = service.remediator
-        return page(request, "incident.html", incident=found, finding=latest, diagnoses=diagnoses,
+        return page(request, "incident.html", incident=found, finding=latest, diagnoses=diagnoses, belongs=belongs,
+                    why=_why(service).get(found.finding_id, ""),
                     has_runbook=found.alertname in load_catalog(),
                     remediation={"live": bool(remediator and remediator.live),
                                  "can_apply": bool(remediator and remediator.can_apply)})

@@ -63,3 +63,13 @@ def since(moment: datetime | None, now: datetime) -> str:
     """'3h 12m ago' for the pages."""
     moment = aware(moment)
     return "" if moment is None else f"{human_age(now - moment)} ago"
+
+
+def lasting(moment: datetime | None, at: str | None) -> str:
+    """'for 30m' up to the evaluation time (the cluster's clock as read, a dump's collection time), for the pages."""
+    from virt_doctor.timeutil import parse_time
+
+    moment, until = aware(moment), parse_time(at) if at else None
+    if moment is None or until is None or moment > until:
+        return ""
+    return f"for {human_age(until - moment)}"

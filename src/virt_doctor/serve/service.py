@@ -142,7 +142,8 @@ class Service:
                 sync_findings(session, evaluation.finished, [finding_to_dict(f) for f in report.findings],
                               evaluated, describe, observed=parse_time(report.evaluated_at))
                 cleared = sync_problems(session, evaluation.finished, [problem_to_dict(p) for p in report.problems],
-                                        {f.id: f.alert for f in report.findings})
+                                        {f.id: f.alert for f in report.findings},
+                                        observed=parse_time(report.evaluated_at))
                 if self.retention is not None:
                     purge(session, evaluation.finished - self.retention)
             self.store_error = ""

@@ -31,15 +31,23 @@ class ProblemMessage:
     new: tuple[str, ...] = ()  # the finding ids this message is about (joined: the newcomers)
 
 
+def _since(problem: dict[str, Any]) -> datetime | None:
+    """When the problem began in the cluster (its earliest finding), not when virt-doctor first saw it."""
+    from virt_doctor.timeutil import parse_time
+
+    return parse_time(problem.get("since"))
+
+
 def _root(problem: dict[str, Any]) -> str:
     root = problem.get("root") or {}
     return "/".join(p for p in (root.get("kind"), root.get("namespace"), root.get("name")) if p)
 
 
 def sync_problems(session: Session, at: datetime, problems: Sequence[dict[str, Any]],
-                  alert_of: dict[str, str]) -> list[ProblemMessage]:
+                  alert_of: dict[str, str], observed: datetime | None = None) -> list[ProblemMessage]:
     """The report's problems now: kept up to date (its incidents linked to it); a firing one no longer there is
-    cleared. Returns the messages due: a cleared problem that was announced."""
+    cleared. A problem whose findings do not say when they began opened at `observed` (the evaluation time of the
+    cluster state), else `at`. Returns the messages due: a cleared problem that was announced."""
     current = {p["id"]: p for p in problems}
     rows = {r.key: r for r in session.scalars(select(ProblemRow).where(
         or_(ProblemRow.key.in_(list(current)), ProblemRow.state == FIRING)))} if current else \
@@ -47,7 +55,8 @@ def sync_problems(session: Session, at: datetime, problems: Sequence[dict[str, A
     for key, problem in current.items():
         row = rows.get(key)
         if row is None:
-            row = ProblemRow(key=key, opened_at=at, notified=[], findings=[], alerts={})
+            row = ProblemRow(key=key, opened_at=_since(problem) or observed or at, notified=[], findings=[],
+                             alerts={})
             session.add(row)
             rows[key] = row
         row.title, row.severity, row.root, row.cause = (problem["title"], problem["severity"], _root(problem),
@@ -76,7 +85,7 @@ def announce(session: Session, at: datetime, problem: dict[str, Any], alert_of: 
         row = ProblemRow(key=problem["id"], title=problem["title"], severity=problem["severity"], state=FIRING,
                          root=_root(problem), cause=problem["cause"], findings=list(problem["findings"]),
                          alerts={fid: alert_of.get(fid, "") for fid in problem["findings"]}, notified=[],
-                         opened_at=at, updated_at=at)
+                         opened_at=_since(problem) or at, updated_at=at)
         session.add(row)
     new = tuple(fid for fid in problem["findings"] if fid not in set(row.notified))
     if not new:
@@ -99,7 +108,10 @@ def problems(session: Session, state: str = FIRING, limit: int = 200) -> list[Pr
     query = select(ProblemRow)
     if state:
         query = query.where(ProblemRow.state == state)
-    return list(session.scalars(query.order_by(rank, ProblemRow.opened_at.desc(), ProblemRow.id.desc()).limit(limit)))
+    rows = list(session.scalars(query.order_by(rank, ProblemRow.opened_at.desc(), ProblemRow.id.desc()).limit(limit)))
+    order = {"critical": 0, "warning": 1, "info": 2}
+    # as a report lists them: the worst, then the biggest storm first
+    return sorted(rows, key=lambda r: (order.get(r.severity, 3), -len(r.findings or ()), r.title))
 
 
 def problem(session: Session, key: str) -> ProblemRow | None:
