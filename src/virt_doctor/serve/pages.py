@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections import Counter
 from datetime import UTC, datetime
 from typing import Any
@@ -18,6 +19,11 @@ from virt_doctor.store import problems as problem_store
 
 SEVERITIES = ("critical", "warning", "info")
 STATES = ("firing", "resolved")
+
+
+def _position(findings: list[str], incident: Any) -> int:
+    """Where an incident's finding stands in its problem (the root's own first; unknown last)."""
+    return findings.index(incident.finding_id) if incident.finding_id in findings else len(findings)
 
 
 def _why(service: Service) -> dict[str, str]:
@@ -52,8 +58,7 @@ def add_routes(app: FastAPI, service: Service) -> None:
                 if i.problem_key:
                     members.setdefault(i.problem_key, []).append(i)
             for row in problems_now:  # in the problem's order: the root's own finding first
-                order = {fid: n for n, fid in enumerate(row.findings or ())}
-                members.get(row.key, []).sort(key=lambda i, o=order: o.get(i.finding_id, len(o)))
+                members.get(row.key, []).sort(key=functools.partial(_position, row.findings or []))
         options = {"namespace": sorted({i.namespace for i in every if i.namespace}),
                    "component": sorted({i.component for i in every if i.component}),
                    "alert": sorted({i.alertname for i in every})}
