@@ -67,7 +67,9 @@ def test_the_front_doors_finding_is_what_the_example_prints() -> None:
     report = run_scan(ScanRequest(source=ROOT / "examples" / "broken-cluster")).report
     finding = next(f for f in report.findings if f.alert == "OrphanedVirtualMachineInstances"
                    and f.subject.name == "worker-005")
-    assert f"WARNING {finding.alert}  firing for 30m  {finding.subject.ref()}" in readme
+    assert f"WARNING {finding.alert}  firing for 30m  {finding.subject.ref()}  [{finding.id[:12]}]" in readme
+    assert f"virt-doctor fix {finding.id[:12]} --step remove-taint" in readme
+    assert "$ kubectl taint nodes worker-005 maintenance=storage-firmware:NoExecute-" in readme
     assert f"cause: {finding.cause.id} — {finding.cause.title} ({finding.cause.confidence} confidence)" in readme
     for line in (evidence_line(finding.evidence[0]), evidence_line(finding.evidence[-1])):
         assert f"• {line}" in readme

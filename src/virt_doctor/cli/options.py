@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from enum import StrEnum
 from pathlib import Path
@@ -71,8 +72,10 @@ AllNamespaces = Annotated[bool, typer.Option("--all-namespaces", "-A",
 
 
 def stdout_console() -> Console:
-    """Rich on a terminal, plain text when piped."""
-    return Console(soft_wrap=False, highlight=False, width=None if sys.stdout.isatty() else 160)
+    """Rich on a terminal (its width, or COLUMNS), plain text when piped (COLUMNS wide, else 160)."""
+    columns = os.environ.get("COLUMNS", "")
+    piped = None if sys.stdout.isatty() or columns.isdigit() else 160
+    return Console(soft_wrap=False, highlight=False, width=piped)
 
 
 def stderr_console() -> Console:

@@ -36,18 +36,21 @@ class Action:
     body: Any = None  # the patch, or the object to create
     grace_period: int | None = None  # delete: 0 forces
     resource_version: str = ""  # the object's, as planned on: applying refuses any other
+    removes: str = ""  # what a remove-taint removes (key[=value]:Effect): its kubectl removes exactly that
 
     def to_dict(self) -> dict[str, Any]:
         return {"type": self.type, "verb": self.verb, "apiVersion": self.api_version, "kind": self.kind,
                 "namespace": self.namespace, "name": self.name, "patchType": self.patch_type or None,
                 "body": self.body, "gracePeriodSeconds": self.grace_period,
-                "resourceVersion": self.resource_version or None}
+                "resourceVersion": self.resource_version or None, **({"removes": self.removes} if self.removes
+                                                                      else {})}
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Action:
         return cls(str(data["type"]), str(data["verb"]), str(data["apiVersion"]), str(data["kind"]),
                    str(data.get("namespace") or ""), str(data["name"]), str(data.get("patchType") or ""),
-                   data.get("body"), data.get("gracePeriodSeconds"), str(data.get("resourceVersion") or ""))
+                   data.get("body"), data.get("gracePeriodSeconds"), str(data.get("resourceVersion") or ""),
+                   str(data.get("removes") or ""))
 
     def ref(self) -> str:
         return f"{self.kind}/{self.namespace}/{self.name}" if self.namespace else f"{self.kind}/{self.name}"
@@ -86,8 +89,9 @@ def build_action(template: dict[str, Any], params: dict[str, str], lookup: Looku
         return None
     verb, patch_type, body, grace = made
     version = str(((target or {}).get("metadata") or {}).get("resourceVersion") or "") if verb != "create" else ""
+    removes = str(filled["taint"]).rstrip("-") if filled["type"] == "remove-taint" else ""
     return Action(str(filled["type"]), verb, api_version, kind, str(filled.get("namespace") or ""),
-                  str(filled["name"]), patch_type, body, grace, version)
+                  str(filled["name"]), patch_type, body, grace, version, removes)
 
 
 def _filled(value: Any, params: dict[str, str]) -> Any:
@@ -184,6 +188,8 @@ def kubectl_of(action: Action) -> str:
     body = action.body
     if action.type in ("cordon", "uncordon"):
         return f"kubectl {action.type} {q(action.name)}"
+    if action.type == "remove-taint" and action.removes:  # exactly that taint, whatever else is added meanwhile
+        return f"kubectl taint nodes {q(action.name)} {q(action.removes + '-')}"
     if action.type == "annotate":
         ((key, value),) = body["metadata"]["annotations"].items()
         return f"kubectl annotate --overwrite {target} {q(f'{key}={value}' if value is not None else f'{key}-')}"

@@ -9,6 +9,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from virt_doctor.catalog.catalog import Catalog, CatalogEntry
+from virt_doctor.report.text import fits
 
 SEVERITY_STYLE = {"critical": "bold red", "warning": "yellow", "info": "cyan"}
 
@@ -20,13 +21,21 @@ def list_rows(catalog: Catalog) -> list[dict[str, Any]]:
 
 
 def render_list(catalog: Catalog, console: Console, wide: bool = False) -> None:
+    """The catalog as a table, or — where the table would split a name — one alert per block."""
     table = Table(box=None, show_edge=False, pad_edge=False, header_style="bold")
     for column in ("NAME", "SEVERITY", "FOR", "COMPONENT", *(("SOURCE", "VERSIONS") if wide else ()), "SUMMARY"):
-        table.add_column(column, overflow="fold")
+        table.add_column(column)
     for e in catalog:
         table.add_row(e.name, f"[{SEVERITY_STYLE[e.severity]}]{e.severity}[/]", e.for_, e.component,
                       *((e.source, escape(e.version_note() or "-")) if wide else ()), escape(e.summary))
-    console.print(table)
+    if fits(console, table):
+        console.print(table)
+        return
+    for e in catalog:
+        console.print(f"[bold]{e.name}[/bold]  [{SEVERITY_STYLE[e.severity]}]{e.severity}[/]  for {e.for_}  "
+                      f"· {e.component}" + (f"  · {e.source}" if wide else ""))
+        console.print(f"    {escape(e.summary)}" + (f"\n    {escape(e.version_note())}" if wide and e.version_note()
+                                                    else ""), style="dim")
 
 
 def list_markdown(catalog: Catalog) -> str:

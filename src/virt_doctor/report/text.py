@@ -15,6 +15,11 @@ SEVERITY_STYLE = {"critical": "bold red", "warning": "yellow", "info": "cyan"}
 RISK_STYLE = {"read-only": "green", "safe": "cyan", "disruptive": "yellow", "destructive": "bold red"}
 
 
+def short_id(finding: Finding) -> str:
+    """The finding's id as the reports print it: enough for `virt-doctor fix ID` (which takes 6 or more)."""
+    return finding.id[:12]
+
+
 def _age(report: Report, finding: Finding) -> str:
     since = parse_time(finding.since)
     at = parse_time(report.evaluated_at)
@@ -105,6 +110,18 @@ def grouped(report: Report) -> list[tuple[Problem | None, list[Finding]]]:
     return [(p, [by_id[i] for i in p.findings if i in by_id]) for p in report.problems]
 
 
+def fits(console: Console, table: Table) -> bool:
+    """Whether the table shows every cell's longest word whole at this width (else the caller prints blocks:
+    a name split over two lines, or cut, cannot be copied)."""
+    def longest(cell: object) -> int:
+        plain = cell.plain if isinstance(cell, Text) else Text.from_markup(str(cell)).plain
+        return max((len(word) for word in plain.split()), default=0)
+
+    columns = table.columns
+    need = sum(max([longest(c.header), *(longest(cell) for cell in c.cells)]) for c in columns)
+    return need + 2 * (len(columns) - 1) <= console.width
+
+
 def render_table(report: Report, console: Console, wide: bool = False) -> None:
     """The terminal report: a summary table, then each finding with cause, evidence and fix."""
     source = report.source
@@ -121,16 +138,30 @@ def render_table(report: Report, console: Console, wide: bool = False) -> None:
         console.print("[green]No alert condition holds.[/green]")
     elif report.problems:
         console.print()
-        console.print(_problem_table(report))
+        table = _problem_table(report)
+        if fits(console, table):
+            console.print(table)
+        else:
+            by_id = {f.id: f for f in report.findings}
+            for number, p in enumerate(report.problems, 1):
+                console.print(Text.assemble(f"{number:>2} ", (f"{p.severity.upper():<8}", SEVERITY_STYLE.get(p.severity, "")),
+                                            "" if p.state == "firing" else " (pending)", f"  {p.title}"))
+                console.print(Text(f"     {alerts_of(p, by_id)}", style="dim"))
     else:
         table = Table(show_edge=False, pad_edge=False, box=None, header_style="bold")
         for column in ("SEVERITY", "STATE", "ALERT", "SUBJECT", "CAUSE"):
-            table.add_column(column, overflow="fold")  # names are wrapped, never cut: people copy them
+            table.add_column(column)
         for f in report.findings:
             table.add_row(Text(f.severity.upper(), SEVERITY_STYLE.get(f.severity, "")), f.state + _age(report, f),
                           f.alert, f.subject.ref(), f.cause.id)
         console.print()
-        console.print(table)
+        if fits(console, table):
+            console.print(table)
+        else:
+            for f in report.findings:
+                console.print(Text.assemble((f.severity.upper(), SEVERITY_STYLE.get(f.severity, "")),
+                                            f" {f.state}{_age(report, f)}  {f.alert}"))
+                console.print(Text(f"    {f.subject.ref()}  {f.cause.id}", style="dim"))
     total = len(report.problems)
     for number, (problem, findings) in enumerate(grouped(report), 1):
         if problem is not None:
@@ -165,7 +196,7 @@ def _problem_table(report: Report) -> Table:
     by_id = {f.id: f for f in report.findings}
     table = Table(show_edge=False, pad_edge=False, box=None, header_style="bold")
     for column in ("#", "SEVERITY", "PROBLEM", "ALERTS IT SET OFF"):
-        table.add_column(column, overflow="fold")
+        table.add_column(column)
     for number, p in enumerate(report.problems, 1):
         table.add_row(str(number), Text(p.severity.upper() + ("" if p.state == "firing" else " (pending)"),
                                         SEVERITY_STYLE.get(p.severity, "")),
@@ -184,7 +215,7 @@ def _finding_block(report: Report, f: Finding, wide: bool, why: str | None = Non
     style = SEVERITY_STYLE.get(f.severity, "")
     lines: list[Text | str] = [
         Text.assemble((f"{f.severity.upper()} ", style), (f.alert, "bold"), f"  {f.state}{_age(report, f)}  ",
-                      (f.subject.ref(), "bold")),
+                      (f.subject.ref(), "bold"), (f"  [{short_id(f)}]", "dim")),
         Text(f"  {f.summary}"),
         Text.assemble("  cause: ", (f.cause.id, "bold"), f" — {f.cause.title} ({f.cause.confidence} confidence)"),
         Text("  evidence:"),
@@ -192,7 +223,8 @@ def _finding_block(report: Report, f: Finding, wide: bool, why: str | None = Non
     lines += [Text(f"    • {evidence_line(ev)}") for ev in f.evidence]
     lines.append(Text("  remediation (dry run; nothing is applied):"))
     for step in f.remediation:
-        how = "" if step.risk == "read-only" else " (virt-doctor fix can do this)" if step.action else " (by hand)"
+        how = "" if step.risk == "read-only" else f" (virt-doctor fix {short_id(f)} --step {step.id})" \
+            if step.action else " (by hand)"
         lines.append(Text.assemble("    ", (f"[{step.risk}]", RISK_STYLE.get(step.risk, "")), f" {step.title}",
                                    (how, "dim")))
         lines.append(Text(f"      $ {step.command}", style="dim" if step.risk == "read-only" else ""))
@@ -251,12 +283,14 @@ def _markdown_findings(report: Report, findings: list[Finding], problem: Problem
     for f in findings:
         why = problem.why.get(f.id) if problem is not None else None
         out += [f"### {f.alert} — `{f.subject.ref()}`", "", *((f"*In this problem:* {why}", "") if why else ()),
-                f"**{f.severity}**, {f.state}{_age(report, f)}. "
+                f"**{f.severity}**, {f.state}{_age(report, f)}, finding `{short_id(f)}`. "
                 f"{f.summary}", "", f"**Cause:** `{f.cause.id}` — {f.cause.title} ({f.cause.confidence} confidence)",
                 "", "**Evidence:**", ""]
         out += [f"- {evidence_line(ev)}" for ev in f.evidence]
         out += ["", "**Remediation** (dry run):", ""]
         for step in f.remediation:
-            out += [f"- *{step.risk}* — {step.title}", "", "  ```", f"  {step.command}", "  ```"]
+            how = f" (`virt-doctor fix {short_id(f)} --step {step.id}`)" if step.action and step.risk != "read-only" \
+                else ""
+            out += [f"- *{step.risk}* — {step.title}{how}", "", "  ```", f"  {step.command}", "  ```"]
         out.append("")
     return out
