@@ -207,3 +207,21 @@ def test_every_report_format_shows_the_id_fix_takes(simulated: SimulateFn) -> No
     taint = next(e["value"] for e in finding["evidence"] if e["path"] == "spec.taints")
     assert f"kubectl taint nodes {finding['subject']['name']} {taint}-" in out
     assert '"taints":null' not in out.split("kubectl:")[1]
+
+
+def test_an_alert_named_but_not_evaluated_is_not_reported_healthy(simulated: SimulateFn) -> None:
+    """Named and not evaluable (a metric alert with no Prometheus): said first, with the reason, exit 3 — not 0."""
+    path, _ = simulated([])
+    code, out, err = run("scan", "--from", str(path), "--alert", "VirtApiRESTErrorsBurst")
+    assert code == 3
+    assert "VirtApiRESTErrorsBurst was not evaluated: needs Prometheus (--prometheus)" in err
+    assert "Nothing was evaluated: VirtApiRESTErrorsBurst: needs Prometheus" in out and "No alert condition" not in out
+    code, out, err = run("diagnose", "VirtApiRESTErrorsBurst", "--from", str(path))
+    assert code == 3 and "was not evaluated" in err and out.startswith("virt-doctor diagnose ·")
+    # a whole scan of a healthy cluster: quiet is 0, and it says how many alerts it could not judge
+    code, out, _ = run("scan", "--from", str(path))
+    report = json.loads(run("scan", "--from", str(path), "-o", "json")[1])
+    skipped = sum(1 for c in report["coverage"] if c["status"] != "evaluated")
+    assert code == 0 and skipped > 0
+    assert (f"No alert condition holds among the {len(report['coverage']) - skipped} alerts evaluated; {skipped} "
+            "alerts not evaluated (-o wide shows why).") in out

@@ -24,7 +24,7 @@ from virt_doctor.cli.options import (
     stderr_console,
     stdout_console,
 )
-from virt_doctor.cli.output import EXIT_FIRING, EXIT_OK, render_report
+from virt_doctor.cli.output import exit_code, not_evaluated, render_report
 from virt_doctor.report.match import matches
 from virt_doctor.report.model import Report
 from virt_doctor.report.text import belongs_to, render_table
@@ -55,7 +55,8 @@ def diagnose(
 
     Live, it lists only the kinds that alert's rule reads, and where the alert's labels bound the instance (its
     namespace, its node) only that namespace or the objects on that node, so it is the fast path at 3 a.m.; the
-    finding is the one a full scan gives for that instance. Exit status: 0 the condition does not hold, 1 it does, 2 bad input.
+    finding is the one a full scan gives for that instance. Exit status: 0 the condition does not hold, 1 it does, 2 bad
+    input, 3 the alert could not be evaluated (the reason is said first).
     """
     alerts = _alerts(alert, label or [], alert_json)
     names = [load_catalog().get(name).name for name, _ in alerts]
@@ -82,17 +83,20 @@ def diagnose(
                      problems=tuple(p for p in result.report.problems if ids & set(p.findings)))
     for warning in result.warnings:
         stderr_console().print(f"virt-doctor: warning: {warning}", markup=False)
+    for line in not_evaluated(report, names):  # said first: an alert not evaluated is not a healthy one
+        stderr_console().print(f"virt-doctor: {line}", markup=False)
     text = render_report(report, output)
     if text is not None:
         sys.stdout.write(text)
     else:
         # an alert instance first (as the page named it), then the problem it belongs to
-        render_table(replace(report, problems=()), stdout_console(), wide=output is ReportFormat.wide)
+        render_table(replace(report, problems=()), stdout_console(), wide=output is ReportFormat.wide,
+                     command="diagnose")
         if not findings:
             _say_why_none(report, names)
         for line in belongs_to(report, {f.id: f for f in result.report.findings}, live=source is None):
             stdout_console().print(line, markup=False)
-    raise typer.Exit(EXIT_FIRING if report.firing else EXIT_OK)
+    raise typer.Exit(exit_code(report, names))
 
 
 def _alerts(alert: str | None, labels: list[str], alert_json: str | None) -> list[tuple[str, dict[str, str]]]:

@@ -29,7 +29,7 @@ from virt_doctor.cli.options import (
     stderr_console,
     stdout_console,
 )
-from virt_doctor.cli.output import EXIT_FIRING, EXIT_OK, render_report
+from virt_doctor.cli.output import exit_code, not_evaluated, render_report
 from virt_doctor.report.render import write_atomic
 from virt_doctor.report.text import render_table
 from virt_doctor.scan import LiveOptions, ScanRequest, run_scan
@@ -76,7 +76,7 @@ def scan(
     the metric alerts are evaluated too.
 
     Exit status: 0 nothing firing, 1 something firing, 2 bad input or an unreachable
-    cluster. A kind the credentials may not list, or a Prometheus that is down, slow
+    cluster, 3 nothing firing but an alert named with --alert could not be evaluated. A kind the credentials may not list, or a Prometheus that is down, slow
     or answers errors, does not change the exit status: the alerts that needed it
     are listed as skipped with the reason, and a warning is printed.
     """
@@ -116,6 +116,9 @@ def scan(
     for warning in result.warnings:
         err.print(f"virt-doctor: warning: {warning}", markup=False)
     report = result.report
+    named = [c.alert for c in report.coverage] if alert else []
+    for line in not_evaluated(report, named):  # said first: an alert not evaluated is not a healthy one
+        err.print(f"virt-doctor: {line}", markup=False)
     text = render_report(report, output)
     if out_file is not None:
         write_atomic(out_file, text if text is not None else render_report(report, ReportFormat.markdown) or "")
@@ -123,7 +126,7 @@ def scan(
         sys.stdout.write(text)
     else:
         render_table(report, stdout_console(), wide=output is ReportFormat.wide)
-    raise typer.Exit(EXIT_FIRING if report.firing else EXIT_OK)
+    raise typer.Exit(exit_code(report, named))
 
 
 def auto_prometheus(kubeconfig: str | None, context: str | None) -> tuple[str, str | None]:
