@@ -10,10 +10,12 @@ from sqlalchemy import func, select
 
 from virt_doctor.store.database import open_engine, sessions
 from virt_doctor.store.incidents import (
+    STALE_AFTER,
     AlertSeen,
     Filters,
     Verdict,
     counts,
+    expire,
     incident,
     incidents,
     purge,
@@ -128,3 +130,44 @@ def test_retention_forgets_old_resolved_incidents_and_notifications_only(db_url:
         assert s.scalar(select(func.count()).select_from(Notification)) == 1
         assert s.scalar(select(func.count()).select_from(Diagnosis).where(
             ~Diagnosis.incident_id.in_(select(Incident.id)))) == 0
+
+
+def test_an_alertmanager_incident_nothing_resolves_expires(db_url: str) -> None:
+    """Alertmanager's webhook sends firing alerts without their endsAt: one it stopped repeating (no resolved
+    notification ever came) closes STALE_AFTER after its last notification; one whose sender gave an endsAt, then;
+    virt-doctor's own incidents are its evaluations' to close."""
+    engine = open_engine(db_url)
+    with sessions(engine, writes=True).begin() as session:
+        record_notification(session, T0, "r", "g", "firing", {}, [alert(key="quiet")])
+        record_notification(session, T0, "r", "g", "firing", {}, [
+            AlertSeen("timed", "VirtHandlerDown", "firing", {"alertname": "VirtHandlerDown"}, T0,
+                      T0 + timedelta(hours=1), HOLDS)])
+        sync_findings(session, T0, [finding("own")], {"VirtualMachineStuckOnNode"}, describe)
+    with sessions(engine, writes=True).begin() as session:
+        assert expire(session, T0 + timedelta(minutes=59)) == 0
+        assert expire(session, T0 + timedelta(hours=2)) == 1  # the one with its own endsAt
+        assert expire(session, T0 + STALE_AFTER - timedelta(minutes=1)) == 0
+        assert expire(session, T0 + STALE_AFTER + timedelta(minutes=1)) == 1
+    with sessions(engine)() as session:
+        states = {i.key: (i.state, i.note) for i in session.scalars(select(Incident))}
+    assert states["timed"][0] == states["quiet"][0] == "resolved"
+    assert states["quiet"][1].startswith("expired: Alertmanager stopped repeating it")
+    assert states["vd:own"][0] == "firing"
+    # a repeat before the deadline keeps it: the deadline moves with each notification
+    with sessions(engine, writes=True).begin() as session:
+        record_notification(session, T0, "r", "g", "firing", {}, [alert(key="again")])
+        record_notification(session, T0 + timedelta(hours=8), "r", "g", "firing", {}, [alert(key="again")])
+        assert expire(session, T0 + STALE_AFTER + timedelta(minutes=1)) == 0
+
+
+def test_a_dump_served_for_a_look_uses_a_throw_away_store(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from pathlib import Path
+
+    from virt_doctor.serve.config import ServeConfig, store_of
+    from virt_doctor.store.database import DEFAULT_DB
+
+    example = Path(__file__).resolve().parents[2] / "examples" / "broken-cluster"
+    path, throwaway = store_of(ServeConfig(source=example))
+    assert throwaway and path != str(DEFAULT_DB) and Path(path).parent.name.startswith("virt-doctor-serve-")
+    assert store_of(ServeConfig(source=example, db=str(tmp_path / "kept.db"))) == (str(tmp_path / "kept.db"), False)
+    assert store_of(ServeConfig(source=None, interval=60)) == (str(DEFAULT_DB), False)

@@ -25,9 +25,11 @@ def serve(
     context: Context = None,
     interval: Annotated[str, typer.Option("--interval", help="The rules run again on every change the watches "
                                           "see (debounced), and at least this often (e.g. 30s, 2m).")] = "60s",
-    db: Annotated[str, typer.Option("--db", envvar="VIRT_DOCTOR_DB", help="The incident store: an SQLite file "
-                                    "path, or postgresql://user@host/db (the password from the URL or PGPASSWORD)."
-                                    )] = str(DEFAULT_DB),
+    db: Annotated[str | None, typer.Option("--db", envvar="VIRT_DOCTOR_DB", help="The incident store: an SQLite "
+                                           "file path, or postgresql://user@host/db (the password from the URL or "
+                                           "PGPASSWORD). Default: the live cluster's in "
+                                           f"{DEFAULT_DB}; with --from, a throw-away one (gone when it stops).",
+                                           show_default=False)] = None,
     retention: Annotated[str, typer.Option("--retention", help="Forget resolved incidents and notifications "
                                            "older than this ('0' keeps everything).")] = "30d",
     host: Annotated[str, typer.Option("--host", help="Address to listen on.")] = "127.0.0.1",

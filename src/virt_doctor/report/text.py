@@ -134,14 +134,14 @@ def render_table(report: Report, console: Console, wide: bool = False, command: 
         console.print(f"[yellow]warning:[/yellow] {escape(warning)}")
     if len(report.warnings) > 10:
         console.print(f"[yellow]warning:[/yellow] and {len(report.warnings) - 10} more (see -o json)")
-    skipped = sum(1 for c in report.coverage if c.status != "evaluated")
-    if not report.findings and skipped == len(report.coverage) and report.coverage:
+    n_skipped = sum(1 for c in report.coverage if c.status != "evaluated")
+    if not report.findings and n_skipped == len(report.coverage) and report.coverage:
         console.print(f"[yellow]Nothing was evaluated[/yellow]: {'; '.join(escape(c.alert + ': ' + c.reason) for c in report.coverage[:3])}"
-                      + (f"; and {skipped - 3} more (-o wide shows why)" if skipped > 3 else ""))
+                      + (f"; and {n_skipped - 3} more (-o wide shows why)" if n_skipped > 3 else ""))
     elif not report.findings:
         console.print("[green]No alert condition holds[/green]"
-                      + (f" among the {len(report.coverage) - skipped} alerts evaluated; {skipped} alert"
-                         f"{'s' if skipped != 1 else ''} not evaluated (-o wide shows why)." if skipped else "."))
+                      + (f" among the {len(report.coverage) - n_skipped} alerts evaluated; {n_skipped} alert"
+                         f"{'s' if n_skipped != 1 else ''} not evaluated (-o wide shows why)." if n_skipped else "."))
     elif report.problems:
         console.print()
         table = _problem_table(report)
@@ -251,10 +251,10 @@ def render_markdown(report: Report) -> str:
            f"Evaluated at {report.evaluated_at}. {headline(report)}.", "",
            *((f"{line[0].upper()}{line[1:]}.", "") if (line := collection_line(report)) else ())]
     by_id = {f.id: f for f in report.findings}
-    skipped = sum(1 for c in report.coverage if c.status != "evaluated")
+    n_skipped = sum(1 for c in report.coverage if c.status != "evaluated")
     if not report.findings:
-        out += ["No alert condition holds" + (f" among the {len(report.coverage) - skipped} alerts evaluated; "
-                                              f"{skipped} not evaluated (listed below)." if skipped else "."), ""]
+        out += ["No alert condition holds" + (f" among the {len(report.coverage) - n_skipped} alerts evaluated; "
+                                              f"{n_skipped} not evaluated (listed below)." if n_skipped else "."), ""]
     elif report.problems:
         out += ["| # | severity | problem | alerts it set off |", "|---|---|---|---|"]
         out += [f"| {n} | {p.severity}{'' if p.state == 'firing' else ' (pending)'} | {p.title} | "

@@ -46,7 +46,7 @@ class ServeConfig:
     kubeconfig: str | None = None
     context: str | None = None
     interval: float = 60.0  # seconds; the live view is also evaluated on every change
-    db: str = str(DEFAULT_DB)
+    db: str | None = None  # None: DEFAULT_DB for the live cluster; a throw-away file for a dump
     retention: timedelta | None = timedelta(days=30)  # None: keep everything
     host: str = "127.0.0.1"
     port: int = 8080
@@ -83,8 +83,9 @@ def build(config: ServeConfig) -> tuple[Service, str]:
     from virt_doctor.sources.live.watch import WatchCache
     from virt_doctor.store.database import StoreError, open_engine, safe_url
 
+    db, throwaway = store_of(config)
     try:
-        engine = open_engine(config.db)
+        engine = open_engine(db)
     except StoreError as exc:
         raise InputError(str(exc)) from None
     metrics = ServiceMetrics()
@@ -113,11 +114,28 @@ def build(config: ServeConfig) -> tuple[Service, str]:
                       external_url=config.external_url, metrics=metrics, changed=changed if cache else None,
                       prepare=cache.start if cache else (lambda: None),
                       source_problems=cache.problems if cache else list, elector=elector, remediator=remediator)
-    said = (f"serving on http://{config.host}:{config.port}/ (store {safe_url(engine.url.render_as_string())}, "
+    said = (f"serving on http://{config.host}:{config.port}/ (store {safe_url(engine.url.render_as_string())}"
+            + (" — throw-away, gone when it stops; --db keeps one" if throwaway else "") + ", "
             f"{'dump ' + str(config.source) if config.source else 'live cluster, watched'}"
             + (f"; campaigning for Lease {elector.namespace}/{elector.name} as {elector.identity}" if elector else "")
             + ")")
     return service, said
+
+
+def store_of(config: ServeConfig) -> tuple[str, bool]:
+    """The store to open, and whether it is a throw-away one: a dump served for a look keeps its incidents (and any
+    test webhooks) out of the store a real cluster's service uses, unless --db names one."""
+    if config.db is not None:
+        return config.db, False
+    if config.source is None:
+        return str(DEFAULT_DB), False
+    import atexit
+    import shutil
+    import tempfile
+
+    folder = tempfile.mkdtemp(prefix="virt-doctor-serve-")
+    atexit.register(shutil.rmtree, folder, ignore_errors=True)
+    return str(Path(folder) / "incidents.db"), True
 
 
 def run(service: Service, config: ServeConfig) -> None:

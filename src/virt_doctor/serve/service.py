@@ -25,7 +25,15 @@ from virt_doctor.serve.notify import Notifier
 from virt_doctor.serve.remediation import Remediator
 from virt_doctor.serve.view import ClusterView
 from virt_doctor.store.database import sessions
-from virt_doctor.store.incidents import AlertSeen, Verdict, purge, record_notification, sync_findings
+from virt_doctor.store.incidents import (
+    STALE_AFTER,
+    AlertSeen,
+    Verdict,
+    expire,
+    purge,
+    record_notification,
+    sync_findings,
+)
 from virt_doctor.store.problems import ProblemMessage, announce, sync_problems
 from virt_doctor.store.schema import Incident
 from virt_doctor.timeutil import parse_time
@@ -55,6 +63,7 @@ class Service:
     # several replicas: the Lease campaign deciding which one keeps the incidents (serve/leader.py); None: alone
     elector: LeaseElector | None = None
     remediator: Remediator | None = None  # plans, previews and applies (serve/remediation.py)
+    stale_after: timedelta = STALE_AFTER  # an Alertmanager-only incident not repeated for this long expires
 
     def __post_init__(self) -> None:
         self.sessions: sessionmaker[Session] = sessions(self.engine)
@@ -97,7 +106,9 @@ class Service:
             if self.changed is not None:
                 self.changed.clear()  # a change from now on means another evaluation
             self.evaluate_once()
-            if self.interval <= 0:
+            if self.interval <= 0:  # a dump: read once; what only Alertmanager reported still expires
+                while not self._stop.wait(60):
+                    self.expire_once()
                 return
             if self.changed is None:
                 self._stop.wait(self.interval)
@@ -144,6 +155,7 @@ class Service:
                 cleared = sync_problems(session, evaluation.finished, [problem_to_dict(p) for p in report.problems],
                                         {f.id: f.alert for f in report.findings},
                                         observed=parse_time(report.evaluated_at))
+                expire(session, evaluation.finished)
                 if self.retention is not None:
                     purge(session, evaluation.finished - self.retention)
             self.store_error = ""
@@ -157,6 +169,16 @@ class Service:
                 self.remediator.auto(report)  # the opt-in policy: the leader alone acts
             except Exception as exc:  # noqa: BLE001  (a failed action must not stop the evaluations)
                 log.warning("remediation policy failed: %s", exc)
+
+    def expire_once(self) -> None:
+        """Close the Alertmanager-only incidents Alertmanager stopped repeating (the leader alone writes)."""
+        if not self.leading():
+            return
+        try:
+            with self.writes.begin() as session:
+                expire(session, datetime.now(UTC))
+        except SQLAlchemyError as exc:
+            self._store_failed(exc)
 
     def leading(self) -> bool:
         """Whether this replica keeps virt-doctor's own incidents (and purges): the Lease holder, or the only one."""
@@ -181,7 +203,7 @@ class Service:
             try:
                 with self.writes.begin() as session:
                     touched = record_notification(session, now, notification.receiver, notification.group_key,
-                                                  notification.status, notification.raw, alerts)
+                                                  notification.status, notification.raw, alerts, self.stale_after)
                     due = self._announce(session, now, alerts, touched)
                 self.store_error = ""
                 break

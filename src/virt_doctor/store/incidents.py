@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import case, delete, func, select
@@ -47,9 +47,14 @@ class AlertSeen:
     verdict: Verdict = field(default_factory=lambda: Verdict("not-evaluated"))
 
 
+STALE_AFTER = timedelta(hours=12)  # three of Alertmanager's default repeat_interval (4h)
+
+
 def record_notification(session: Session, at: datetime, receiver: str, group_key: str, status: str,
-                        payload: dict[str, Any], alerts: Sequence[AlertSeen]) -> list[Incident]:
-    """Keep the notification as received, and bring each of its alerts' incidents up to date."""
+                        payload: dict[str, Any], alerts: Sequence[AlertSeen],
+                        stale_after: timedelta = STALE_AFTER) -> list[Incident]:
+    """Keep the notification as received, and bring each of its alerts' incidents up to date. A firing one is
+    good until its own endsAt, when the sender gave one, else for `stale_after` from now."""
     session.add(Notification(received_at=at, receiver=receiver, group_key=group_key, status=status,
                              alerts=len(alerts), payload=payload))
     existing = _by_key(session, [a.key for a in alerts], lock=True)
@@ -71,6 +76,8 @@ def record_notification(session: Session, at: datetime, receiver: str, group_key
                 incident.ends_at = None
             incident.state = FIRING
             incident.starts_at = min(_aware(incident.starts_at), alert.starts_at)
+            incident.expires_at = alert.ends_at if alert.ends_at is not None and alert.ends_at > at \
+                else at + stale_after
             _diagnosed(incident, alert.verdict, at)
         touched.append(incident)
     return touched
@@ -122,6 +129,18 @@ def sync_findings(session: Session, at: datetime, findings: Iterable[dict[str, A
             _close(incident, at, at)
             resolved += 1
     return opened, updated, resolved
+
+
+def expire(session: Session, now: datetime) -> int:
+    """Close the incidents only Alertmanager reported that it stopped repeating (no resolved notification came:
+    Alertmanager restarted, or its route changed); virt-doctor's own are closed by its evaluations."""
+    stale = list(session.scalars(select(Incident).where(Incident.origin == "alertmanager", Incident.state == FIRING,
+                                                        Incident.expires_at.is_not(None),
+                                                        Incident.expires_at < now)))
+    for incident in stale:
+        ended = _aware(incident.expires_at) if incident.expires_at is not None else now
+        _close(incident, ended, now, "expired: Alertmanager stopped repeating it and never sent it resolved")
+    return len(stale)
 
 
 def purge(session: Session, before: datetime) -> tuple[int, int]:
@@ -193,19 +212,20 @@ def _open(session: Session, key: str, origin: str, alertname: str, labels: dict[
                         namespace=labels.get("namespace", ""), starts_at=started, updated_at=at, notifications=0,
                         severity=labels.get("severity", ""), health_impact=labels.get("operator_health_impact", ""),
                         component="", subject="", has_runbook=True, verdict="", note="", cause_id="", cause_title="",
-                        confidence="", finding_id="", alias="", problem_key="")
+                        confidence="", finding_id="", alias="", problem_key="", expires_at=None)
     session.add(incident)
     return incident
 
 
-def _close(incident: Incident, ended: datetime, at: datetime) -> None:
+def _close(incident: Incident, ended: datetime, at: datetime, note: str = "resolved") -> None:
     if incident.state != RESOLVED:
         incident.state = RESOLVED
         incident.verdict = "resolved"
         incident.ends_at = ended
         incident.updated_at = at
+        incident.note = note if note != "resolved" else incident.note
         incident.diagnoses.append(Diagnosis(at=at, verdict="resolved", cause_id=incident.cause_id,
-                                            note="resolved", finding=None))
+                                            note=note, finding=None))
 
 
 def _diagnosed(incident: Incident, verdict: Verdict, at: datetime) -> None:

@@ -43,6 +43,9 @@ class Incident(Base):
     alias: Mapped[str] = mapped_column(String(200), default="", index=True)  # Alertmanager's fingerprint, when its
     # alert joined an incident virt-doctor had opened for the same instance
     problem_key: Mapped[str] = mapped_column(String(40), default="", index=True)  # the problem it belongs to
+    # an Alertmanager incident nothing resolves closes then: the alert's own endsAt, else its last notification
+    # plus the time Alertmanager would have repeated it by (its webhook sends firing alerts without their endsAt)
+    expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
 
     diagnoses: Mapped[list[Diagnosis]] = relationship(back_populates="incident", cascade="all, delete-orphan",
                                                       order_by="Diagnosis.id")

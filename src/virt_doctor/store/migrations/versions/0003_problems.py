@@ -1,5 +1,6 @@
 """Problems: the broken things the findings group into, and which incident belongs to which; an Alertmanager
-alert virt-doctor already tracks joins its incident (alias).
+alert virt-doctor already tracks joins its incident (alias); an incident only Alertmanager reports expires when
+Alertmanager stops repeating it (expires_at).
 
 Revision ID: 0003
 Revises: 0002
@@ -35,6 +36,7 @@ def upgrade() -> None:
         batch.add_column(sa.Column("finding_id", sa.String(40), nullable=False, server_default=""))
         batch.add_column(sa.Column("alias", sa.String(200), nullable=False, server_default=""))
         batch.add_column(sa.Column("problem_key", sa.String(40), nullable=False, server_default=""))
+        batch.add_column(sa.Column("expires_at", sa.DateTime(timezone=True), nullable=True))
         batch.create_index("ix_incidents_finding_id", ["finding_id"])
         batch.create_index("ix_incidents_alias", ["alias"])
         batch.create_index("ix_incidents_problem_key", ["problem_key"])
@@ -45,6 +47,7 @@ def downgrade() -> None:
         batch.drop_index("ix_incidents_problem_key")
         batch.drop_index("ix_incidents_alias")
         batch.drop_index("ix_incidents_finding_id")
+        batch.drop_column("expires_at")
         batch.drop_column("problem_key")
         batch.drop_column("alias")
         batch.drop_column("finding_id")
