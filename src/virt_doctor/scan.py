@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import partial
 from typing import Any
 
@@ -33,6 +33,7 @@ from virt_doctor.sources.load import (
     snapshot_of,
 )
 from virt_doctor.sources.prometheus import MetricAnswers, PrometheusClient, fetch
+from virt_doctor.timeutil import human_age, rfc3339
 
 
 @dataclass(frozen=True)
@@ -100,8 +101,26 @@ def run_scan(request: ScanRequest) -> ScanResult:
     if request.namespace:
         report = replace(report, findings=tuple(f for f in report.findings
                                                 if f.subject.namespace == request.namespace))
-    warnings = (f"{warning}; the metric alerts are skipped",) if warning else ()
+    warnings = ((f"{warning}; the metric alerts are skipped",) if warning else ()) + at_warnings(snap, request)
     return ScanResult(with_problems(snap, report), snap, warnings)
+
+
+FAR_AFTER = timedelta(days=1)
+
+
+def at_warnings(snap: Snapshot, request: ScanRequest) -> tuple[str, ...]:
+    """--at before a dump was collected, or far after it: the evaluation is of a time the dump does not show."""
+    collected = snap.collected_at
+    if request.at is None or request.source is None or collected is None:
+        return ()
+    said = f"--at {rfc3339(request.at)}"
+    if request.at < collected - timedelta(minutes=1):
+        return (f"{said} is before the dump was collected ({rfc3339(collected)}): it holds what happened later, "
+                "judged as if it had already happened",)
+    if request.at > collected + FAR_AFTER:
+        return (f"{said} is {human_age(request.at - collected)} after the dump was collected "
+                f"({rfc3339(collected)}): every condition is judged as if it had held all that time",)
+    return ()
 
 
 def with_problems(snap: Snapshot, report: Report) -> Report:

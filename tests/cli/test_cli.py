@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -225,3 +226,14 @@ def test_an_alert_named_but_not_evaluated_is_not_reported_healthy(simulated: Sim
     assert code == 0 and skipped > 0
     assert (f"No alert condition holds among the {len(report['coverage']) - skipped} alerts evaluated; {skipped} "
             "alerts not evaluated (-o wide shows why).") in out
+
+
+def test_at_before_or_far_after_the_collection_is_warned(simulated: SimulateFn) -> None:
+    path, cluster = simulated(["handler-crashloop"])
+    collected = cluster.at
+    code, _, err = run("scan", "--from", str(path), "--at", (collected - timedelta(hours=2)).isoformat())
+    assert "is before the dump was collected" in err and code in (0, 1)
+    code, _, err = run("scan", "--from", str(path), "--at", (collected + timedelta(days=40)).isoformat())
+    assert "d after the dump was collected" in err and "judged as if it had held all that time" in err
+    code, _, err = run("scan", "--from", str(path), "--at", (collected + timedelta(minutes=5)).isoformat())
+    assert "collected" not in err

@@ -194,5 +194,9 @@ def test_a_single_object_file_is_a_source(tmp_path: Path) -> None:
     snap = load_dump(single, at=datetime(2026, 11, 20, tzinfo=UTC))
     assert sorted(p["metadata"]["name"] for p in snap.kind("Pod")) == ["p1", "p2"]
     text = write(tmp_path, "notes.txt", "hello")
-    with pytest.raises(SourceError, match="notes.txt: not a readable archive"):
+    with pytest.raises(SourceError, match=r"notes.txt: a text file, not a dump \(give a directory, .tar") as raised:
         read_dump(text)
+    assert "\n" not in str(raised.value)  # one line: no listing of every decompressor tried
+    empty = write(tmp_path, "empty.tar.gz", "")
+    with pytest.raises(SourceError, match=r"empty.tar.gz: an empty file, not a dump"):
+        read_dump(empty)

@@ -246,11 +246,36 @@ def _walk_dir(root: Path) -> Iterator[Entry]:
         stack.extend(reversed(subdirs))
 
 
+MAGIC = ((b"\x1f\x8b", "a gzip file that holds no readable tar archive (cut short, or not a .tar.gz?)"),
+         (b"BZh", "a bzip2 file that holds no readable tar archive"),
+         (b"\xfd7zXZ", "an xz file that holds no readable tar archive"))
+
+
+def what_it_is(path: Path) -> str:
+    """A file that is no dump, in a few words: empty, text, a compressed non-tar, or of an unknown format."""
+    try:
+        with path.open("rb") as handle:
+            head = handle.read(512)
+    except OSError as exc:
+        return f"cannot be read ({exc.strerror})"
+    if not head:
+        return "an empty file"
+    for magic, said in MAGIC:
+        if head.startswith(magic):
+            return said
+    try:
+        head.decode("utf-8")
+    except UnicodeDecodeError:
+        return "a file of an unknown format"
+    return "a text file"
+
+
 def _walk_tar(root: Path) -> Iterator[Entry]:
     try:
         archive = tarfile.open(root, "r:*")  # noqa: SIM115 - closed below, streamed
     except (tarfile.TarError, OSError, EOFError, zlib.error) as exc:
-        raise SourceError(f"{root}: not a readable archive ({exc or 'unknown format'})") from exc
+        raise SourceError(f"{root}: {what_it_is(root)}, not a dump (give a directory, .tar, .tar.gz, .zip, or a "
+                          ".yaml/.json file of Kubernetes objects)") from exc
     try:
         while True:
             try:
