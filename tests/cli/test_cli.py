@@ -208,6 +208,10 @@ def test_every_report_format_shows_the_id_fix_takes(simulated: SimulateFn) -> No
     taint = next(e["value"] for e in finding["evidence"] if e["path"] == "spec.taints")
     assert f"kubectl taint nodes {finding['subject']['name']} {taint}-" in out
     assert '"taints":null' not in out.split("kubectl:")[1]
+    # what the action rests on is shown with it, however far down the evidence it is
+    node = finding["subject"]["name"]
+    assert f"    rests on: Node/{node} spec.taints = {taint}" in out
+    assert finding["evidence"].index(next(e for e in finding["evidence"] if e["path"] == "spec.taints")) >= 3
 
 
 def test_an_alert_named_but_not_evaluated_is_not_reported_healthy(simulated: SimulateFn) -> None:

@@ -13,6 +13,7 @@ import typer
 from virt_doctor.cli.errors import fail, handles_input_errors
 from virt_doctor.cli.options import Context, Kubeconfig, parse_labels, stderr_console, stdout_console
 from virt_doctor.report.model import Finding, finding_from_dict
+from virt_doctor.report.text import evidence_line
 from virt_doctor.rules.reads import kinds_read_by
 from virt_doctor.scan import LiveOptions, ScanRequest, ScanResult, run_scan
 from virt_doctor.timeutil import parse_duration, parse_user_time
@@ -206,6 +207,9 @@ def _render(plans: list[Any], findings: list[Finding], output: str, live: bool) 
         for plan in mine:
             request = plan.request
             out.print(f"  [{plan.step.risk}] {plan.step.title}  (--step {plan.step.id})", markup=False)
+            for item in finding.evidence:  # what the action acts on, always: the taint it removes, the finalizer
+                if item.object == plan.action.ref() and item.path:
+                    out.print(f"    rests on: {evidence_line(item)}", markup=False)
             out.print(f"    request: {request.method} {request.path} "
                       f"{orjson.dumps(request.body).decode() if request.body is not None else ''}", markup=False)
             out.print(f"    kubectl: {plan.step.command}", markup=False)
