@@ -132,3 +132,16 @@ def test_an_incident_page_names_its_problem(db_url: str, example_view: ClusterVi
     page = client.get(f"/incidents/{orphan['id']}").text
     assert f'Part of problem <a href="/problems/{crashing.id}">{crashing.title}</a>' in page
     assert "Node worker-003 → Pod openshift-cnv/virt-handler-" in page
+
+
+def test_the_pages_count_time_up_to_when_the_cluster_was_read(db_url: str, example_view: ClusterView) -> None:
+    """A dump collected weeks ago: the pages say 'for 30m' as the CLI does, never weeks of wall clock."""
+    service = Service(example_view, open_engine(db_url), interval=0)
+    client = TestClient(create_app(service, start_background=False))
+    service.evaluate_once()
+    html = client.get("/").text
+    assert ">for 30m<" in html and " ago" not in html
+    number = client.get("/api/v1/incidents", params={"alert": "CDIOperatorDown"}).json()[0]["id"]
+    page = client.get(f"/incidents/{number}").text
+    assert "(for 30m when the cluster was read)" in page and " ago" not in page
+    assert "the cluster as last read is of 2026-11-20T09:14:03Z" in page

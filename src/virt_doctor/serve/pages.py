@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 from collections import Counter
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from fastapi import FastAPI, HTTPException, Request
@@ -12,7 +12,7 @@ from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
 from virt_doctor.catalog import load_catalog
-from virt_doctor.serve.render import TEMPLATES, aware, lasting, since
+from virt_doctor.serve.render import TEMPLATES, aware, lasting
 from virt_doctor.serve.service import Service
 from virt_doctor.store import incidents as store
 from virt_doctor.store import problems as problem_store
@@ -34,7 +34,6 @@ def _why(service: Service) -> dict[str, str]:
 
 def add_routes(app: FastAPI, service: Service) -> None:
     templates = Jinja2Templates(directory=str(TEMPLATES))
-    templates.env.filters["since"] = lambda moment: since(moment, datetime.now(UTC))
     templates.env.filters["lasting"] = lasting
     templates.env.filters["utc"] = lambda moment: (aware(moment) or datetime.min).strftime("%Y-%m-%d %H:%M:%S UTC")
 

@@ -59,12 +59,6 @@ def aware(moment: datetime | None) -> datetime | None:
     return None if moment is None else moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
-def since(moment: datetime | None, now: datetime) -> str:
-    """'3h 12m ago' for the pages."""
-    moment = aware(moment)
-    return "" if moment is None else f"{human_age(now - moment)} ago"
-
-
 def lasting(moment: datetime | None, at: str | None) -> str:
     """'for 30m' up to the evaluation time (the cluster's clock as read, a dump's collection time), for the pages."""
     from virt_doctor.timeutil import parse_time
