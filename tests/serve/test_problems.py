@@ -145,3 +145,19 @@ def test_the_pages_count_time_up_to_when_the_cluster_was_read(db_url: str, examp
     page = client.get(f"/incidents/{number}").text
     assert "(for 30m when the cluster was read)" in page and " ago" not in page
     assert "the cluster as last read is of 2026-11-20T09:14:03Z" in page
+
+
+def test_an_alert_virt_doctor_cannot_judge_still_gets_its_runbooks_steps(db_url: str,
+                                                                         example_view: ClusterView) -> None:
+    service = Service(example_view, open_engine(db_url), interval=0)
+    client = TestClient(create_app(service, start_background=False))
+    labels = {"alertname": "VirtApiRESTErrorsBurst", "severity": "critical", "namespace": "openshift-cnv",
+              "pod": "virt-api-7d9c6b5f4-abcde"}
+    number = client.post(PATH, json=payload([am_alert(labels, "burst-1")])).json()["incidents"][0]["id"]
+    page = client.get(f"/incidents/{number}").text
+    from virt_doctor.catalog import load_catalog
+
+    entry = load_catalog().get("VirtApiRESTErrorsBurst")
+    assert "could not judge this alert itself" in page
+    assert page.count('<button type="button" class="copy"') == len(entry.diagnosis) + len(entry.mitigation)
+    assert "&lt;namespace&gt;" not in page and "-n openshift-cnv" in page

@@ -26,6 +26,25 @@ def _position(findings: list[str], incident: Any) -> int:
     return findings.index(incident.finding_id) if incident.finding_id in findings else len(findings)
 
 
+def _runbook_steps(service: Service, alert: str, labels: dict[str, str]) -> dict[str, Any] | None:
+    """An alert virt-doctor could not judge: its runbook's steps, filled from the alert's labels (and where the
+    stack is installed) where they fit, for a person to run."""
+    from virt_doctor.catalog.catalog import fill
+    from virt_doctor.snapshot.discover import install_namespaces
+
+    catalog = load_catalog()
+    if alert not in catalog:
+        return None
+    entry = catalog.get(alert)
+    current = service.view.current
+    params = {**(install_namespaces(current.snapshot) if current and current.snapshot else {}),
+              **{k: v for k, v in labels.items() if v}}
+    return {"diagnosis": [{"title": s.title, "command": fill(s.command, params), "risk": s.risk}
+                          for s in entry.diagnosis],
+            "mitigation": [{"title": s.title, "command": fill(s.command, params), "risk": s.risk}
+                           for s in entry.mitigation]}
+
+
 def _why(service: Service) -> dict[str, str]:
     """Finding id -> why it belongs to its problem, from the newest evaluation."""
     current = service.view.current
@@ -88,7 +107,9 @@ def add_routes(app: FastAPI, service: Service) -> None:
             diagnoses = list(found.diagnoses)
             belongs = problem_store.problem(session, found.problem_key) if found.problem_key else None
         remediator = service.remediator
+        runbook = _runbook_steps(service, found.alertname, found.labels or {}) if latest is None else None
         return page(request, "incident.html", incident=found, finding=latest, diagnoses=diagnoses, belongs=belongs,
+                    runbook=runbook,
                     why=_why(service).get(found.finding_id, ""),
                     has_runbook=found.alertname in load_catalog(),
                     remediation={"live": bool(remediator and remediator.live),
