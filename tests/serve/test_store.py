@@ -164,7 +164,7 @@ def test_a_dump_served_for_a_look_uses_a_throw_away_store(tmp_path) -> None:  # 
     from pathlib import Path
 
     from virt_doctor.serve.config import ServeConfig, store_of
-    from virt_doctor.store.database import DEFAULT_DB
+    from virt_doctor.store.paths import DEFAULT_DB
 
     example = Path(__file__).resolve().parents[2] / "examples" / "broken-cluster"
     path, throwaway = store_of(ServeConfig(source=example))

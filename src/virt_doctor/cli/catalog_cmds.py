@@ -11,7 +11,6 @@ from virt_doctor.catalog import load_catalog
 from virt_doctor.cli.errors import handles_input_errors
 from virt_doctor.cli.options import CatalogFormat, CatalogOutput, stdout_console
 from virt_doctor.report.explain import entry_markdown, list_markdown, list_rows, render_entry, render_list
-from virt_doctor.report.render import to_json, to_yaml
 
 
 @handles_input_errors
@@ -19,8 +18,12 @@ def list_alerts(output: CatalogOutput = CatalogFormat.table) -> None:
     """List every alert in the runbook catalog."""
     catalog = load_catalog()
     if output is CatalogFormat.json:
+        from virt_doctor.report.render import to_json
+
         sys.stdout.write(to_json(list_rows(catalog)))
     elif output is CatalogFormat.yaml:
+        from virt_doctor.report.render import to_yaml
+
         sys.stdout.write(to_yaml(list_rows(catalog)))
     elif output is CatalogFormat.markdown:
         sys.stdout.write(list_markdown(catalog))
@@ -36,8 +39,12 @@ def explain(
     """Show an alert's runbook: meaning, impact, causes, diagnosis and mitigation commands."""
     entry = load_catalog().get(alert)
     if output is CatalogFormat.json:
+        from virt_doctor.report.render import to_json
+
         sys.stdout.write(to_json(entry.to_dict()))
     elif output is CatalogFormat.yaml:
+        from virt_doctor.report.render import to_yaml
+
         sys.stdout.write(to_yaml(entry.to_dict()))
     elif output is CatalogFormat.markdown:
         sys.stdout.write(entry_markdown(entry))

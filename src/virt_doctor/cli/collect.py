@@ -11,8 +11,6 @@ import typer
 
 from virt_doctor.cli.errors import fail, handles_input_errors
 from virt_doctor.cli.options import Consistent, Context, Kubeconfig, Namespace, Quiet, stderr_console
-from virt_doctor.scan import LiveOptions, read_live_raw
-from virt_doctor.sources.collect import collect_files, write_archive
 
 
 @handles_input_errors
@@ -32,6 +30,8 @@ def collect(
     Secrets are never collected (so a missing Secret cannot be told from the archive); ConfigMap data is left
     out unless --include-configmap-data.
     """
+    from virt_doctor.scan import LiveOptions, read_live_raw
+    from virt_doctor.sources.collect import collect_files, write_archive
     if not out.name.endswith((".tar.gz", ".tgz")):
         raise fail(f"--out {out}: the archive is a .tar.gz (or .tgz)")
     at = datetime.now(UTC)

@@ -24,12 +24,7 @@ from virt_doctor.cli.options import (
     stderr_console,
     stdout_console,
 )
-from virt_doctor.cli.output import exit_code, not_evaluated, render_report
-from virt_doctor.report.match import matches
 from virt_doctor.report.model import Report
-from virt_doctor.report.text import belongs_to, render_table
-from virt_doctor.rules.reads import kinds_read_by
-from virt_doctor.scan import LiveOptions, ScanRequest, focus_for, run_scan
 from virt_doctor.timeutil import parse_user_time
 
 
@@ -58,6 +53,11 @@ def diagnose(
     finding is the one a full scan gives for that instance. Exit status: 0 the condition does not hold, 1 it does, 2 bad
     input, 3 the alert could not be evaluated (the reason is said first).
     """
+    from virt_doctor.cli.output import exit_code, not_evaluated, render_report
+    from virt_doctor.report.match import matches
+    from virt_doctor.report.text import belongs_to, render_table
+    from virt_doctor.rules.reads import kinds_read_by
+    from virt_doctor.scan import LiveOptions, ScanRequest, focus_for, run_scan
     alerts = _alerts(alert, label or [], alert_json)
     names = [load_catalog().get(name).name for name, _ in alerts]
     moment = parse_user_time(at) if at else None

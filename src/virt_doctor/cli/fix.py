@@ -13,9 +13,6 @@ import typer
 from virt_doctor.cli.errors import fail, handles_input_errors
 from virt_doctor.cli.options import Context, Kubeconfig, parse_labels, stderr_console, stdout_console
 from virt_doctor.report.model import Finding, finding_from_dict
-from virt_doctor.report.text import evidence_line
-from virt_doctor.rules.reads import kinds_read_by
-from virt_doctor.scan import LiveOptions, ScanRequest, ScanResult, run_scan
 from virt_doctor.timeutil import parse_duration, parse_user_time
 
 GUARD_KINDS = frozenset({"Node", "Pod", "VirtualMachineInstance"})  # what remedy/guards.py reads
@@ -77,6 +74,8 @@ def fix(
     from virt_doctor.remedy.audit import DEFAULT_LOG, Auditor
     from virt_doctor.remedy.fix import plan_steps, who_am_i
     from virt_doctor.remedy.session import FixSession, choose, choose_problem, problem_plans
+    from virt_doctor.rules.reads import kinds_read_by
+    from virt_doctor.scan import LiveOptions, ScanRequest, ScanResult, run_scan
 
     if output not in ("text", "json"):
         raise fail(f"-o {output!r}: give text or json")
@@ -151,7 +150,8 @@ def fix(
 
 def _store(db: str | None) -> Any:
     """The store the audit trail also goes to."""
-    from virt_doctor.store.database import DEFAULT_DB, StoreError, open_engine
+    from virt_doctor.store.database import StoreError, open_engine
+    from virt_doctor.store.paths import DEFAULT_DB
 
     try:
         return open_engine(db or str(DEFAULT_DB))
@@ -183,6 +183,7 @@ def _problem_heading(problem: Any, output: str) -> None:
 
 
 def _render(plans: list[Any], findings: list[Finding], output: str, live: bool) -> None:
+    from virt_doctor.report.text import evidence_line
     if output == "json":
         sys.stdout.write(orjson.dumps({"plans": [p.to_dict() for p in plans]}, option=orjson.OPT_INDENT_2).decode()
                          + "\n")

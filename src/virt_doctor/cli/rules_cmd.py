@@ -10,9 +10,6 @@ import typer
 
 from virt_doctor.catalog import load_catalog
 from virt_doctor.cli.errors import handles_input_errors
-from virt_doctor.report.prometheus_rules import prometheus_rule, rule_groups
-from virt_doctor.report.render import to_yaml
-from virt_doctor.rules.registry import REGISTRY
 
 
 class RulesFormat(StrEnum):
@@ -24,6 +21,7 @@ def conditions() -> dict[str, dict[str, str]]:
     """Every metric rule's alert expressions, by alert, by severity ('' for the catalog's own; 'condition:critical'
     is the same alert's definition at critical)."""
     import virt_doctor.rules.all  # noqa: F401  (registers)
+    from virt_doctor.rules.registry import REGISTRY
 
     return {spec.alert: {name.partition(":")[2]: expr for name, expr in spec.queries.items()
                          if name.partition(":")[0] == "condition"}
@@ -38,6 +36,9 @@ def rules(
     namespace: Annotated[str, typer.Option("--namespace", "-n", help="Namespace of the PrometheusRule.")] = "openshift-cnv",
 ) -> None:
     """Print the metric alerts as Prometheus alerting rules (check them with promtool check rules)."""
+    from virt_doctor.report.prometheus_rules import prometheus_rule, rule_groups
+    from virt_doctor.report.render import to_yaml
+
     catalog = load_catalog()
     if fmt is RulesFormat.prometheus:
         sys.stdout.write(to_yaml({"groups": rule_groups(catalog, conditions())}))

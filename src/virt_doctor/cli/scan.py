@@ -9,7 +9,6 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
 from virt_doctor.cli.errors import fail, handles_input_errors
 from virt_doctor.cli.options import (
@@ -29,14 +28,6 @@ from virt_doctor.cli.options import (
     stderr_console,
     stdout_console,
 )
-from virt_doctor.cli.output import exit_code, not_evaluated, render_report
-from virt_doctor.report.render import write_atomic
-from virt_doctor.report.text import render_table
-from virt_doctor.scan import LiveOptions, ScanRequest, run_scan
-from virt_doctor.sources.live.client import KubeClient
-from virt_doctor.sources.live.connection import connect
-from virt_doctor.sources.live.prometheus_route import thanos_querier
-from virt_doctor.sources.prometheus import PrometheusClient
 from virt_doctor.timeutil import parse_user_time
 
 
@@ -80,6 +71,13 @@ def scan(
     or answers errors, does not change the exit status: the alerts that needed it
     are listed as skipped with the reason, and a warning is printed.
     """
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+    from virt_doctor.cli.output import exit_code, not_evaluated, render_report
+    from virt_doctor.report.render import write_atomic
+    from virt_doctor.report.text import render_table
+    from virt_doctor.scan import LiveOptions, ScanRequest, run_scan
+    from virt_doctor.sources.prometheus import PrometheusClient
     if namespace and all_namespaces:
         raise fail("-n/--namespace and -A/--all-namespaces exclude each other")
     if no_objects and (source is not None or not prometheus):
@@ -131,6 +129,9 @@ def scan(
 
 def auto_prometheus(kubeconfig: str | None, context: str | None) -> tuple[str, str | None]:
     """The OpenShift monitoring querier of the kubeconfig's cluster, and the token to use with it."""
+    from virt_doctor.sources.live.client import KubeClient
+    from virt_doctor.sources.live.connection import connect
+    from virt_doctor.sources.live.prometheus_route import thanos_querier
     api = KubeClient(connect(kubeconfig, context))
     try:
         return thanos_querier(api)

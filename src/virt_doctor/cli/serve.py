@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from virt_doctor.cli.errors import fail, handles_input_errors
 from virt_doctor.cli.options import Context, Kubeconfig, PrometheusToken, prometheus_option, stderr_console
-from virt_doctor.serve.auth import WebhookAuth
-from virt_doctor.sources.prometheus import PrometheusClient
-from virt_doctor.store.database import DEFAULT_DB
+from virt_doctor.store.paths import DEFAULT_DB
+
+if TYPE_CHECKING:
+    from virt_doctor.serve.auth import WebhookAuth
 from virt_doctor.timeutil import parse_duration
 
 
@@ -88,8 +89,10 @@ def serve(
     cluster, listed once then watched, or a dump with --from. /healthz, /readyz and /metrics are for Kubernetes
     and Prometheus.
     """
+    from virt_doctor.serve.auth import WebhookAuth
     from virt_doctor.serve.config import LeaderElection, ServeConfig, build, run
     from virt_doctor.serve.remediation import load_policy
+    from virt_doctor.sources.prometheus import PrometheusClient
 
     if (remediate_token_file or fix_policy) and source is not None:  # before their files are read
         raise fail("--remediate-token-file and --fix-policy act on the live cluster, not on --from")
@@ -110,6 +113,8 @@ def serve(
 
 
 def _auth(token_file: Path | None, basic_auth_file: Path | None) -> WebhookAuth:
+    from virt_doctor.serve.auth import WebhookAuth
+
     if token_file and basic_auth_file:
         raise fail("give --webhook-token-file or --webhook-basic-auth-file, not both")
     token = os.environ.get("VIRT_DOCTOR_WEBHOOK_TOKEN", "")

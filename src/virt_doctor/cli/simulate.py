@@ -11,9 +11,6 @@ import typer
 
 from virt_doctor.cli.errors import fail, handles_input_errors
 from virt_doctor.cli.options import stderr_console, stdout_console
-from virt_doctor.simulator.faults import ALIASES, FAULTS
-from virt_doctor.simulator.simulate import simulate as build
-from virt_doctor.simulator.writer import OpenShiftImage, write_dump
 from virt_doctor.timeutil import parse_duration, parse_user_time
 
 
@@ -49,6 +46,8 @@ def simulate(
     list_faults: Annotated[bool, typer.Option("--list-faults", help="List the faults and exit.")] = False,
 ) -> None:
     """Write a simulated cluster dump in the must-gather layout, healthy or with faults."""
+    from virt_doctor.simulator.simulate import simulate as build
+    from virt_doctor.simulator.writer import OpenShiftImage, write_dump
     if list_faults:
         _print_faults()
         return
@@ -82,6 +81,7 @@ def simulate(
 
 
 def _print_faults() -> None:
+    from virt_doctor.simulator.faults import ALIASES, FAULTS
     console = stdout_console()
     aliases = {target: alias for alias, target in ALIASES.items()}
     for spec in sorted(FAULTS.values(), key=lambda s: (s.alert, s.name)):

@@ -9,7 +9,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from virt_doctor.catalog.catalog import Catalog, CatalogEntry
-from virt_doctor.report.text import fits
+from virt_doctor.report.layout import fits
 
 SEVERITY_STYLE = {"critical": "bold red", "warning": "yellow", "info": "cyan"}
 

@@ -8,6 +8,7 @@ from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
+from virt_doctor.report.layout import fits
 from virt_doctor.report.model import Evidence, Finding, Problem, Report
 from virt_doctor.timeutil import human_age, parse_time
 
@@ -108,18 +109,6 @@ def grouped(report: Report) -> list[tuple[Problem | None, list[Finding]]]:
         return [(None, list(report.findings))] if report.findings else []
     by_id = {f.id: f for f in report.findings}
     return [(p, [by_id[i] for i in p.findings if i in by_id]) for p in report.problems]
-
-
-def fits(console: Console, table: Table) -> bool:
-    """Whether the table shows every cell's longest word whole at this width (else the caller prints blocks:
-    a name split over two lines, or cut, cannot be copied)."""
-    def longest(cell: object) -> int:
-        plain = cell.plain if isinstance(cell, Text) else Text.from_markup(str(cell)).plain
-        return max((len(word) for word in plain.split()), default=0)
-
-    columns = table.columns
-    need = sum(max([longest(c.header), *(longest(cell) for cell in c.cells)]) for c in columns)
-    return need + 2 * (len(columns) - 1) <= console.width
 
 
 def render_table(report: Report, console: Console, wide: bool = False, command: str = "scan") -> None:

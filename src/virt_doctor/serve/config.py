@@ -16,7 +16,7 @@ from virt_doctor.serve.auth import WebhookAuth
 from virt_doctor.serve.remediation import PolicyRule
 from virt_doctor.serve.service import Service
 from virt_doctor.sources.prometheus import PrometheusClient
-from virt_doctor.store.database import DEFAULT_DB
+from virt_doctor.store.paths import DEFAULT_DB
 
 if TYPE_CHECKING:
     from virt_doctor.serve.leader import LeaseElector

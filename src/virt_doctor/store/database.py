@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Any
 
@@ -12,9 +11,6 @@ from sqlalchemy.exc import ArgumentError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from virt_doctor.errors import VirtDoctorError
-
-# where the incident store lives unless told otherwise (`serve --db`, `fix --incident --db`)
-DEFAULT_DB = Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share") / "virt-doctor" / "incidents.db"
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 

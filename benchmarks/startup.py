@@ -1,0 +1,53 @@
+"""Start-up benchmark: how long a command takes past the interpreter's own start, side by side in one run.
+
+    .venv/bin/python benchmarks/startup.py
+
+Each command runs --repeat times in a fresh process (stdout to /dev/null), interleaved with a bare interpreter
+(`python -c pass`); the medians are reported, and each command's time past the bare interpreter. Targets:
+`--version` <= 0.1 s, `list` and `explain` <= 0.2 s past the interpreter's start.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+CLI = ROOT / ".venv" / "bin" / "virt-doctor"
+COMMANDS = {"--version": ["--version"], "list": ["list"], "explain": ["explain", "VirtHandlerDown"],
+            "--help": ["--help"], "scan --help": ["scan", "--help"]}
+TARGETS = {"--version": 0.1, "list": 0.2, "explain": 0.2}
+
+
+def timed(args: list[str]) -> float:
+    started = time.perf_counter()
+    subprocess.run(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True)
+    return time.perf_counter() - started
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--repeat", type=int, default=7)
+    args = parser.parse_args()
+    runs: dict[str, list[float]] = {"(bare interpreter)": [], **{name: [] for name in COMMANDS}}
+    for _ in range(args.repeat):  # interleaved: a busy moment weighs on every command alike
+        runs["(bare interpreter)"].append(timed([sys.executable, "-c", "pass"]))
+        for name, argv in COMMANDS.items():
+            runs[name].append(timed([str(CLI), *argv]))
+    bare = statistics.median(runs["(bare interpreter)"])
+    print("| command | median s | past the interpreter s | target | met |")
+    print("|---|---:|---:|---:|---|")
+    for name, times in runs.items():
+        median = statistics.median(times)
+        past = median - bare
+        target = TARGETS.get(name)
+        print(f"| `{name}` | {median:.3f} | {past:.3f} | {f'<= {target}' if target else ''} | "
+              f"{'' if target is None else 'yes' if past <= target else 'no'} |")
+
+
+if __name__ == "__main__":
+    main()
