@@ -241,3 +241,27 @@ def test_at_before_or_far_after_the_collection_is_warned(simulated: SimulateFn) 
     assert "d after the dump was collected" in err and "judged as if it had held all that time" in err
     code, _, err = run("scan", "--from", str(path), "--at", (collected + timedelta(minutes=5)).isoformat())
     assert "collected" not in err
+
+
+def test_small_things_a_first_hour_meets(simulated: SimulateFn, tmp_path: Path) -> None:
+    """JSON leads with the findings (not 85 coverage lines); PromQL is never shown as a shell command; a metric
+    fault says what it needs to be seen; `--version` needs no library."""
+    path, _ = simulated(["handler-crashloop"])
+    _, out, _ = run("scan", "--from", str(path), "-o", "json")
+    keys = list(json.loads(out))
+    assert keys.index("findings") < keys.index("problems") < keys.index("coverage")
+    _, out, _ = run("explain", "VMStorageClassWarning")
+    assert "PromQL: kubevirt_ssp_vm_rbd_block_volume_without_rxbounce == 1" in out
+    assert "$ kubevirt_ssp" not in out
+    _, _, err = run("simulate", "--fault", "guest-disk-full", "--out", str(tmp_path / "d"))
+    assert "guest-disk-full: metric fault — add --metrics for its history, then scan with --prometheus" in err
+    import subprocess
+    import sys
+
+    cli = Path(sys.executable).parent / "virt-doctor"
+    probe = subprocess.run([sys.executable, "-X", "importtime", "-c",
+                            "import sys; sys.argv = ['virt-doctor', '--version']; "
+                            "from virt_doctor.cli.main import main; main()"],
+                           capture_output=True, text=True, check=True)
+    assert probe.stdout.startswith("virt-doctor ") and "typer" not in probe.stderr and "rich" not in probe.stderr
+    assert subprocess.run([str(cli), "--version"], capture_output=True, text=True, check=True).stdout == probe.stdout

@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
@@ -161,3 +162,42 @@ def test_an_alert_virt_doctor_cannot_judge_still_gets_its_runbooks_steps(db_url:
     assert "could not judge this alert itself" in page
     assert page.count('<button type="button" class="copy"') == len(entry.diagnosis) + len(entry.mitigation)
     assert "&lt;namespace&gt;" not in page and "-n openshift-cnv" in page
+
+
+def test_a_browser_gets_pages_and_the_api_json_with_nothing_from_the_internet(db_url: str,
+                                                                               example_view: ClusterView) -> None:
+    service = Service(example_view, open_engine(db_url), interval=0)
+    client = TestClient(create_app(service, start_background=False))
+    html = {"accept": "text/html,application/xhtml+xml"}
+    for path in ("/incidents/999999", "/incidents/not-a-number", "/nowhere", "/problems/zzz"):
+        answer = client.get(path, headers=html)
+        assert answer.status_code == 404 and answer.headers["content-type"].startswith("text/html"), path
+        assert "Back to the overview" in answer.text
+    assert client.get("/api/v1/incidents/999999").headers["content-type"] == "application/json"
+    assert client.get("/docs").status_code == 404  # no page that loads its scripts from the internet
+    listing = client.get("/api", headers=html).text
+    assert "/api/v1/alertmanager" in listing and "/api/v1/problems" in listing and "cdn" not in listing.lower()
+    assert "openapi" in client.get("/api/v1/openapi.json").json()
+
+
+def test_a_notification_is_logged_in_one_line(db_url: str, example_view: ClusterView,
+                                              caplog: pytest.LogCaptureFixture) -> None:
+    service = Service(example_view, open_engine(db_url), interval=0)
+    client = TestClient(create_app(service, start_background=False))
+    caplog.set_level("INFO", logger="virt_doctor.serve")
+    client.post(PATH, json=payload([am_alert({"alertname": "KubePodCrashLooping"}, "x"),
+                                    am_alert({"alertname": "KubePodCrashLooping", "pod": "p"}, "y", "resolved")]))
+    [line] = [r.getMessage() for r in caplog.records if r.getMessage().startswith("notification from")]
+    assert line.startswith("notification from virt-doctor: 2 alerts (1 firing, 1 resolved) → incidents ")
+
+
+def test_the_incident_page_reads_the_telling_evidence_first(db_url: str, example_view: ClusterView) -> None:
+    service = Service(example_view, open_engine(db_url), interval=0)
+    client = TestClient(create_app(service, start_background=False))
+    service.evaluate_once()
+    assert example_view.current is not None
+    tainted = next(f for f in example_view.current.report.findings if f.subject.name == "worker-005")
+    number = next(i["id"] for i in client.get("/api/v1/incidents").json() if i["finding_id"] == tainted.id)
+    page = client.get(f"/incidents/{number}").text
+    rows = page[page.index('<table class="evidence">'):]
+    assert rows.index("spec.taints") < rows.index("VirtualMachineInstance/")

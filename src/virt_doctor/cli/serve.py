@@ -83,7 +83,7 @@ def serve(
                                               "take or renew the Lease.", rich_help_panel="Several replicas")] = "2s",
 ) -> None:
     """Receive Alertmanager's notifications, diagnose each alert against a view of the cluster, keep them as
-    incidents, and show it all on a dashboard (http://HOST:PORT/) with a JSON API (/api/v1/…, /docs).
+    incidents, and show it all on a dashboard (http://HOST:PORT/) with a JSON API (/api/v1/…, listed at /api).
 
     Point an Alertmanager webhook receiver at http://HOST:PORT/api/v1/alertmanager. The view is the live
     cluster, listed once then watched, or a dump with --from. /healthz, /readyz and /metrics are for Kubernetes

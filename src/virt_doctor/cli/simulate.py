@@ -78,6 +78,15 @@ def simulate(
         subject = f"{item.kind}/{item.namespace}/{item.name}" if item.namespace else f"{item.kind}/{item.name}"
         expected = f" → {item.alert} on {subject} (cause {item.cause})" if item.alert else f" ({subject})"
         err.print(f"  fault {item.fault}: {item.detail}{expected}", highlight=False, markup=False)
+    from virt_doctor.simulator.faults import FAULTS
+
+    metric = sorted({i.fault for i in cluster.injected
+                     if i.fault in FAULTS and FAULTS[i.fault].fn.__module__.endswith(".faults.metrics")})
+    if metric:  # their alerts fire from metrics: a scan of the objects alone shows nothing of them
+        err.print(f"  {', '.join(metric)}: metric fault{'s' if len(metric) > 1 else ''} — "
+                  + ("the dump's metrics.om holds the history; " if metrics else "add --metrics for its history, "
+                     "then ") + "scan with --prometheus over it (bash scripts/demo-prometheus.sh shows how)",
+                  highlight=False, markup=False)
 
 
 def _print_faults() -> None:

@@ -9,7 +9,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from virt_doctor.catalog.catalog import Catalog, CatalogEntry
-from virt_doctor.report.layout import fits
+from virt_doctor.report.layout import fits, prompt
 
 SEVERITY_STYLE = {"critical": "bold red", "warning": "yellow", "info": "cyan"}
 
@@ -61,11 +61,11 @@ def render_entry(entry: CatalogEntry, console: Console) -> None:
     console.print("\n[bold]Diagnosis[/bold]")
     for i, step in enumerate(entry.diagnosis, 1):
         console.print(f"  {i}. {escape(step.title)}")
-        console.print(f"     $ {escape(step.command)}", style="cyan", soft_wrap=True)
+        console.print(f"     {prompt(step.command)} {escape(step.command)}", style="cyan", soft_wrap=True)
     console.print("\n[bold]Mitigation[/bold]")
     for step in entry.mitigation:
         console.print(f"  • {escape('[' + step.risk + ']')} {escape(step.title)}")
-        console.print(f"     $ {escape(step.command)}", style="cyan", soft_wrap=True)
+        console.print(f"     {prompt(step.command)} {escape(step.command)}", style="cyan", soft_wrap=True)
     console.print("\n[bold]Escalation[/bold]")
     console.print(escape(entry.escalation))
     console.print(f"\n[bold]Related[/bold]: {', '.join(entry.related)}")

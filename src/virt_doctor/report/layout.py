@@ -17,3 +17,12 @@ def fits(console: Console, table: Table) -> bool:
     columns = table.columns
     need = sum(max([longest(c.header), *(longest(cell) for cell in c.cells)]) for c in columns)
     return need + 2 * (len(columns) - 1) <= console.width
+
+
+SHELL = frozenset({"kubectl", "oc", "virtctl", "ssh", "curl", "jq", "grep"})  # what a runbook runs in a shell
+
+
+def prompt(command: str) -> str:
+    """'$' for a shell command; 'PromQL:' for a query to paste into Prometheus (never to run in a shell)."""
+    first = command.split(maxsplit=1)[0] if command.strip() else ""
+    return "$" if first in SHELL else "PromQL:"

@@ -169,11 +169,11 @@ def report_to_dict(report: Report) -> dict[str, Any]:
         "schema": SCHEMA,
         "evaluated_at": report.evaluated_at,
         "source": report.source,
+        "findings": [finding_to_dict(f) for f in report.findings],  # what a reader wants first, before coverage
+        "problems": [problem_to_dict(p) for p in report.problems],
         "coverage": [{"alert": c.alert, "status": c.status, "reason": c.reason,
                       **({"definition": c.definition} if c.definition else {}),
                       **({"drift": list(c.drift)} if c.drift else {})} for c in report.coverage],
-        "findings": [finding_to_dict(f) for f in report.findings],
-        "problems": [problem_to_dict(p) for p in report.problems],
         "warnings": list(report.warnings),
         **({"crosscheck": [{"alert": c.alert, "virt_doctor": c.virt_doctor, "prometheus": c.prometheus,
                             "agree": c.agree} for c in report.crosscheck]} if report.crosscheck else {}),

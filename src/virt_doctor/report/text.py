@@ -8,7 +8,7 @@ from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
-from virt_doctor.report.layout import fits
+from virt_doctor.report.layout import fits, prompt
 from virt_doctor.report.model import Evidence, Finding, Problem, Report
 from virt_doctor.timeutil import human_age, parse_time
 
@@ -227,7 +227,7 @@ def _finding_block(report: Report, f: Finding, wide: bool, why: str | None = Non
         lines.append(Text(f"  in this problem: {why}"))
     if wide:
         lines.append(Text("  to confirm:"))
-        lines += [Text(f"    $ {s.command}   # {s.title}") for s in f.diagnosis]
+        lines += [Text(f"    {prompt(s.command)} {s.command}   # {s.title}") for s in f.diagnosis]
     if f.origin != "virt-doctor":
         lines.append(Text(f"  origin: {ORIGINS.get(f.origin, f.origin)}, not confirmed by virt-doctor's objects"))
     lines.append(Text(f"  runbook: virt-doctor explain {f.runbook}", style="dim"))

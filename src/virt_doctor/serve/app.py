@@ -35,7 +35,7 @@ def create_app(service: Service, start_background: bool = True) -> FastAPI:
         service.stop()
 
     app = FastAPI(title="virt-doctor", summary="KubeVirt / OpenShift Virtualization alerts, diagnosed.",
-                  version="1", docs_url="/docs", openapi_url="/api/v1/openapi.json", redoc_url=None,
+                  version="1", docs_url=None, openapi_url="/api/v1/openapi.json", redoc_url=None,
                   lifespan=lifespan)
     app.state.service = service
     app.mount("/static", StaticFiles(directory=STATIC), name="static")

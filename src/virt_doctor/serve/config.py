@@ -144,8 +144,21 @@ def run(service: Service, config: ServeConfig) -> None:
 
     from virt_doctor.serve.app import create_app
 
+    log_to_stderr(config.log_level)
     uvicorn.run(create_app(service), host=config.host, port=config.port, log_level=config.log_level,
                 access_log=False)
+
+
+def log_to_stderr(level: str) -> None:
+    """The service's own lines (a notification received, a store error, leadership) on stderr, at uvicorn's level."""
+    import logging
+
+    handler = logging.StreamHandler()
+    handler.setFormatter(logging.Formatter("%(levelname)s:     %(name)s: %(message)s"))
+    logger = logging.getLogger("virt_doctor")
+    logger.handlers[:] = [handler]
+    logger.setLevel({"trace": "DEBUG"}.get(level, level.upper()))
+    logger.propagate = False
 
 
 def _elector(conn: Connection, leader: LeaderElection) -> LeaseElector:

@@ -8,8 +8,11 @@ from datetime import datetime
 from typing import Any
 
 from fastapi import FastAPI, HTTPException, Request
-from fastapi.responses import HTMLResponse
+from fastapi.exception_handlers import http_exception_handler, request_validation_exception_handler
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import HTMLResponse, Response
 from fastapi.templating import Jinja2Templates
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from virt_doctor.catalog import load_catalog
 from virt_doctor.serve.render import TEMPLATES, aware, lasting
@@ -19,6 +22,18 @@ from virt_doctor.store import problems as problem_store
 
 SEVERITIES = ("critical", "warning", "info")
 STATES = ("firing", "resolved")
+
+
+def telling_first(finding: dict[str, Any] | None) -> dict[str, Any] | None:
+    """The finding with the evidence read first that is about its own subject (the taint on the node), then the
+    rest in the order found."""
+    if not finding:
+        return finding
+    subject = finding.get("subject") or {}
+    ref = "/".join(p for p in (subject.get("kind"), subject.get("namespace"), subject.get("name")) if p)
+    evidence = list(finding.get("evidence") or [])
+    evidence.sort(key=lambda e: not (e.get("object") == ref and e.get("path")))
+    return {**finding, "evidence": evidence}
 
 
 def _position(findings: list[str], incident: Any) -> int:
@@ -56,11 +71,33 @@ def add_routes(app: FastAPI, service: Service) -> None:
     templates.env.filters["lasting"] = lasting
     templates.env.filters["utc"] = lambda moment: (aware(moment) or datetime.min).strftime("%Y-%m-%d %H:%M:%S UTC")
 
-    def page(request: Request, name: str, **context: Any) -> HTMLResponse:
+    def page(request: Request, name: str, status_code: int = 200, **context: Any) -> HTMLResponse:
         current = service.view.current
         return templates.TemplateResponse(request, name, {
             "evaluated_at": current.report.evaluated_at if current else None,
-            "problems": service.problems(), **context})
+            "problems": service.problems(), **context}, status_code=status_code)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def not_found(request: Request, exc: StarletteHTTPException) -> Response:
+        """A person's browser gets a page; the API and its clients get JSON."""
+        if request.url.path.startswith(("/api/", "/static/")) or "text/html" not in request.headers.get("accept", ""):
+            return await http_exception_handler(request, exc)
+        return page(request, "error.html", status=exc.status_code, detail=str(exc.detail),
+                    status_code=exc.status_code)
+
+    @app.exception_handler(RequestValidationError)
+    async def bad_path(request: Request, exc: RequestValidationError) -> Response:
+        if request.url.path.startswith("/api/") or "text/html" not in request.headers.get("accept", ""):
+            return await request_validation_exception_handler(request, exc)
+        return page(request, "error.html", status=404, detail=f"nothing at {request.url.path}", status_code=404)
+
+    @app.get("/api", response_class=HTMLResponse, include_in_schema=False)
+    def api(request: Request) -> HTMLResponse:
+        """The JSON API's endpoints, served here (no page from the internet: a disconnected cluster sees it too)."""
+        routes = [(", ".join(sorted(getattr(r, "methods", ()) or ())), getattr(r, "path", ""),
+                   getattr(r, "summary", "") or "") for r in app.routes
+                  if getattr(r, "include_in_schema", False) and getattr(r, "path", "").startswith("/")]
+        return page(request, "api.html", routes=routes)
 
     @app.get("/", response_class=HTMLResponse, include_in_schema=False)
     def overview(request: Request, state: str = "firing", severity: str = "", namespace: str = "",
@@ -103,7 +140,7 @@ def add_routes(app: FastAPI, service: Service) -> None:
             found = store.incident(session, number)
             if found is None:
                 raise HTTPException(404, f"no incident {number}")
-            latest = store.latest_finding(found)
+            latest = telling_first(store.latest_finding(found))
             diagnoses = list(found.diagnoses)
             belongs = problem_store.problem(session, found.problem_key) if found.problem_key else None
         remediator = service.remediator

@@ -213,6 +213,11 @@ class Service:
                     raise StoreUnavailable(self.store_error) from exc
         if self.notifier is not None:
             self.notifier.send([i for i in touched if i.state == "firing"], self.external_url, due)
+        firing = sum(1 for a in alerts if a.status == "firing")
+        log.info("notification from %s: %d alerts (%d firing, %d resolved) → incidents %s%s",
+                 notification.receiver or "(no receiver)", len(alerts), firing, len(alerts) - firing,
+                 ", ".join(str(i.id) for i in touched),
+                 "".join(f"; problem {m.key} {m.kind}" for m in due))
         return touched
 
     def _announce(self, session: Session, now: datetime, alerts: list[AlertSeen],
