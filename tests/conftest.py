@@ -63,3 +63,9 @@ def scan(path: Path, at: datetime | None = None) -> Report:
 
 def findings_for(report: Report, alert: str) -> list[Finding]:
     return [f for f in report.findings if f.alert == alert]
+
+
+@pytest.fixture(autouse=True)
+def _no_inherited_width(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Output width is what a test sets: pytest-xdist's workers inherit COLUMNS=80, which the CLI honours."""
+    monkeypatch.delenv("COLUMNS", raising=False)
