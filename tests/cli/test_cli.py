@@ -265,3 +265,13 @@ def test_small_things_a_first_hour_meets(simulated: SimulateFn, tmp_path: Path) 
                            capture_output=True, text=True, check=True)
     assert probe.stdout.startswith("virt-doctor ") and "typer" not in probe.stderr and "rich" not in probe.stderr
     assert subprocess.run([str(cli), "--version"], capture_output=True, text=True, check=True).stdout == probe.stdout
+
+
+def test_help_shows_names_not_python_types() -> None:
+    for command in ("scan", "diagnose", "fix", "simulate", "explain"):
+        code, out, _ = run(command, "--help")
+        assert code == 0
+        options = out[out.index("Options"):]
+        lines = [line for line in options.splitlines() if "--help" not in line]
+        assert not [line for line in lines if "<bool>" in line or "<list[" in line], command
+        assert "{alert}" not in out, command

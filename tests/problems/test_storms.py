@@ -53,7 +53,7 @@ def problem_at(report: Report, root: Subject) -> Problem:
 
 @pytest.mark.parametrize("storm", sorted(STORMS))
 def test_a_storm_is_one_problem_rooted_at_its_fault(simulated: SimulateFn, storm: str) -> None:
-    path, cluster = simulated([storm], nodes=4, vms=120, seed=3)
+    path, cluster = simulated([storm], nodes=4, vms=48, seed=3)
     report = scanned(path)
     assert_partition(report)
     root = noted_root(cluster, storm)

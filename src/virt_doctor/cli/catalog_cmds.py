@@ -33,7 +33,7 @@ def list_alerts(output: CatalogOutput = CatalogFormat.table) -> None:
 
 @handles_input_errors
 def explain(
-    alert: Annotated[str, typer.Argument(help="Alert name, e.g. VirtualMachineStuckOnNode (case-insensitive).")],
+    alert: Annotated[str, typer.Argument(metavar="ALERT", help="Alert name, e.g. VirtualMachineStuckOnNode (case-insensitive).")],
     output: CatalogOutput = CatalogFormat.table,
 ) -> None:
     """Show an alert's runbook: meaning, impact, causes, diagnosis and mitigation commands."""

@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 
 from virt_doctor.cli.errors import fail, handles_input_errors
-from virt_doctor.cli.options import Consistent, Context, Kubeconfig, Namespace, Quiet, stderr_console
+from virt_doctor.cli.options import Consistent, Context, Kubeconfig, Namespace, Quiet, flag, stderr_console
 
 
 @handles_input_errors
@@ -21,7 +21,7 @@ def collect(
     consistent: Consistent = False,
     namespace: Namespace = None,
     quiet: Quiet = False,
-    include_configmap_data: Annotated[bool, typer.Option("--include-configmap-data",
+    include_configmap_data: Annotated[bool, flag("--include-configmap-data",
                                                          help="Keep ConfigMaps' data (left out by default).")] = False,
 ) -> None:
     """Read the live cluster (read-only, as `scan` does) and write it as a must-gather tree: objects, the logs a

@@ -30,9 +30,9 @@ from virt_doctor.timeutil import parse_user_time
 
 @handles_input_errors
 def diagnose(
-    alert: Annotated[str | None, typer.Argument(help="The alert's name (as `alertname` says it).",
+    alert: Annotated[str | None, typer.Argument(metavar="ALERT", help="The alert's name (as `alertname` says it).",
                                                 show_default=False)] = None,
-    label: Annotated[list[str] | None, typer.Option("--label", "-l", help="A label of the alert instance, k=v "
+    label: Annotated[list[str] | None, typer.Option("--label", "-l", metavar="K=V", help="A label of the alert instance, k=v "
                                                     "(repeatable): namespace, name, node, pod, ...")] = None,
     alert_json: Annotated[str | None, typer.Option("--alert-json", help="One alert as Alertmanager or Prometheus "
                                                    "sends it (or a webhook payload), from a file or - (stdin).",

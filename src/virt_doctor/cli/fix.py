@@ -11,7 +11,7 @@ import orjson
 import typer
 
 from virt_doctor.cli.errors import fail, handles_input_errors
-from virt_doctor.cli.options import Context, Kubeconfig, parse_labels, stderr_console, stdout_console
+from virt_doctor.cli.options import Context, Kubeconfig, flag, parse_labels, stderr_console, stdout_console
 from virt_doctor.report.model import Finding, finding_from_dict
 from virt_doctor.timeutil import parse_duration, parse_user_time
 
@@ -21,30 +21,30 @@ EXIT_DONE, EXIT_NOT_DONE = 0, 1
 
 @handles_input_errors
 def fix(
-    finding: Annotated[str | None, typer.Argument(help="The finding's id (or its first 6+ characters) from a "
+    finding: Annotated[str | None, typer.Argument(metavar="FINDING", help="The finding's id (or its first 6+ characters) from a "
                                                   "scan; none with --from: every finding of the dump.",
                                                   show_default=False)] = None,
     source: Annotated[Path | None, typer.Option("--from", "-f", help="Plan from a dump (no preview or apply: "
                                                 "those need the live cluster).", show_default=False)] = None,
     alert: Annotated[str | None, typer.Option("--alert", help="The finding of this alert whose labels --label "
                                               "names, instead of an id.", show_default=False)] = None,
-    label: Annotated[list[str] | None, typer.Option("--label", "-l", help="k=v of the alert instance (with "
+    label: Annotated[list[str] | None, typer.Option("--label", "-l", metavar="K=V", help="k=v of the alert instance (with "
                                                     "--alert).")] = None,
     incident: Annotated[int | None, typer.Option("--incident", help="The finding of an incident in the store "
                                                  "(see --db).", show_default=False)] = None,
     problem: Annotated[str | None, typer.Option("--problem", help="Every finding of a problem (its id, or 6+ "
                                                 "characters, from a scan): the root's mitigation first.",
                                                 show_default=False)] = None,
-    step: Annotated[list[str] | None, typer.Option("--step", help="Only this step (repeatable); default: every "
+    step: Annotated[list[str] | None, typer.Option("--step", metavar="STEP", help="Only this step (repeatable); default: every "
                                                    "automatable step of the finding.")] = None,
-    do_apply: Annotated[bool, typer.Option("--apply", help="Carry the plan out (after a confirmation).")] = False,
-    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation (automation).")] = False,
-    allow_downtime: Annotated[bool, typer.Option("--allow-downtime", help="Allow deleting the virt-launcher pod "
+    do_apply: Annotated[bool, flag("--apply", help="Carry the plan out (after a confirmation).")] = False,
+    yes: Annotated[bool, flag("--yes", "-y", help="Do not ask for confirmation (automation).")] = False,
+    allow_downtime: Annotated[bool, flag("--allow-downtime", help="Allow deleting the virt-launcher pod "
                                                  "of a running VM that cannot live-migrate (the VM stops).")] = False,
-    allow_split_brain: Annotated[bool, typer.Option("--allow-split-brain", help="Allow force-deleting a VMI "
+    allow_split_brain: Annotated[bool, flag("--allow-split-brain", help="Allow force-deleting a VMI "
                                                     "whose node is Ready (its guest may run twice on the same "
                                                     "disks).")] = False,
-    allow_last_node: Annotated[bool, typer.Option("--allow-last-node", help="Allow cordoning the last "
+    allow_last_node: Annotated[bool, flag("--allow-last-node", help="Allow cordoning the last "
                                                   "schedulable node with KVM.")] = False,
     max_actions: Annotated[int, typer.Option("--max-actions", min=1, help="Refuse a plan of more changes than "
                                              "this.")] = 1,

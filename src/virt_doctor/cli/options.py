@@ -14,6 +14,12 @@ from rich.console import Console
 from virt_doctor.errors import InputError
 
 
+def flag(*names: str, **settings: Any) -> Any:
+    """A boolean option as the help shows it: its name and help, no `<bool>` placeholder."""
+    return typer.Option(*names, metavar="", **settings)
+
+
+
 class ReportFormat(StrEnum):
     table = "table"
     wide = "wide"
@@ -40,14 +46,14 @@ Kubeconfig = Annotated[str | None, typer.Option("--kubeconfig", envvar="KUBECONF
                                                      "in a pod, its service account).", show_default=False)]
 Context = Annotated[str | None, typer.Option("--context", help="Kubeconfig context (default: the current one).",
                                              show_default=False)]
-Consistent = Annotated[bool, typer.Option("--consistent", help="Read from etcd (quorum, page by page) instead of "
+Consistent = Annotated[bool, flag("--consistent", help="Read from etcd (quorum, page by page) instead of "
                                           "the API server's watch cache: slower, never behind by a moment.")]
-Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="No progress on stderr.")]
+Quiet = Annotated[bool, flag("--quiet", "-q", help="No progress on stderr.")]
 PrometheusToken = Annotated[str | None, typer.Option("--prometheus-token", envvar="VIRT_DOCTOR_PROMETHEUS_TOKEN",
                                                      help="Bearer token for Prometheus (never printed).",
                                                      show_default=False)]
 PrometheusCA = Annotated[Path | None, typer.Option("--prometheus-ca", help="CA bundle for Prometheus' TLS.")]
-PrometheusInsecure = Annotated[bool, typer.Option("--prometheus-insecure",
+PrometheusInsecure = Annotated[bool, flag("--prometheus-insecure",
                                                   help="Do not verify Prometheus' TLS certificate.")]
 PrometheusTimeout = Annotated[float, typer.Option("--prometheus-timeout", min=0.1,
                                                   help="Seconds to wait for each Prometheus answer.")]
@@ -67,8 +73,9 @@ def parse_labels(items: list[str], flag: str = "--label") -> dict[str, str]:
             raise InputError(f"{flag} {item!r}: expected k=v")
         parsed[key.strip()] = value.strip()
     return parsed
-AllNamespaces = Annotated[bool, typer.Option("--all-namespaces", "-A",
+AllNamespaces = Annotated[bool, flag("--all-namespaces", "-A",
                                              help="Findings in every namespace (the default).")]
+
 
 
 def stdout_console() -> Console:

@@ -24,6 +24,7 @@ from virt_doctor.cli.options import (
     PrometheusToken,
     Quiet,
     ReportFormat,
+    flag,
     prometheus_option,
     stderr_console,
     stdout_console,
@@ -41,14 +42,14 @@ def scan(
     context: Context = None,
     consistent: Consistent = False,
     quiet: Quiet = False,
-    no_objects: Annotated[bool, typer.Option("--no-objects", help="Read no cluster objects: only the metric "
+    no_objects: Annotated[bool, flag("--no-objects", help="Read no cluster objects: only the metric "
                                              "alerts, from --prometheus.")] = False,
     at: Annotated[str | None, typer.Option("--at", help="Evaluation time (RFC 3339). Default: now for a live "
                                            "cluster; a dump's collection time, else its newest timestamp.")] = None,
     output: Output = ReportFormat.table,
     namespace: Namespace = None,
     all_namespaces: AllNamespaces = False,
-    alert: Annotated[list[str] | None, typer.Option("--alert", help="Only these alerts (repeatable).")] = None,
+    alert: Annotated[list[str] | None, typer.Option("--alert", metavar="ALERT", help="Only these alerts (repeatable).")] = None,
     out_file: Annotated[Path | None, typer.Option("--out", help="Write the report to this file instead of stdout "
                                                   "(atomically; table and wide are written as Markdown).")] = None,
     prometheus: Annotated[str | None, prometheus_option(
@@ -58,7 +59,7 @@ def scan(
     prometheus_ca: PrometheusCA = None,
     prometheus_insecure: PrometheusInsecure = False,
     prometheus_timeout: PrometheusTimeout = 10.0,
-    alerts_only_: Annotated[bool, typer.Option("--alerts-only", help="Only diagnose the alerts Prometheus has "
+    alerts_only_: Annotated[bool, flag("--alerts-only", help="Only diagnose the alerts Prometheus has "
                                                "firing (needs --prometheus).")] = False,
 ) -> None:
     """Detect and diagnose every alert: in the live cluster (read-only), or in a dump with --from.

@@ -9,7 +9,14 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from virt_doctor.cli.errors import fail, handles_input_errors
-from virt_doctor.cli.options import Context, Kubeconfig, PrometheusToken, prometheus_option, stderr_console
+from virt_doctor.cli.options import (
+    Context,
+    Kubeconfig,
+    PrometheusToken,
+    flag,
+    prometheus_option,
+    stderr_console,
+)
 from virt_doctor.store.paths import DEFAULT_DB
 
 if TYPE_CHECKING:
@@ -63,7 +70,7 @@ def serve(
                                                     "max_per_hour}]); off by default. Guarded and audited as "
                                                     "`fix` is.", rich_help_panel="Remediation",
                                                     show_default=False)] = None,
-    leader_elect: Annotated[bool, typer.Option("--leader-elect", help="Run as one of several replicas sharing a "
+    leader_elect: Annotated[bool, flag("--leader-elect", help="Run as one of several replicas sharing a "
                                                "PostgreSQL store: all serve webhooks and pages, the holder of a "
                                                "coordination.k8s.io Lease keeps virt-doctor's own incidents.",
                                                rich_help_panel="Several replicas")] = False,

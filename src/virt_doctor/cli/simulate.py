@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 
 from virt_doctor.cli.errors import fail, handles_input_errors
-from virt_doctor.cli.options import stderr_console, stdout_console
+from virt_doctor.cli.options import flag, stderr_console, stdout_console
 from virt_doctor.timeutil import parse_duration, parse_user_time
 
 
@@ -25,7 +25,7 @@ def simulate(
                                              "a name ending .tar.gz writes an archive.")] = None,
     nodes: Annotated[int, typer.Option("--nodes", min=1, help="Worker nodes (3 control-plane nodes are added).")] = 3,
     vms: Annotated[int, typer.Option("--vms", min=0, help="Virtual machines.")] = 10,
-    fault: Annotated[list[str] | None, typer.Option("--fault", help="Inject a named fault (repeatable); "
+    fault: Annotated[list[str] | None, typer.Option("--fault", metavar="FAULT", help="Inject a named fault (repeatable); "
                                                     "see --list-faults.")] = None,
     seed: Annotated[int, typer.Option("--seed", help="Random seed: same seed, same dump.")] = 1,
     at: Annotated[str, typer.Option("--at", help="Collection time written to the dump.")] = "2026-11-20T09:14:03Z",
@@ -34,16 +34,16 @@ def simulate(
     install_namespace: Annotated[str, typer.Option("--install-namespace", help="Where KubeVirt is installed "
                                                    "(openshift-cnv on OpenShift, kubevirt upstream).")] = "openshift-cnv",
     fmt: Annotated[DumpFormat, typer.Option("--format", help="File format of the objects.")] = DumpFormat.yaml,
-    vms_details: Annotated[bool, typer.Option("--vms-details/--no-vms-details", help="Include VM namespaces' "
+    vms_details: Annotated[bool, flag("--vms-details/--no-vms-details", help="Include VM namespaces' "
                                               "pods and events (must-gather's --vms_details).")] = True,
-    metrics: Annotated[bool, typer.Option("--metrics", help="Also write the matching metric history as OpenMetrics "
+    metrics: Annotated[bool, flag("--metrics", help="Also write the matching metric history as OpenMetrics "
                                           "(metrics.om, for promtool tsdb create-blocks-from openmetrics).")] = False,
     openshift_image: Annotated[str | None, typer.Option("--openshift-image", metavar="VERSION", help="Also write the "
                                                         "default OpenShift image's directory, as `oc adm must-gather "
                                                         "--image=<kubevirt> --image=<default>` does (its version file "
                                                         "says VERSION; nodes, storage, every Lease).",
                                                         show_default=False)] = None,
-    list_faults: Annotated[bool, typer.Option("--list-faults", help="List the faults and exit.")] = False,
+    list_faults: Annotated[bool, flag("--list-faults", help="List the faults and exit.")] = False,
 ) -> None:
     """Write a simulated cluster dump in the must-gather layout, healthy or with faults."""
     from virt_doctor.simulator.simulate import simulate as build
