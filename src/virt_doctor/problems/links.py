@@ -168,13 +168,19 @@ def _daemon_pod(snap: Snapshot, finding: Finding, daemonset: Subject) -> tuple[S
     return ()
 
 
+def named_in(snap: Snapshot, finding: Finding, *kinds: str) -> Link | None:
+    """The finding's subject when it is of these kinds, else the first object of them its evidence names."""
+    if finding.subject.kind in kinds:
+        return Link(finding.subject)
+    named = next(evidence_objects(finding, *kinds), None)
+    return linked(snap, named) if named is not None else None
+
+
 def _storage_class(snap: Snapshot, finding: Finding) -> Link | None:
     """The StorageClass the evidence names (a StorageProfile stands for the class of the same name)."""
-    if finding.subject.kind == "StorageClass":
-        return Link(finding.subject)
-    named = next(evidence_objects(finding, "StorageClass"), None)
-    if named is not None:
-        return linked(snap, named)
+    found = named_in(snap, finding, "StorageClass")
+    if found is not None:
+        return found
     profile = next(evidence_objects(finding, "StorageProfile"), None)
     if profile is None and finding.subject.kind == "StorageProfile":
         profile = finding.subject
@@ -189,11 +195,9 @@ def _storage_class(snap: Snapshot, finding: Finding) -> Link | None:
 
 def _datavolume(snap: Snapshot, finding: Finding) -> Link | None:
     """The DataVolume behind the finding: its subject, one its evidence names, or the owner of its importer pod."""
-    if finding.subject.kind == "DataVolume":
-        return Link(finding.subject)
-    named = next(evidence_objects(finding, "DataVolume"), None)
-    if named is not None:
-        return linked(snap, named)
+    found = named_in(snap, finding, "DataVolume")
+    if found is not None:
+        return found
     for pod_ref in evidence_objects(finding, "Pod"):
         pod = snap.get("Pod", pod_ref.namespace, pod_ref.name)
         path = owner_path(snap, pod, ("DataVolume",)) if pod is not None else []
@@ -243,8 +247,7 @@ def _pvc(snap: Snapshot, finding: Finding) -> Link | None:
 
 
 def _secret(snap: Snapshot, finding: Finding) -> Link | None:
-    named = next(evidence_objects(finding, "Secret", "ConfigMap"), None)
-    return linked(snap, named) if named is not None else None
+    return named_in(snap, finding, "Secret", "ConfigMap")
 
 
 PULL_FAILURES = ("ErrImagePull", "ImagePullBackOff", "InvalidImageName")
@@ -264,10 +267,7 @@ def _image(snap: Snapshot, finding: Finding) -> Link | None:
 
 def _operand(snap: Snapshot, finding: Finding) -> Link | None:
     """The operand CR (KubeVirt, CDI, SSP, ...) the evidence shows not available."""
-    if finding.subject.kind in OPERAND_KINDS:
-        return Link(finding.subject)
-    named = next(evidence_objects(finding, *OPERAND_KINDS), None)
-    return linked(snap, named) if named is not None else None
+    return named_in(snap, finding, *OPERAND_KINDS)
 
 
 def _mac(snap: Snapshot, finding: Finding) -> Link | None:
