@@ -275,3 +275,11 @@ def test_help_shows_names_not_python_types() -> None:
         lines = [line for line in options.splitlines() if "--help" not in line]
         assert not [line for line in lines if "<bool>" in line or "<list[" in line], command
         assert "{alert}" not in out, command
+
+
+def test_a_format_not_offered_is_named_with_the_ones_that_are() -> None:
+    code, out, err = run("list", "-o", "xml")
+    said = " ".join(word for word in (out + err).split() if word != "│")  # the panel's borders aside
+    assert code == 2 and "'xml': give one of table, wide, json, yaml, markdown" in said and "Value error" not in said
+    code, out, _ = run("list", "-o", "JSON")
+    assert code == 0 and json.loads(out)[0]["name"]

@@ -36,8 +36,23 @@ class CatalogFormat(StrEnum):
     markdown = "markdown"
 
 
-Output = Annotated[ReportFormat, typer.Option("--output", "-o", help="Output format.")]
-CatalogOutput = Annotated[CatalogFormat, typer.Option("--output", "-o", help="Output format.")]
+def one_of(choices: type[StrEnum]) -> Any:
+    """A parser for an option of these choices (any case) that names them when given another."""
+    def parse(value: str | StrEnum) -> StrEnum:
+        try:
+            return choices(str(value).lower())
+        except ValueError:
+            raise typer.BadParameter(f"{value!r}: give one of {', '.join(choices)}") from None
+    return parse
+
+
+def choice(*names: str, choices: type[StrEnum], help: str) -> Any:  # noqa: A002 - typer's own word
+    """An option whose value is one of `choices`: the help lists them, a wrong one is named with them."""
+    return typer.Option(*names, parser=one_of(choices), metavar="|".join(choices), help=help)
+
+
+Output = Annotated[ReportFormat, choice("--output", "-o", choices=ReportFormat, help="Output format.")]
+CatalogOutput = Annotated[CatalogFormat, choice("--output", "-o", choices=CatalogFormat, help="Output format.")]
 Namespace = Annotated[str | None, typer.Option("--namespace", "-n",
                                                help="Only findings about objects in this namespace (live: list "
                                                     "namespaced kinds only there and where the stack runs).")]

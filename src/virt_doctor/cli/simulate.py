@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 
 from virt_doctor.cli.errors import fail, handles_input_errors
-from virt_doctor.cli.options import flag, stderr_console, stdout_console
+from virt_doctor.cli.options import choice, flag, stderr_console, stdout_console
 from virt_doctor.timeutil import parse_duration, parse_user_time
 
 
@@ -33,7 +33,7 @@ def simulate(
                                            "(e.g. 3m for a pending alert).")] = "30m",
     install_namespace: Annotated[str, typer.Option("--install-namespace", help="Where KubeVirt is installed "
                                                    "(openshift-cnv on OpenShift, kubevirt upstream).")] = "openshift-cnv",
-    fmt: Annotated[DumpFormat, typer.Option("--format", help="File format of the objects.")] = DumpFormat.yaml,
+    fmt: Annotated[DumpFormat, choice("--format", choices=DumpFormat, help="File format of the objects.")] = DumpFormat.yaml,
     vms_details: Annotated[bool, flag("--vms-details/--no-vms-details", help="Include VM namespaces' "
                                               "pods and events (must-gather's --vms_details).")] = True,
     metrics: Annotated[bool, flag("--metrics", help="Also write the matching metric history as OpenMetrics "
