@@ -1,12 +1,15 @@
-"""Every httpx failure becomes a PrometheusError with one line naming the URL: never a traceback."""
+"""Every httpx failure becomes a PrometheusError with one line naming the URL: never a traceback; a real answer
+is parsed as the server stored it."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import httpx
 import pytest
 
+from tests.prometheus.conftest import prometheus_from
 from virt_doctor.sources.prometheus import PrometheusClient, PrometheusError
 
 
@@ -34,15 +37,32 @@ def test_every_httpx_request_error_is_mapped(error: type[httpx.RequestError]) ->
     assert "\n" not in str(info.value)
 
 
-def test_answers_are_parsed_into_series() -> None:
-    def answer(request: httpx.Request) -> httpx.Response:
-        assert request.headers["Authorization"] == "Bearer t0ken"
-        assert request.url.params["query"] == "up"
-        return httpx.Response(200, json={"status": "success", "data": {"resultType": "matrix", "result": [
-            {"metric": {"job": "a"}, "values": [[1795163643, "1"], [1795163673, "0"]]}]}})
+class Recording(httpx.HTTPTransport):
+    """The real transport, keeping each request's headers: what the client sent, answered by the real server."""
 
-    client = PrometheusClient("http://p:9090/", token="t0ken", transport=httpx.MockTransport(answer))
-    at = datetime(2026, 11, 20, 9, 14, 3, tzinfo=UTC)
-    [series] = client.query_range("up", at, at, timedelta(seconds=30))
-    assert series.labels == {"job": "a"} and [v for _, v in series.samples] == [1.0, 0.0]
+    def __init__(self) -> None:
+        super().__init__()
+        self.sent: list[httpx.Request] = []
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        self.sent.append(request)
+        return super().handle_request(request)
+
+
+@pytest.mark.real
+def test_answers_are_parsed_into_series(tmp_path: Path) -> None:
+    """A range query answered by Debian's Prometheus over a backfilled series: labels and samples as stored, the
+    token sent as a bearer and never shown."""
+    at = datetime(2026, 11, 20, 9, 14, 0, tzinfo=UTC)
+    first, second = int((at - timedelta(seconds=30)).timestamp()), int(at.timestamp())
+    (tmp_path / "history.om").write_text("# TYPE up gauge\n"
+                                         f'up{{job="a"}} 1 {first}\nup{{job="a"}} 0 {second}\n# EOF\n')
+    with prometheus_from(tmp_path / "history.om", tmp_path) as url:
+        transport = Recording()
+        client = PrometheusClient(url + "/", token="t0ken", transport=transport)
+        [series] = client.query_range('up{job="a"}', at - timedelta(seconds=30), at, timedelta(seconds=30))
+    assert series.labels == {"__name__": "up", "job": "a"}
+    assert [v for _, v in series.samples] == [1.0, 0.0]
+    assert [int(t.timestamp()) for t, _ in series.samples] == [first, second]
+    assert transport.sent and all(r.headers["Authorization"] == "Bearer t0ken" for r in transport.sent)
     assert "t0ken" not in repr(client)

@@ -15,7 +15,7 @@ from virt_doctor.simulator.faults.mutations import (
     set_node_not_ready,
     workload_pods,
 )
-from virt_doctor.simulator.faults.registry import fault
+from virt_doctor.simulator.faults.registry import FAULTS, fault
 from virt_doctor.simulator.objects import event, ts
 
 Obj = dict[str, Any]
@@ -25,7 +25,11 @@ DEFAULT = "virt-controller"
 
 
 def _note(cluster: Cluster, fault_name: str, name: str, detail: str) -> None:
-    cluster.note(fault_name, "", "", find_workload(cluster, name), detail)
+    """What the fault did to the workload, and — on its default workload, where the registry says which alert and
+    cause it sets off — that expectation (another workload's alert is another alert: left unsaid)."""
+    spec = FAULTS[fault_name]
+    alert, cause = (spec.alert, spec.cause) if name == spec.default else ("", "")
+    cluster.note(fault_name, alert, cause, find_workload(cluster, name), detail)
 
 
 def _all_crash(cluster: Cluster, since: datetime, name: str, fault_name: str, detail: str,
