@@ -18,45 +18,19 @@ import json
 import statistics
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent
+sys.path.insert(0, str(ROOT))
+
+from scan_scale import SCAN, simulated  # noqa: E402  (one scan script: load, rules, then the grouping, each timed)
+
 STORMS = ("storm-node-down", "storm-handler-crashloop")
-SCAN = """
-import json, sys, time
-t0 = time.perf_counter()
-from virt_doctor.sources.load import load_dump
-from virt_doctor.rules.engine import evaluate
-from virt_doctor.problems import group_problems
-import virt_doctor.rules.all
-t1 = time.perf_counter()
-snap = load_dump(sys.argv[1])
-t2 = time.perf_counter()
-report = evaluate(snap)
-t3 = time.perf_counter()
-problems = group_problems(snap, report.findings)
-t4 = time.perf_counter()
-biggest = max(problems, key=lambda p: len(p.findings))
-print(json.dumps({"load": t2 - t1, "rules": t3 - t2, "grouping": t4 - t3, "objects": len(snap.objects),
-                  "findings": len(report.findings), "problems": len(problems),
-                  "largest": [biggest.title, len(biggest.findings)]}))
-"""
 
 
 def ensure_dump(size: int, storm: str, out: Path) -> Path:
-    """The simulated storm for this size, written once and reused."""
-    path = out / f"storm-{storm}-{size}"
-    if (path / "timestamp").exists():
-        return path
-    nodes = max(3, size // 50)
-    print(f"  simulating {storm} with {size} VMs on {nodes} nodes ...", file=sys.stderr, flush=True)
-    started = time.perf_counter()
-    subprocess.run([sys.executable, "-m", "virt_doctor.cli.app", "simulate", "--nodes", str(nodes), "--vms",
-                    str(size), "--seed", "7", "--format", "json", "--out", str(path), "--fault", storm],
-                   check=True, stderr=subprocess.DEVNULL)
-    print(f"  ... written in {time.perf_counter() - started:.0f}s", file=sys.stderr, flush=True)
-    return path
+    """The simulated storm for this size as JSON, written once and reused."""
+    return simulated(out / f"storm-{storm}-{size}", size, "json", (storm,))
 
 
 def measure(path: Path, repeat: int) -> dict[str, object]:

@@ -33,31 +33,43 @@ import json, sys, time
 t0 = time.perf_counter()
 from virt_doctor.sources.load import load_dump
 from virt_doctor.rules.engine import evaluate
+from virt_doctor.problems import group_problems
 import virt_doctor.rules.all
 t1 = time.perf_counter()
 snap = load_dump(sys.argv[1])
 t2 = time.perf_counter()
 report = evaluate(snap)
 t3 = time.perf_counter()
+problems = group_problems(snap, report.findings)
+t4 = time.perf_counter()
+biggest = max(problems, key=lambda p: len(p.findings), default=None)
 # this process's own peak (VmHWM): ru_maxrss would carry the parent's peak across fork and exec
 peak = next(int(line.split()[1]) for line in open("/proc/self/status") if line.startswith("VmHWM:"))
-print(json.dumps({"load": t2 - t1, "rules": t3 - t2, "objects": len(snap.objects), "findings": len(report.findings),
+print(json.dumps({"load": t2 - t1, "rules": t3 - t2, "grouping": t4 - t3, "objects": len(snap.objects),
+                  "findings": len(report.findings), "problems": len(problems),
+                  "largest": [biggest.title, len(biggest.findings)] if biggest else ["", 0],
                   "files": snap.source.files_read, "rss_mb": peak / 1024}))
 """
 
 
+FAULTS = ("handler-crashloop", "vm-image-pull-on-node", "vm-datavolume-import-failure")
+
+
 def ensure_dump(size: int, fmt: str, out: Path) -> Path:
     """The simulated dump for this size and format, written once and reused."""
-    path = out / f"vms-{size}-{fmt}"
+    return simulated(out / f"vms-{size}-{fmt}", size, fmt, FAULTS)
+
+
+def simulated(path: Path, size: int, fmt: str, faults: tuple[str, ...]) -> Path:
+    """A cluster of `size` VMs (50 a node) with these faults written at `path` once, then reused."""
     if (path / "timestamp").exists():
         return path
     nodes = max(3, size // 50)
-    print(f"  simulating {size} VMs on {nodes} nodes as {fmt} ...", file=sys.stderr, flush=True)
+    print(f"  simulating {size} VMs on {nodes} nodes as {fmt} ({', '.join(faults)}) ...", file=sys.stderr, flush=True)
     started = time.perf_counter()
     subprocess.run([sys.executable, "-m", "virt_doctor.cli.app", "simulate", "--nodes", str(nodes), "--vms", str(size),
                     "--seed", "7", "--format", fmt, "--out", str(path),
-                    "--fault", "handler-crashloop", "--fault", "vm-image-pull-on-node",
-                    "--fault", "vm-datavolume-import-failure"],
+                    *(arg for fault in faults for arg in ("--fault", fault))],
                    check=True, stderr=subprocess.DEVNULL)
     print(f"  ... written in {time.perf_counter() - started:.0f}s", file=sys.stderr, flush=True)
     return path

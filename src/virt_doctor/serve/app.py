@@ -20,7 +20,13 @@ from virt_doctor.report.model import Finding, finding_from_dict, report_to_dict
 from virt_doctor.serve import pages
 from virt_doctor.serve.alertmanager import PayloadError, parse_notification
 from virt_doctor.serve.remediation import plan_to_dict
-from virt_doctor.serve.render import STATIC, catalog_entry_to_dict, incident_to_dict, problem_row_to_dict
+from virt_doctor.serve.render import (
+    STATIC,
+    catalog_entry_to_dict,
+    incident_to_dict,
+    or_404,
+    problem_row_to_dict,
+)
 from virt_doctor.serve.service import Service, StoreUnavailable
 from virt_doctor.store import incidents as store
 from virt_doctor.store import problems as problem_store
@@ -74,9 +80,7 @@ def create_app(service: Service, start_background: bool = True) -> FastAPI:
     @app.get("/api/v1/incidents/{number}", summary="One incident with its timeline of diagnoses")
     def one_incident(number: int) -> dict[str, Any]:
         with service.sessions() as session:
-            found = store.incident(session, number)
-            if found is None:
-                raise HTTPException(404, f"no incident {number}")
+            found = or_404(store.incident(session, number), f"incident {number}")
             return incident_to_dict(found, timeline=True)
 
     @app.get("/api/v1/problems", summary="Problems: the broken things the findings group into, worst first")
@@ -88,9 +92,7 @@ def create_app(service: Service, start_background: bool = True) -> FastAPI:
     @app.get("/api/v1/problems/{key}", summary="One problem with its incidents")
     def one_problem(key: str) -> dict[str, Any]:
         with service.sessions() as session:
-            row = problem_store.problem(session, key)
-            if row is None:
-                raise HTTPException(404, f"no problem {key}")
+            row = or_404(problem_store.problem(session, key), f"problem {key}")
             return problem_row_to_dict(row, problem_store.incidents_of(session, key))
 
     @app.get("/api/v1/report", summary="The newest evaluation, in the report contract (DESIGN.md)")
@@ -116,9 +118,7 @@ def create_app(service: Service, start_background: bool = True) -> FastAPI:
     def incident_finding(number: int) -> Finding:
         """The incident's finding: as the current evaluation has it (fresher), else its newest stored one."""
         with service.sessions() as session:
-            found = store.incident(session, number)
-            if found is None:
-                raise HTTPException(404, f"no incident {number}")
+            found = or_404(store.incident(session, number), f"incident {number}")
             stored = store.latest_finding(found)
         if stored is None:
             raise HTTPException(409, f"incident {number} has no diagnosis with a finding: nothing to plan")

@@ -15,7 +15,7 @@ from fastapi.templating import Jinja2Templates
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from virt_doctor.catalog import load_catalog
-from virt_doctor.serve.render import TEMPLATES, aware, lasting
+from virt_doctor.serve.render import TEMPLATES, aware, lasting, or_404
 from virt_doctor.serve.service import Service
 from virt_doctor.store import incidents as store
 from virt_doctor.store import problems as problem_store
@@ -126,9 +126,7 @@ def add_routes(app: FastAPI, service: Service) -> None:
     @app.get("/problems/{key}", response_class=HTMLResponse, include_in_schema=False)
     def problem(request: Request, key: str) -> HTMLResponse:
         with service.sessions() as session:
-            found = problem_store.problem(session, key)
-            if found is None:
-                raise HTTPException(404, f"no problem {key}")
+            found = or_404(problem_store.problem(session, key), f"problem {key}")
             members = problem_store.incidents_of(session, key)
             order = {fid: n for n, fid in enumerate(found.findings or ())}
             members.sort(key=lambda i: (i.state != "firing", order.get(i.finding_id, len(order))))  # lead first
@@ -137,9 +135,7 @@ def add_routes(app: FastAPI, service: Service) -> None:
     @app.get("/incidents/{number}", response_class=HTMLResponse, include_in_schema=False)
     def incident(request: Request, number: int) -> HTMLResponse:
         with service.sessions() as session:
-            found = store.incident(session, number)
-            if found is None:
-                raise HTTPException(404, f"no incident {number}")
+            found = or_404(store.incident(session, number), f"incident {number}")
             latest = telling_first(store.latest_finding(found))
             diagnoses = list(found.diagnoses)
             belongs = problem_store.problem(session, found.problem_key) if found.problem_key else None

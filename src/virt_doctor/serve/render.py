@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
+
+from fastapi import HTTPException
 
 from virt_doctor.catalog.catalog import CatalogEntry
 from virt_doctor.store.schema import Incident, ProblemRow
@@ -67,3 +69,13 @@ def lasting(moment: datetime | None, at: str | None) -> str:
     if moment is None or until is None or moment > until:
         return ""
     return f"for {human_age(until - moment)}"
+
+
+T = TypeVar("T")
+
+
+def or_404(found: T | None, what: str) -> T:
+    """The object a path names, or the 404 that says which one is not there (pages and API alike)."""
+    if found is None:
+        raise HTTPException(404, f"no {what}")
+    return found
