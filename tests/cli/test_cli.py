@@ -272,9 +272,25 @@ def test_help_shows_names_not_python_types() -> None:
         code, out, _ = run(command, "--help")
         assert code == 0
         options = out[out.index("Options"):]
-        lines = [line for line in options.splitlines() if "--help" not in line]
-        assert not [line for line in lines if "<bool>" in line or "<list[" in line], command
+        assert not [line for line in options.splitlines() if "<bool>" in line or "<list[" in line], command
         assert "{alert}" not in out, command
+
+
+@pytest.mark.parametrize("command", ["scan", "diagnose", "collect", "serve", "fix", "simulate"])
+def test_help_text_wraps_to_the_terminal_not_to_the_source(command: str) -> None:
+    """At 80 columns a command's description is wrapped once, by the terminal: no line of a paragraph ends short
+    because the docstring had a line break there (Typer keeps a later paragraph's breaks)."""
+    import os
+    import subprocess
+    import sys
+
+    cli = Path(sys.executable).parent / "virt-doctor"
+    out = subprocess.run([str(cli), command, "--help"], capture_output=True, text=True, check=True,
+                         env={**os.environ, "COLUMNS": "80"}).stdout
+    described = [line.strip() for line in out[:out.index("╭─")].splitlines()[3:]]  # after the usage line
+    for line, after in zip(described, [*described[1:], ""], strict=True):
+        if line and after:  # a line with more of its paragraph after it is filled to near the width
+            assert len(line) + len(after.split()[0]) >= 76, (command, line)
 
 
 def test_a_format_not_offered_is_named_with_the_ones_that_are() -> None:

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
-from virt_doctor.catalog.releases import said
+from virt_doctor.catalog.releases import said, yaml_loader
 from virt_doctor.errors import CatalogError, UnknownAlertError
 
 SEVERITIES = ("critical", "warning", "info")
@@ -168,20 +167,6 @@ def load_catalog() -> Catalog:
 
 
 HERE = Path(__file__).resolve().parent
-
-
-def yaml_loader() -> Callable[[str], Any]:
-    """yaml-rs where installed (it parses the catalog four times faster, every command starts with it), else
-    libyaml's safe loader: the same documents either way."""
-    try:
-        import yaml_rs
-
-        return cast(Callable[[str], Any], yaml_rs.loads)
-    except ImportError:  # pragma: no cover - yaml-rs is a pinned dependency
-        import yaml
-
-        loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-        return lambda text: yaml.load(text, Loader=loader)  # noqa: S506 - a safe loader
 
 
 def parse_entry(stem: str, raw: Any) -> CatalogEntry:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import inspect
+from collections.abc import Callable
+
 import typer
 
 from virt_doctor import __version__
@@ -24,15 +27,18 @@ app = typer.Typer(
     add_completion=False,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
-app.command("scan")(scan)
-app.command("diagnose")(diagnose)
-app.command("collect")(collect)
-app.command("list")(list_alerts)
-app.command("explain")(explain)
-app.command("simulate")(simulate)
-app.command("rules")(rules)
-app.command("serve")(serve)
-app.command("fix")(fix)
+COMMANDS: dict[str, Callable[..., None]] = {"scan": scan, "diagnose": diagnose, "collect": collect, "list": list_alerts, "explain": explain,
+            "simulate": simulate, "rules": rules, "serve": serve, "fix": fix}
+
+
+def prose(doc: str | None) -> str:
+    """A docstring as help text: each paragraph one line, since Typer keeps a later paragraph's line breaks and
+    the terminal then wraps the source's lines a second time (ragged at 80 columns)."""
+    return "\n\n".join(" ".join(p.split()) for p in inspect.cleandoc(doc or "").split("\n\n"))
+
+
+for name, command in COMMANDS.items():
+    app.command(name, help=prose(command.__doc__))(command)
 
 
 def _version(value: bool) -> None:

@@ -6,7 +6,7 @@ import sys
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import orjson
 import typer
@@ -24,8 +24,10 @@ from virt_doctor.cli.options import (
     stderr_console,
     stdout_console,
 )
-from virt_doctor.report.model import Report
 from virt_doctor.timeutil import parse_user_time
+
+if TYPE_CHECKING:
+    from virt_doctor.report.model import Report
 
 
 @handles_input_errors

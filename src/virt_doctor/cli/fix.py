@@ -5,15 +5,17 @@ from __future__ import annotations
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import orjson
 import typer
 
 from virt_doctor.cli.errors import fail, handles_input_errors
 from virt_doctor.cli.options import Context, Kubeconfig, flag, parse_labels, stderr_console, stdout_console
-from virt_doctor.report.model import Finding, finding_from_dict
 from virt_doctor.timeutil import parse_duration, parse_user_time
+
+if TYPE_CHECKING:
+    from virt_doctor.report.model import Finding
 
 GUARD_KINDS = frozenset({"Node", "Pod", "VirtualMachineInstance"})  # what remedy/guards.py reads
 EXIT_DONE, EXIT_NOT_DONE = 0, 1
@@ -160,6 +162,7 @@ def _store(db: str | None) -> Any:
 
 
 def _from_incident(engine: Any, number: int) -> Finding:
+    from virt_doctor.report.model import finding_from_dict
     from virt_doctor.store.database import sessions
     from virt_doctor.store.incidents import incident, latest_finding
 

@@ -7,9 +7,10 @@ from typing import Any
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
+from rich.text import Text
 
 from virt_doctor.catalog.catalog import Catalog, CatalogEntry
-from virt_doctor.report.layout import fits, prompt
+from virt_doctor.report.layout import print_fitting, prompt
 
 SEVERITY_STYLE = {"critical": "bold red", "warning": "yellow", "info": "cyan"}
 
@@ -26,16 +27,20 @@ def render_list(catalog: Catalog, console: Console, wide: bool = False) -> None:
     for column in ("NAME", "SEVERITY", "FOR", "COMPONENT", *(("SOURCE", "VERSIONS") if wide else ()), "SUMMARY"):
         table.add_column(column)
     for e in catalog:
-        table.add_row(e.name, f"[{SEVERITY_STYLE[e.severity]}]{e.severity}[/]", e.for_, e.component,
-                      *((e.source, escape(e.version_note() or "-")) if wide else ()), escape(e.summary))
-    if fits(console, table):
-        console.print(table)
+        cells = (e.name, e.severity, e.for_, e.component, *((e.source, e.version_note() or "-") if wide else ()),
+                 e.summary)  # Text, not markup: nothing to escape, nothing for Rich to parse twice a cell
+        table.add_row(*(Text(cell, SEVERITY_STYLE[e.severity] if i == 1 else "") for i, cell in enumerate(cells)))
+    if print_fitting(console, table):
         return
+    blocks = Text()  # one Text printed once: a print per line costs more than the rest of `list` together
     for e in catalog:
-        console.print(f"[bold]{e.name}[/bold]  [{SEVERITY_STYLE[e.severity]}]{e.severity}[/]  for {e.for_}  "
-                      f"· {e.component}" + (f"  · {e.source}" if wide else ""))
-        console.print(f"    {escape(e.summary)}" + (f"\n    {escape(e.version_note())}" if wide and e.version_note()
-                                                    else ""), style="dim")
+        blocks.append(e.name, style="bold")
+        blocks.append("  ")
+        blocks.append(e.severity, style=SEVERITY_STYLE[e.severity])
+        blocks.append(f"  for {e.for_}  · {e.component}" + (f"  · {e.source}" if wide else "") + "\n")
+        note = e.version_note() if wide else ""
+        blocks.append(f"    {e.summary}\n" + (f"    {note}\n" if note else ""), style="dim")
+    console.print(blocks, end="")
 
 
 def list_markdown(catalog: Catalog) -> str:

@@ -8,7 +8,7 @@ from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
-from virt_doctor.report.layout import fits, prompt
+from virt_doctor.report.layout import print_fitting, prompt
 from virt_doctor.report.model import Evidence, Finding, Problem, Report
 from virt_doctor.timeutil import human_age, parse_time
 
@@ -134,9 +134,7 @@ def render_table(report: Report, console: Console, wide: bool = False, command: 
     elif report.problems:
         console.print()
         table = _problem_table(report)
-        if fits(console, table):
-            console.print(table)
-        else:
+        if not print_fitting(console, table):
             by_id = {f.id: f for f in report.findings}
             for number, p in enumerate(report.problems, 1):
                 console.print(Text.assemble(f"{number:>2} ", (f"{p.severity.upper():<8}", SEVERITY_STYLE.get(p.severity, "")),
@@ -150,9 +148,7 @@ def render_table(report: Report, console: Console, wide: bool = False, command: 
             table.add_row(Text(f.severity.upper(), SEVERITY_STYLE.get(f.severity, "")), f.state + _age(report, f),
                           f.alert, f.subject.ref(), f.cause.id)
         console.print()
-        if fits(console, table):
-            console.print(table)
-        else:
+        if not print_fitting(console, table):
             for f in report.findings:
                 console.print(Text.assemble((f.severity.upper(), SEVERITY_STYLE.get(f.severity, "")),
                                             f" {f.state}{_age(report, f)}  {f.alert}"))
