@@ -186,7 +186,16 @@ def test_problems_come_first_and_open_to_their_alerts(site: str, browser) -> Non
     assert browser.find_element(By.TAG_NAME, "h1").text.startswith(problem["title"])
     assert len(browser.find_elements(By.CSS_SELECTOR, "table.incidents tbody tr")) == 3
     browser.set_window_size(900, 1000)
-    try:
-        assert visit(browser, site + "/", "overview-900") == []
+    try:  # at 900 px wide nothing is cut off to the right: the page does not scroll sideways
+        for page, shot in (("/", "overview-900"), (f"/problems/{problem['id']}", "problem-900")):
+            assert visit(browser, site + page, shot) == []
+            wide = browser.execute_script(
+                "return [...document.querySelectorAll('body *')].filter(e => e.getBoundingClientRect().right > "
+                "document.documentElement.clientWidth + 1).map(e => e.tagName + '.' + e.className + ' ' + "
+                "Math.round(e.getBoundingClientRect().right) + ' ' + (e.textContent || '').slice(0, 60))")
+            assert wide == [], (page, wide[:4])
+        browser.get(site + "/")
+        browser.execute_script("document.getElementById('incidents').scrollIntoView()")
+        browser.save_screenshot(str(SHOTS / "incidents-900.png"))
     finally:
         browser.set_window_size(1400, 1000)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import re
 from collections import Counter
 from datetime import datetime
 from typing import Any
@@ -12,6 +13,7 @@ from fastapi.exception_handlers import http_exception_handler, request_validatio
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, Response
 from fastapi.templating import Jinja2Templates
+from markupsafe import Markup, escape
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from virt_doctor.catalog import load_catalog
@@ -60,6 +62,15 @@ def _runbook_steps(service: Service, alert: str, labels: dict[str, str]) -> dict
                            for s in entry.mitigation]}
 
 
+BREAK_AT = re.compile(r"(?<=/)|(?<=[a-z])(?=[A-Z])")  # after a path's '/', between the words of a CamelCase name
+
+
+def breakable(name: str | None) -> Markup:
+    """A name or object path that may wrap at its word boundaries (and nowhere else): a narrow window wraps the
+    table's cells instead of scrolling sideways; copying the name still gives it whole (<wbr> adds nothing)."""
+    return Markup("<wbr>").join(escape(part) for part in BREAK_AT.split(name or ""))
+
+
 def _why(service: Service) -> dict[str, str]:
     """Finding id -> why it belongs to its problem, from the newest evaluation."""
     current = service.view.current
@@ -69,6 +80,7 @@ def _why(service: Service) -> dict[str, str]:
 def add_routes(app: FastAPI, service: Service) -> None:
     templates = Jinja2Templates(directory=str(TEMPLATES))
     templates.env.filters["lasting"] = lasting
+    templates.env.filters["breakable"] = breakable
     templates.env.filters["utc"] = lambda moment: (aware(moment) or datetime.min).strftime("%Y-%m-%d %H:%M:%S UTC")
 
     def page(request: Request, name: str, status_code: int = 200, **context: Any) -> HTMLResponse:
