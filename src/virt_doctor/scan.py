@@ -23,7 +23,7 @@ from virt_doctor.sources.dump import RawDump
 from virt_doctor.sources.live.client import KubeClient
 from virt_doctor.sources.live.connection import connect
 from virt_doctor.sources.live.focus import Focus, focus_of
-from virt_doctor.sources.live.read import LogsToRead, Progress, fetch_logs, read_cluster
+from virt_doctor.sources.live.read import LogLimits, LogsToRead, Progress, fetch_logs, read_cluster
 from virt_doctor.sources.load import (
     load_dump,
     metrics_from,
@@ -51,6 +51,7 @@ class LiveOptions:
     consistent: bool = False  # quorum reads from etcd instead of the watch cache (listing.py)
     cached: Callable[[], RawDump] | None = None  # what a WatchCache knows now, instead of listing (serve)
     focus: Focus | None = None  # one alert instance's namespace or node: list only that (diagnose)
+    logs: LogLimits = LogLimits()  # how long log reads may hold the scan up
 
 
 @dataclass(frozen=True)
@@ -168,7 +169,8 @@ def read_live_raw(options: LiveOptions, at: datetime, namespace: str = "", only:
         evaluate(snapshot_of(raw, at, answers, "live", logs=wanted), only=only)
         pods = {(o["metadata"].get("namespace", ""), o["metadata"]["name"]): o for o in raw.objects
                 if o.get("kind") == "Pod"}
-        raw.logs, problems = fetch_logs(client, wanted.wanted, pods, workers=options.workers)
+        nodes = {o["metadata"]["name"]: o for o in raw.objects if o.get("kind") == "Node"}
+        raw.logs, problems = fetch_logs(client, wanted.wanted, pods, nodes, options.logs, workers=options.workers)
         raw.warnings += list(dict.fromkeys(problems))
         return raw
     finally:

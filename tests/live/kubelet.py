@@ -1,4 +1,5 @@
-"""A loopback HTTPS server standing in for the nodes' kubelets: it serves the simulated containers' logs.
+"""A loopback HTTPS server standing in for the nodes' kubelets: it serves the simulated containers' logs, or
+fails as a sick kubelet does (`answer`): HTTP 500 to every request, or a connection accepted and never answered.
 
 The API server fetches `kubectl logs` from a node's kubelet at the node's InternalIP and kubelet port,
 without verifying its certificate; every simulated node points here.
@@ -17,10 +18,14 @@ Logs = dict[tuple[str, str, str], dict[str, list[str]]]
 
 
 class KubeletLogs:
-    """Serve GET /containerLogs/NS/POD/CONTAINER (?previous, tailLines, limitBytes) from `logs`."""
+    """Serve GET /containerLogs/NS/POD/CONTAINER (?previous, tailLines, limitBytes) from `logs`; or answer 500
+    ("500"), or never answer ("hang": until stop). `requests` records each path asked."""
 
-    def __init__(self, workdir: Path) -> None:
+    def __init__(self, workdir: Path, answer: str = "logs") -> None:
         self.logs: Logs = {}
+        self.answer = answer
+        self.requests: list[str] = []
+        self.released = threading.Event()
         cert, key = workdir / "kubelet.crt", workdir / "kubelet.key"
         subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj",
                         "/CN=127.0.0.1", "-keyout", str(key), "-out", str(cert)], check=True, capture_output=True)
@@ -28,6 +33,13 @@ class KubeletLogs:
 
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self) -> None:  # noqa: N802 - http.server's name
+                owner.requests.append(self.path)
+                if owner.answer == "hang":
+                    owner.released.wait()
+                    return
+                if owner.answer == "500":
+                    self.send_error(500, "kubelet stand-in: failing")
+                    return
                 url = urlparse(self.path)
                 parts = url.path.strip("/").split("/")
                 query = parse_qs(url.query)
@@ -62,5 +74,6 @@ class KubeletLogs:
         self.thread.start()
 
     def stop(self) -> None:
+        self.released.set()
         self.server.shutdown()
         self.server.server_close()

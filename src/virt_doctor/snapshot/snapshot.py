@@ -21,12 +21,15 @@ T = TypeVar("T")
 
 
 class LogLike(Protocol):
-    """What rules read of a pod log: its path and the tails of the current and previous logs."""
+    """What rules read of a pod log: its path and the tails of the current and previous logs; `unread` says why
+    a log that was asked for could not be read (a live scan: the node not Ready, its kubelet not answering), so a
+    diagnosis can name it as not checked rather than as a log without the lines it looks for."""
 
     path: str
     current: list[str]
     previous: list[str]
     paths: dict[str, str]
+    unread: str
 
 
 class LogSource(Protocol):

@@ -23,12 +23,14 @@ LOG_TAIL_BYTES = 256 * 1024  # read from the end of each log: enough for LOG_TAI
 
 @dataclass
 class PodLog:
-    """The tail of a container's current and previous log, as the dump holds them."""
+    """The tail of a container's current and previous log, as the dump holds them (`unread`: why a live scan
+    could not read it)."""
 
     path: str
     current: list[str] = field(default_factory=list)
     previous: list[str] = field(default_factory=list)
     paths: dict[str, str] = field(default_factory=dict)
+    unread: str = ""
 
 
 def log_key(path: str) -> tuple[str, str, str, str] | None:

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from virt_doctor.rules.api import Detection, Snapshot, Subject, a, rule
-from virt_doctor.rules.diagnose.evidence import cond_evidence, field, log_lines
+from virt_doctor.rules.diagnose.evidence import cond_evidence, field, log_lines, unread_log
 
 THRESHOLD = 3
 SOURCE_WORDS = ("404", "not found", "connection refused", "no such host", "unauthorized", "forbidden", "x509",
@@ -82,7 +82,8 @@ def _diagnose_pod(snap: Snapshot, pod: dict[str, Any], restarts: int, dv_name: s
         evidence.append(field(pod, f"status.containerStatuses[{cs.get('name')}].lastState.terminated.message",
                               message.strip()[:300]))
     path, lines = log_lines(snap, pod, str(cs.get("name")), SOURCE_WORDS + SPACE_WORDS)
-    evidence += [field(pod, f"log {cs.get('name')}", line, path) for line in lines]
+    evidence += [field(pod, f"log {cs.get('name')}", line, path) for line in lines] or \
+        unread_log(snap, pod, str(cs.get("name")))
     cause = "oom-killed" if terminated.get("reason") == "OOMKilled" else _classify(" ".join([message, *lines]))
     params = {"namespace": ns, "pod": name, "dv": dv_name or "<dv>"}
     return Detection(Subject("Pod", ns, name), cause,

@@ -80,6 +80,15 @@ def log_lines(snap: Snapshot, pod: Obj, container: str, words: tuple[str, ...] =
     return "", []
 
 
+def unread_log(snap: Snapshot, pod: Obj, container: str) -> list[Evidence]:
+    """A log the source was asked for and could not read (live: the node not Ready, its kubelet not answering),
+    named as not checked: never as a log without the lines looked for. Empty when the log was read or not asked."""
+    log = snap.log(a.namespace(pod), a.name(pod), container)
+    if log is None or not log.unread:
+        return []
+    return [Evidence(object=a.ref(pod), path=f"log {container}", value="not checked", note=log.unread)]
+
+
 def log_evidence(snap: Snapshot, pod: Obj, container: str, words: tuple[str, ...] = LOG_ERROR_WORDS,
                  limit: int = 3, note: str = "log line") -> list[Evidence]:
     """Log lines as evidence, naming the log file they came from."""

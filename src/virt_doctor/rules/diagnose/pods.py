@@ -14,6 +14,7 @@ from virt_doctor.rules.diagnose.evidence import (
     events_with_reason,
     field,
     log_evidence,
+    unread_log,
 )
 from virt_doctor.rules.diagnose.nodes import node_not_ready
 from virt_doctor.rules.diagnose.reasons import exit_meaning, image_pull_why, missing_config
@@ -112,7 +113,7 @@ def _container_problem(snap: Snapshot, pod: Obj, cs: Obj) -> PodProblem | None:
         if api:
             return PodProblem("api-unreachable", f"container {name} crash-loops and cannot reach the API server",
                               tuple(evidence + api), container=name)
-        evidence += log_evidence(snap, pod, name)
+        evidence += log_evidence(snap, pod, name) or unread_log(snap, pod, name)
         return PodProblem("crash-loop", f"container {name} is in CrashLoopBackOff (last exit code {code})",
                           tuple(evidence), container=name)
     if reason in ("ContainerCreating", "PodInitializing"):

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from virt_doctor.report.model import Evidence, Subject
 from virt_doctor.rules.detection import Detection
 from virt_doctor.rules.diagnose.components import Component, component_state
-from virt_doctor.rules.diagnose.evidence import log_evidence
+from virt_doctor.rules.diagnose.evidence import log_evidence, unread_log
 from virt_doctor.rules.diagnose.metrics import answer, holding, metric_evidence
 from virt_doctor.rules.diagnose.nodes import node_not_ready, node_pressure
 from virt_doctor.rules.diagnose.pods import API_WORDS
@@ -66,5 +66,6 @@ def rest_errors(snap: Snapshot, alert: str, component: Component, share: str) ->
         yield Detection(
             Subject("Deployment" if component.kind == "Deployment" else "DaemonSet", namespace, component.name),
             cause, f"{series.last:.0%} of {component.name}'s REST calls fail (mostly {what})", since=since,
-            evidence=tuple(evidence + logs), params={"kubevirt-namespace": namespace, "pod": pod_name or "<pod>"},
+            evidence=tuple(evidence + (logs or (unread_log(snap, pod, component.container) if pod is not None else []))),
+            params={"kubevirt-namespace": namespace, "pod": pod_name or "<pod>"},
             checked=("failing codes, verbs and resources", f"{component.name} logs") if cause == "unknown" else ())

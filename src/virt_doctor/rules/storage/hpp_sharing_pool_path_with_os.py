@@ -7,6 +7,7 @@ from collections.abc import Iterator
 
 from virt_doctor.rules.api import Detection, Evidence, Snapshot, Subject, a, rule
 from virt_doctor.rules.diagnose.components import HPP_CSI, component_state
+from virt_doctor.rules.diagnose.evidence import unread_log
 from virt_doctor.rules.diagnose.metrics import holding, metric_evidence, objects_cannot_tell
 
 # hostpath-provisioner's evaluateSharedPathMetric: "pool (NAME, PATH), shares path with OS which can lead to ..."
@@ -66,5 +67,7 @@ def _log_lines(snap: Snapshot, pod: dict) -> list[Evidence]:
     log = snap.log(a.namespace(pod), a.name(pod), HPP_CSI.container)
     if log is None:
         return []
+    if log.unread:
+        return unread_log(snap, pod, HPP_CSI.container)
     return [Evidence(object=a.ref(pod), path=f"log {HPP_CSI.container}", value=line.strip()[:300],
                      note=log.paths.get("current", log.path)) for line in log.current if SHARED.search(line)][-1:]

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from virt_doctor.rules.api import Detection, Evidence, Snapshot, Subject, a, discover, rule
-from virt_doctor.rules.diagnose.evidence import cond_evidence, field, log_evidence
+from virt_doctor.rules.diagnose.evidence import cond_evidence, field, log_evidence, unread_log
 from virt_doctor.rules.diagnose.handlers import ready_handler
 from virt_doctor.rules.diagnose.nodes import kvm_missing, node_not_ready, node_pressure
 from virt_doctor.rules.diagnose.pods import pod_problem
@@ -168,5 +168,5 @@ def _kvm_problem(snap: Snapshot, vmi: Obj, pod: Obj | None, node: Obj | None) ->
     if synced is not None and any(w in str(synced.get("message", "")).lower() for w in KVM_WORDS):
         evidence.append(cond_evidence(vmi, synced))
     if pod is not None and evidence:
-        evidence += log_evidence(snap, pod, "compute", KVM_WORDS)
+        evidence += log_evidence(snap, pod, "compute", KVM_WORDS) or unread_log(snap, pod, "compute")
     return evidence

@@ -98,9 +98,10 @@ class KubeClient:
         self._http.close()
 
     def get(self, path: str, params: dict[str, str] | None = None, what: str = "",
-            headers: dict[str, str] | None = None, retries: int = RETRIES) -> bytes:
-        """The body of a GET, after bounded retries; ApiError (mapped) when it cannot be had."""
-        return self._request(path, params, what, headers, retries, _whole_body)
+            headers: dict[str, str] | None = None, retries: int = RETRIES, timeout: float | None = None) -> bytes:
+        """The body of a GET, after bounded retries; ApiError (mapped) when it cannot be had. `timeout`: seconds
+        this request may wait for the connection or for each read (else the client's own)."""
+        return self._request(path, params, what, headers, retries, _whole_body, timeout)
 
     def get_json(self, path: str, params: dict[str, str] | None = None, what: str = "",
                  headers: dict[str, str] | None = None) -> Any:
@@ -170,7 +171,8 @@ class KubeClient:
             raise Unavailable(0, f"watch {path}: connection failed ({type(exc).__name__})") from exc
 
     def _request(self, path: str, params: dict[str, str] | None, what: str, headers: dict[str, str] | None,
-                 retries: int, consume: Callable[[httpx.Response], tuple[T, int]]) -> T:
+                 retries: int, consume: Callable[[httpx.Response], tuple[T, int]],
+                 timeout: float | None = None) -> T:
         """GET with bounded retries (429, 5xx, timeouts, dropped connections, also part-way through a body);
         `consume` reads a 2xx answer and says how many bytes it read."""
         delay, last = BACKOFF, ""
@@ -178,7 +180,8 @@ class KubeClient:
             wait = delay
             try:
                 with self._http.stream("GET", path, params=params,
-                                       headers={**self.conn.headers(), **(headers or {})}) as response:
+                                       headers={**self.conn.headers(), **(headers or {})},
+                                       timeout=self._http.timeout if timeout is None else timeout) as response:
                     status = response.status_code
                     if status < 300:
                         result, size = consume(response)
@@ -201,7 +204,7 @@ class KubeClient:
             if attempt < retries:
                 time.sleep(wait)
                 delay = min(delay * 2, MAX_WAIT)
-        raise Unavailable(0, f"{what or path}: {last} after {retries + 1} tries")
+        raise Unavailable(0, f"{what or path}: {last}" + (f" after {retries + 1} tries" if retries else ""))
 
 
 class _ListReader:

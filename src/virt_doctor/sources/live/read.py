@@ -7,8 +7,11 @@ list is "not seen", never "none exist". Nothing is written: the client only GETs
 from __future__ import annotations
 
 import functools
+import threading
+import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from typing import Any
 
 from virt_doctor.errors import SourceError
@@ -173,25 +176,31 @@ def _workload_namespaces(raw: RawDump) -> set[str]:
             if o.get("kind") in ("Deployment", "DaemonSet") and o["metadata"].get("name") in names} - {""}
 
 
-def fetch_logs(client: KubeClient, wanted: Iterable[tuple[str, str, str]], pods: dict[tuple[str, str], Any],
-               tail_lines: int = mustgather.LOG_TAIL_LINES, limit_bytes: int = mustgather.LOG_TAIL_BYTES,
-               workers: int = 4) -> tuple[dict[tuple[str, str, str], mustgather.PodLog], list[str]]:
-    """The current and (after a restart) previous log of each wanted container, bounded; and warnings."""
-    logs: dict[tuple[str, str, str], mustgather.PodLog] = {}
-    warnings: list[str] = []
+LOG_DEADLINE = 5.0  # seconds one log read may wait for the API server (which waits on the node's kubelet)
+LOG_BUDGET = 20.0  # seconds a scan spends on logs in all: past it, the logs not yet read are named, not read
+LogKey = tuple[str, str, str]  # namespace, pod, container
 
-    def one(key: tuple[str, str, str], previous: bool) -> tuple[tuple[str, str, str], bool, bytes | None, str]:
-        ns, pod, container = key
-        params = {"tailLines": str(tail_lines), "limitBytes": str(limit_bytes),
-                  **({"container": container} if container else {}), **({"previous": "true"} if previous else {})}
-        try:
-            return key, previous, client.get(f"/api/v1/namespaces/{ns}/pods/{pod}/log", params,
-                                             what=f"log of {ns}/{pod}/{container}", retries=1), ""
-        except NotFound:
-            return key, previous, None, ""
-        except ApiError as exc:
-            return key, previous, None, "" if exc.status == 400 else str(exc)  # 400: no previous container
 
+@dataclass(frozen=True)
+class LogLimits:
+    """How long logs may hold a live scan up: each read, and all of them."""
+
+    deadline: float = LOG_DEADLINE
+    budget: float = LOG_BUDGET
+
+
+def node_not_ready(node: dict[str, Any] | None) -> str:
+    """Why a node's kubelet cannot be asked for logs ('' when it can, or when the node was not seen)."""
+    if node is None:
+        return ""
+    ready = next((c for c in (node.get("status") or {}).get("conditions") or [] if c.get("type") == "Ready"), None)
+    if ready is None or ready.get("status") == "True":
+        return ""
+    return f"node {node['metadata']['name']} is not Ready (Ready={ready.get('status')}), its kubelet cannot serve logs"
+
+
+def log_jobs(wanted: Iterable[LogKey], pods: dict[tuple[str, str], Any]) -> list[tuple[LogKey, bool]]:
+    """The reads a set of wanted logs takes: the current log, and the previous one after a restart."""
     jobs = []
     for key in sorted(set(wanted)):
         pod = pods.get(key[:2])
@@ -201,15 +210,95 @@ def fetch_logs(client: KubeClient, wanted: Iterable[tuple[str, str, str]], pods:
         if any(int(cs.get("restartCount") or 0) > 0 for cs in (pod.get("status") or {}).get("containerStatuses") or []
                if not key[2] or cs.get("name") == key[2]):
             jobs.append((key, True))
+    return jobs
+
+
+def fetch_logs(client: KubeClient, wanted: Iterable[LogKey], pods: dict[tuple[str, str], Any],
+               nodes: dict[str, Any] | None = None, limits: LogLimits = LogLimits(),
+               tail_lines: int = mustgather.LOG_TAIL_LINES, limit_bytes: int = mustgather.LOG_TAIL_BYTES,
+               workers: int = 4) -> tuple[dict[LogKey, mustgather.PodLog], list[str]]:
+    """The current and (after a restart) previous log of each wanted container, bounded; and warnings.
+
+    Logs never hold the scan up: a node that is not Ready is not asked; a read that fails for want of the
+    kubelet (5xx, no answer within the deadline) is not retried, and no further log is asked of that node (each
+    node's first read is made before its others, so a dead kubelet costs one deadline); past the scan's log
+    budget nothing more is asked. Each log not read is kept with why (PodLog.unread)."""
+    logs: dict[LogKey, mustgather.PodLog] = {}
+    nodes = nodes or {}
+    down: dict[str, str] = {}  # node -> why its kubelet is not asked again (shared by the workers)
+    lock = threading.Lock()
+    ends = time.monotonic() + limits.budget
+
+    def node_of(key: LogKey) -> str:
+        return str((pods[key[:2]].get("spec") or {}).get("nodeName") or "")
+
+    def skipped(node: str) -> str:
+        with lock:
+            if node in down:
+                return down[node]
+        if time.monotonic() > ends:
+            return f"the scan's {limits.budget:g} s for logs were spent"
+        return ""
+
+    def one(key: LogKey, previous: bool) -> tuple[LogKey, bool, bytes | None, str]:
+        ns, pod, container = key
+        node = node_of(key)
+        why = skipped(node)
+        if why:
+            return key, previous, None, why
+        params = {"tailLines": str(tail_lines), "limitBytes": str(limit_bytes),
+                  **({"container": container} if container else {}), **({"previous": "true"} if previous else {})}
+        try:
+            return key, previous, client.get(f"/api/v1/namespaces/{ns}/pods/{pod}/log", params, retries=0,
+                                             what=f"log of {ns}/{pod}/{container}", timeout=limits.deadline), ""
+        except (NotFound, Forbidden):
+            return key, previous, None, ""  # no such log (a container that never ran) / may not read logs
+        except ApiError as exc:
+            if exc.status == 400:  # no previous container
+                return key, previous, None, ""
+            detail = str(exc).removeprefix(f"log of {ns}/{pod}/{container}: ")
+            with lock:  # the first failure names the node's reason; the reads after it are not made
+                return key, previous, None, down.setdefault(
+                    node, f"the kubelet on node {node} did not answer a log read ({detail})")
+
+    first: dict[str, tuple[LogKey, bool]] = {}  # a node's first read, made before any other of that node's
+    rest: list[tuple[LogKey, bool]] = []
+    for key, previous in log_jobs(wanted, pods):
+        why = node_not_ready(nodes.get(node_of(key)))
+        if why:
+            logs.setdefault(key, _pod_log(key)).unread = why
+        elif node_of(key) in first:
+            rest.append((key, previous))
+        else:
+            first[node_of(key)] = (key, previous)
     with ThreadPoolExecutor(max_workers=workers) as pool:
-        for key, previous, body, problem in pool.map(lambda job: one(*job), jobs):
-            if problem:
-                warnings.append(problem)
+        answers = list(pool.map(lambda job: one(*job), first.values()))  # every node's first read, then the
+        answers += pool.map(lambda job: one(*job), rest)  # others: only of the nodes whose kubelet answered
+        for key, previous, body, unread in answers:
+            log = logs.get(key) or _pod_log(key)
+            if unread and not (log.current or log.previous):
+                log.unread = log.unread or unread
+                logs[key] = log
             if body is None:
                 continue
-            ns, pod, container = key
             which = "previous" if previous else "current"
-            log = logs.setdefault(key, mustgather.PodLog(path=f"namespaces/{ns}/pods/{pod}/{container}/{container}/logs/current.log"))
             setattr(log, which, mustgather.tail_lines(body, tail_lines))
-            log.paths[which] = f"namespaces/{ns}/pods/{pod}/{container}/{container}/logs/{which}.log"
-    return logs, warnings
+            log.paths[which] = f"namespaces/{key[0]}/pods/{key[1]}/{key[2]}/{key[2]}/logs/{which}.log"
+            log.unread = ""
+            logs[key] = log
+    return logs, _unread_warnings(logs)
+
+
+def _pod_log(key: LogKey) -> mustgather.PodLog:
+    ns, pod, container = key
+    return mustgather.PodLog(path=f"namespaces/{ns}/pods/{pod}/{container}/{container}/logs/current.log")
+
+
+def _unread_warnings(logs: dict[LogKey, mustgather.PodLog]) -> list[str]:
+    """One warning per reason a log went unread, with how many and the first few."""
+    by_reason: dict[str, list[str]] = {}
+    for (ns, pod, container), log in sorted(logs.items()):
+        if log.unread:
+            by_reason.setdefault(log.unread, []).append(f"{ns}/{pod}/{container}")
+    return [f"{len(keys)} log{'s' if len(keys) != 1 else ''} not read: {why} — {', '.join(keys[:3])}"
+            + (f" and {len(keys) - 3} more" if len(keys) > 3 else "") for why, keys in by_reason.items()]
