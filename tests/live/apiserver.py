@@ -143,6 +143,10 @@ class Loaded:
         back = {new: old for old, new in self.uids.items()}
         return UUID.sub(lambda m: back.get(m.group(0), m.group(0)), text)
 
+    def live(self, text: str) -> str:
+        """`text` with the simulated uids put to the server's (a pod named from a uid has the server's name)."""
+        return UUID.sub(lambda m: self.uids.get(m.group(0), m.group(0)), text)
+
 
 def load(server: ApiServer, objects: list[dict[str, Any]], kubelet_port: int | None = None,
          workers: int = 8) -> Loaded:

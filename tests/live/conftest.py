@@ -62,7 +62,8 @@ def cluster_in(kube: ApiServer, kubelet: KubeletLogs) -> Iterator[object]:
 
     def put(cluster: Cluster) -> Loaded:
         loaded.append(load(kube, list(cluster.objects()), kubelet_port=kubelet.port))
-        kubelet.logs = cluster.logs
+        # served under the pods' names on the server (an importer pod is named from its PVC's uid)
+        kubelet.logs = {(ns, loaded[-1].live(pod), container): log for (ns, pod, container), log in cluster.logs.items()}
         return loaded[-1]
 
     yield put

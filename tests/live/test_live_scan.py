@@ -35,9 +35,20 @@ def case_cluster(case: dict) -> Cluster:  # type: ignore[type-arg]
 
 def verdicts(report: Report, loaded: Loaded | None = None) -> set[tuple[str, ...]]:
     """(alert, subject, cause, state, severity) of each finding; a live one's names made from uids (prime-<uid>)
-    mapped back. (`since` and the evidence are not compared: the API server stamps deletions with its own clock.)"""
+    mapped back. (`since` and the evidence's values are not compared: the API server stamps creation and deletion
+    with its own clock; the evidence's rows are, in `evidence_shapes`.)"""
     return {(f.alert, loaded.simulated(f.subject.ref()) if loaded else f.subject.ref(), f.cause.id, f.state,
              f.severity) for f in report.findings}
+
+
+def evidence_shapes(report: Report, loaded: Loaded | None = None) -> dict[tuple[str, str, str], list[tuple[str, str]]]:
+    """Each finding's evidence as (object, field) rows, in order: what was looked at and shown, whatever the
+    values the API server stamped (creation and deletion times, uids) say."""
+    def ref(text: str) -> str:
+        return loaded.simulated(text) if loaded else text
+
+    return {(f.alert, ref(f.subject.ref()), f.cause.id): [(ref(e.object or ""), ref(e.path or "")) for e in f.evidence]
+            for f in report.findings}
 
 
 def live_scan(server: ApiServer, cluster: Cluster, **options: object) -> Report:
@@ -70,6 +81,9 @@ def test_live_scan_finds_what_the_dump_scan_finds(case_file: Path, kube: ApiServ
         from_dump = replace(from_dump, findings=tuple(f for f in from_dump.findings if f.alert != expect["alert"]))
     assert verdicts(live, loaded) == verdicts(from_dump), {"only live": verdicts(live, loaded) - verdicts(from_dump),
                                                             "only dump": verdicts(from_dump) - verdicts(live, loaded)}
+    live_rows, dump_rows = evidence_shapes(live, loaded), evidence_shapes(from_dump)
+    assert live_rows == dump_rows, {k: (live_rows.get(k), dump_rows.get(k)) for k in live_rows.keys() | dump_rows.keys()
+                                    if live_rows.get(k) != dump_rows.get(k)}
     if not (newer or gone):
         assert expect["cause"] in {f.cause.id for f in live.findings if f.alert == expect["alert"]}
     assert live.source["type"] == "live"
