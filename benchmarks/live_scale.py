@@ -23,15 +23,17 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import httpx
 import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from tests.live.apiserver import DEBIAN_KUBECTL, install_crds, load, start, stop  # noqa: E402
+from tests.live.apiserver import DEBIAN_KUBECTL, ApiServer, install_crds, load, start, stop  # noqa: E402
 from tests.live.faultproxy import FaultProxy  # noqa: E402
 from tests.live.kubelet import KubeletLogs  # noqa: E402
 
@@ -69,6 +71,8 @@ from virt_doctor.sources.live.client import KubeClient
 from virt_doctor.sources.live.connection import connect
 at = datetime.fromisoformat(sys.argv[3])
 client = KubeClient(connect(sys.argv[2])) if sys.argv[1] == "live" else None
+if client:
+    client.traffic.record = True  # its GETs, replayed as raw HTTP: the server's share of the scan
 request = ScanRequest(live=LiveOptions(client=client), at=at) if client else ScanRequest(source=sys.argv[2], at=at)
 result = run_scan(request)
 report = result.report
@@ -85,6 +89,7 @@ if client:  # every runbook's diagnosis commands for the alerts checked, as a pe
 peak = next(int(line.split()[1]) for line in open("/proc/self/status") if line.startswith("VmHWM:"))
 print(json.dumps({"seconds": time.perf_counter() - t0, "rss_mb": peak / 1024,
                   "requests": client.traffic.requests if client else 0, "bytes": client.traffic.bytes if client else 0,
+                  "reads": client.traffic.reads if client else [],
                   "findings": sorted([f.alert, f.subject.ref(), f.cause.id] for f in report.findings),
                   "commands": sorted(commands)}))
 """
@@ -129,6 +134,22 @@ def median_of(times: int, scan: Callable[[], dict]) -> dict:  # type: ignore[typ
     return runs[len(runs) // 2]
 
 
+def server_floor(server: ApiServer, reads: list[tuple[str, dict[str, str]]]) -> float:
+    """The live scan's own GETs replayed as raw HTTP, four at a time as the scan sends them, each body read and
+    dropped: what the API server takes to serve them (the part of a live scan no client can remove)."""
+    with httpx.Client(base_url=server.url, verify=server.ca, timeout=60,
+                      headers={"Authorization": f"Bearer {server.token}"},
+                      limits=httpx.Limits(max_connections=4)) as http:
+        def one(read: tuple[str, dict[str, str]]) -> int:
+            with http.stream("GET", read[0], params=read[1]) as response:
+                return sum(len(chunk) for chunk in response.iter_raw())
+
+        started = time.perf_counter()
+        with ThreadPoolExecutor(max_workers=4) as pool:
+            list(pool.map(one, reads))
+        return time.perf_counter() - started
+
+
 def kubectl_sequence(commands: list[str], kubeconfig: Path) -> tuple[float, int]:
     """Run each read-only kubectl command of the diagnoses, one after the other, as a person would."""
     runnable = [c for c in commands if c.startswith("kubectl ") and (" get " in c or " describe " in c)
@@ -157,6 +178,7 @@ def one_size(size: int, workdir: Path) -> dict:  # type: ignore[type-arg]
         load(server, objects, kubelet_port=kubelet.port, workers=16)
         print(f"   loaded {len(objects)} objects in {time.perf_counter() - started:.0f}s", file=sys.stderr, flush=True)
         live = median_of(REPEAT, lambda: run_scan("live", server.kubeconfig, at))
+        floor = sorted(server_floor(server, live["reads"]) for _ in range(REPEAT))[REPEAT // 2]
         diagnosed = diagnoses(server.kubeconfig, at, live["findings"], live)
         from_dump = median_of(REPEAT, lambda: run_scan("dump", str(dump), at))
         proxy = FaultProxy(server.url, server.ca)  # no faults: it counts what kubectl asks
@@ -173,6 +195,7 @@ def one_size(size: int, workdir: Path) -> dict:  # type: ignore[type-arg]
         stop(server)
     same = live["findings"] == from_dump["findings"]
     return {"size": size, "objects": len(objects), "live": live, "dump": from_dump, "same": same, "diagnosed": diagnosed,
+            "floor": floor,
             "kubectl_seconds": kubectl_seconds, "kubectl_commands": commands, "kubectl_requests": kubectl_requests}
 
 
@@ -185,13 +208,15 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="virt-doctor-live-bench-", dir=shm) as tmp:
         for size in (int(s) for s in args.sizes.split(",")):
             rows.append(one_size(size, Path(tmp)))
-    print("| VMs | objects | live s | live requests | live MB read | dump s | live/dump | kubectl s (commands, "
-          "requests) | kubectl/live | live RSS MB | dump RSS MB | RSS live/dump | same findings |")
-    print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|")
+    print("| VMs | objects | live s | live requests | live MB read | dump s | live/dump | server floor s | "
+          "live/(dump+floor) | kubectl s (commands, requests) | kubectl/live | live RSS MB | dump RSS MB | "
+          "RSS live/dump | same findings |")
+    print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|")
     for r in rows:
         live, dump = r["live"], r["dump"]
         print(f"| {r['size']:,} | {r['objects']:,} | {live['seconds']:.2f} | {live['requests']} | "
               f"{live['bytes'] / 2**20:.1f} | {dump['seconds']:.2f} | {live['seconds'] / dump['seconds']:.2f} | "
+              f"{r['floor']:.2f} | {live['seconds'] / (dump['seconds'] + r['floor']):.2f} | "
               f"{r['kubectl_seconds']:.1f} ({r['kubectl_commands']}, {r['kubectl_requests']}) | "
               f"{r['kubectl_seconds'] / live['seconds']:.1f} | {live['rss_mb']:.0f} | {dump['rss_mb']:.0f} | "
               f"{live['rss_mb'] / dump['rss_mb']:.2f} | {'yes' if r['same'] else 'NO'} |")

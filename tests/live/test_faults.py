@@ -14,7 +14,7 @@ from tests.live.conftest import now_for_live
 from tests.live.faultproxy import Fault, FaultProxy, through
 from virt_doctor.errors import InputError
 from virt_doctor.report.match import matches
-from virt_doctor.report.model import Report
+from virt_doctor.report.model import Report, finding_to_dict
 from virt_doctor.rules.reads import kinds_read_by
 from virt_doctor.scan import LiveOptions, ScanRequest, focus_for, run_scan
 from virt_doctor.simulator.cluster import Cluster
@@ -69,6 +69,26 @@ def test_transient_faults_are_retried_and_change_nothing(kube: ApiServer, faulty
     # Retry-After was honoured: the second try of a list came a second after the 429, the later ones sooner
     pods = next(t for p, t in proxy.times.items() if p.startswith("/api/v1/pods?") and len(t) >= 4)
     assert pods[1] - pods[0] >= 0.95 and pods[2] - pods[1] < 0.9
+
+
+def test_an_answer_too_big_to_parse_whole_streams_to_the_same_report(kube: ApiServer, faulty: Cluster,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """A LIST answer is parsed whole up to client.WHOLE bytes, streamed past it: the same report either way."""
+    readers: list[object] = []
+    streaming = client_module._ListReader
+
+    def counted(chunks: Iterator[bytes]) -> object:
+        readers.append(streaming(chunks))
+        return readers[-1]
+
+    monkeypatch.setattr(client_module, "_ListReader", counted)
+    whole = scan(kube.kubeconfig, faulty)
+    assert readers == []  # every answer of this small cluster was read whole
+    monkeypatch.setattr(client_module, "WHOLE", 4096)
+    streamed = scan(kube.kubeconfig, faulty)
+    assert len(readers) >= 10  # the kinds with more than 4 KiB of objects streamed
+    assert [finding_to_dict(f) for f in streamed.findings] == [finding_to_dict(f) for f in whole.findings]
+    assert streamed.coverage == whole.coverage
 
 
 def test_a_kind_that_keeps_failing_is_not_seen_and_says_why(kube: ApiServer, faulty: Cluster, proxy: FaultProxy,
