@@ -15,7 +15,7 @@ from virt_doctor.problems import group_problems
 from virt_doctor.report.model import Report
 from virt_doctor.rules.crosscheck import alerts_only as only_prometheus_alerts
 from virt_doctor.rules.crosscheck import asked_at_collection
-from virt_doctor.rules.engine import evaluate
+from virt_doctor.rules.engine import Verdicts, assemble, evaluate, judge_all
 from virt_doctor.rules.reads import metric_queries
 from virt_doctor.rules.registry import ALL, REGISTRY
 from virt_doctor.snapshot import Snapshot
@@ -85,9 +85,11 @@ def run_scan(request: ScanRequest) -> ScanResult:
         raise InputError("--alerts-only needs --prometheus URL")
     only = [load_catalog().get(name).name for name in request.only] if request.only else None
     client = request.prometheus
+    judged: tuple[Verdicts, frozenset[str]] | None = None  # a live scan's first pass, and what to judge again
     if request.live is not None:
         assert request.at is not None, "a live scan is evaluated at a time the caller gives (its clock, not a rule's)"
-        snap = read_live(request.live, request.at, client, request.namespace or "", only)
+        live = read_live(request.live, request.at, client, request.namespace or "", only)
+        snap, judged = live.snapshot, (live.first, live.again)
     elif request.source is None:
         assert client is not None and request.at is not None
         snap = prometheus_only(request.at, client.url, fetch(client, metric_queries(only), request.at))
@@ -96,7 +98,7 @@ def run_scan(request: ScanRequest) -> ScanResult:
                          metrics=metrics_from(client, partial(metric_queries, only)) if client is not None else None)
     warning = metrics_warning(snap) if client is not None else None
     # a person's question first, else the alert instances the dump's own Prometheus had
-    snap, report = evaluate_snapshot(snap, only, request.asked or asked_at_collection(snap))
+    snap, report = evaluate_snapshot(snap, only, request.asked or asked_at_collection(snap), judged)
     if request.alerts_only:
         report = only_prometheus_alerts(report)
     if request.namespace:
@@ -130,49 +132,74 @@ def with_problems(snap: Snapshot, report: Report) -> Report:
 
 
 def evaluate_snapshot(snap: Snapshot, only: Sequence[str] | None = None,
-                      asked: Mapping[str, Mapping[str, str]] | None = None) -> tuple[Snapshot, Report]:
+                      asked: Mapping[str, Mapping[str, str]] | None = None,
+                      judged: tuple[Verdicts, frozenset[str]] | None = None) -> tuple[Snapshot, Report]:
     """The rules over a snapshot already read (a scan's, or the service's watched view), asked about the given
-    alert instances: where their diagnosis starts, and that the cluster raises them."""
+    alert instances: where their diagnosis starts, and that the cluster raises them. `judged`: a live scan's
+    first pass over the same objects, and the alerts to judge again (their rules read logs, now read)."""
     if asked:
         snap = snap.asking(asked)
-    return snap, evaluate(snap, only=only)
+        return snap, evaluate(snap, only=only)
+    if judged is None:
+        return snap, evaluate(snap, only=only)
+    first, again = judged
+    return snap, assemble(snap, {**first, **judge_all(snap, only=[a for a in first if a in again])} if again
+                          else first)
+
+
+@dataclass(frozen=True)
+class LiveRead:
+    """What a live scan read: the objects (with the logs the rules asked for), the snapshot to judge, and the
+    first pass — every alert judged before any log was read — with the alerts whose rules asked for a log: only
+    those are judged again, with the logs."""
+
+    raw: RawDump
+    snapshot: Snapshot
+    first: Verdicts
+    again: frozenset[str]
 
 
 def read_live(options: LiveOptions, at: datetime, prometheus: PrometheusClient | None, namespace: str,
-              only: Sequence[str] | None) -> Snapshot:
+              only: Sequence[str] | None) -> LiveRead:
     """The cluster as a Snapshot: objects in one pass, Prometheus asked the cluster's own definitions, then only
     the logs the rules asked for."""
-    answers: list[MetricAnswers] = []
-
     def ask(objects: list[dict[str, Any]]) -> MetricAnswers | None:
-        if prometheus is None:
-            return None
-        answers.append(fetch(prometheus, metric_queries(only, objects), at))
-        return answers[-1]
+        return fetch(prometheus, metric_queries(only, objects), at) if prometheus is not None else None
 
     with paused_gc():  # as for a dump: objects pile up without cycles, the collector would only slow it down
-        raw = read_live_raw(options, at, namespace, only, ask)
-        return snapshot_of(raw, at, answers[-1] if answers else None, "live")
+        return _read_live(options, at, namespace, only, ask, final=True)
 
 
-def read_live_raw(options: LiveOptions, at: datetime, namespace: str = "", only: Sequence[str] | None = None,
-                  ask: Callable[[list[dict[str, Any]]], MetricAnswers | None] | None = None) -> RawDump:
-    """What a live scan reads: every kind in one pass, Prometheus' answers for them (`ask`), then the logs the
-    rules ask for (a first evaluation with no logs records which ones), fetched bounded."""
+def read_live_raw(options: LiveOptions, at: datetime, namespace: str = "",
+                  only: Sequence[str] | None = None) -> RawDump:
+    """What a live scan reads (`collect` writes it as a dump): every kind in one pass, then the logs the rules
+    ask for, fetched bounded."""
+    return _read_live(options, at, namespace, only, None, final=False).raw
+
+
+def _read_live(options: LiveOptions, at: datetime, namespace: str, only: Sequence[str] | None,
+               ask: Callable[[list[dict[str, Any]]], MetricAnswers | None] | None, final: bool) -> LiveRead:
+    """Every kind in one pass, Prometheus' answers for them (`ask`), a first judgement with no logs (which
+    records the logs the rules read, and which alerts' rules read them), then those logs, fetched bounded; with
+    `final`, the snapshot the logs complete (the first one when no rule read a log)."""
     client = options.client or KubeClient(connect(options.kubeconfig, options.context))
     try:
         raw = options.cached() if options.cached is not None else read_cluster(
             client, namespace, options.progress, options.workers, configmap_data=options.configmap_data,
             kinds=options.kinds, page=options.page, consistent=options.consistent, focus=options.focus)
         answers = ask(raw.objects) if ask is not None else None
-        wanted = LogsToRead()  # the first pass: which logs would the rules read?
-        evaluate(snapshot_of(raw, at, answers, "live", logs=wanted), only=only)
+        wanted = LogsToRead()
+        first_snapshot = snapshot_of(raw, at, answers, "live", logs=wanted)
+        first = judge_all(first_snapshot, only=only)
         pods = {(o["metadata"].get("namespace", ""), o["metadata"]["name"]): o for o in raw.objects
                 if o.get("kind") == "Pod"}
         nodes = {o["metadata"]["name"]: o for o in raw.objects if o.get("kind") == "Node"}
         raw.logs, problems = fetch_logs(client, wanted.wanted, pods, nodes, options.logs, workers=options.workers)
         raw.warnings += list(dict.fromkeys(problems))
-        return raw
+        # a log read outside a rule (no alert named) would leave the asker unknown: then every alert again
+        again = frozenset(first) if "" in wanted.alerts else frozenset(wanted.alerts)
+        snapshot = snapshot_of(raw, at, answers, "live") if final and wanted.wanted else first_snapshot
+        return LiveRead(raw, snapshot, first, again)
     finally:
         if options.client is None:
             client.close()

@@ -106,3 +106,28 @@ def test_a_node_not_ready_is_not_asked_for_logs(kube: ApiServer, cluster_in: Loa
     assert asked and not asked & on_down  # the Ready nodes' pods were asked, none on the node that is down
     said = [w for w in report.warnings if f"node {down} is not Ready" in w]
     assert len(said) == 1, report.warnings
+
+
+def test_only_the_alerts_whose_rules_read_logs_are_judged_again(kube: ApiServer, storm: Cluster,
+                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    """The first pass judges every alert with no log; only the alerts whose rules asked for one are judged again
+    (with the logs), and the report is the one a full evaluation of the final snapshot gives."""
+    import virt_doctor.scan as scan_module
+    from virt_doctor.report.model import finding_to_dict
+    from virt_doctor.rules.engine import evaluate
+
+    judged: list[list[str] | None] = []
+    judge_all = scan_module.judge_all
+
+    def recorded(snap, only=None):  # type: ignore[no-untyped-def]
+        judged.append(None if only is None else list(only))
+        return judge_all(snap, only=only)
+
+    monkeypatch.setattr(scan_module, "judge_all", recorded)
+    result = run_scan(ScanRequest(live=LiveOptions(kube.kubeconfig), at=storm.at))
+    first, again = judged
+    full = evaluate(result.snapshot)
+    assert first is None and "HPPSharingPoolPathWithOS" in (again or [])  # its rule reads the CSI pods' logs
+    assert len(again or []) < len(full.coverage) / 4  # everything once, then a few again
+    assert [finding_to_dict(f) for f in result.report.findings] == [finding_to_dict(f) for f in full.findings]
+    assert result.report.coverage == full.coverage and result.report.warnings == full.warnings

@@ -5,9 +5,10 @@ from __future__ import annotations
 import traceback
 from collections import Counter
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
 
-from virt_doctor.catalog.catalog import Catalog, load_catalog
+from virt_doctor.catalog.catalog import Catalog, CatalogEntry, load_catalog
 from virt_doctor.report.model import Coverage, Finding, Report
 from virt_doctor.rules.crosscheck import answered_at_collection, cross_check
 from virt_doctor.rules.definitions import Definition, cluster_versions, definition_of, product_fields
@@ -16,62 +17,86 @@ from virt_doctor.rules.findings import build_finding
 from virt_doctor.rules.registry import ALL, CLUSTER, REGISTRY, SUBJECT, Registry, RuleSpec
 from virt_doctor.snapshot import Snapshot
 from virt_doctor.snapshot.discover import install_namespaces
+from virt_doctor.snapshot.snapshot import RULE_RUNNING
 from virt_doctor.timeutil import rfc3339
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """One alert judged, before the report is assembled: its coverage line and its findings."""
+
+    coverage: Coverage
+    findings: tuple[Finding, ...] = ()
+
+
+Verdicts = dict[str, Verdict]  # alert -> its verdict, in the catalog's order
 
 
 def evaluate(snap: Snapshot, registry: Registry | None = None, catalog: Catalog | None = None,
              only: Iterable[str] | None = None) -> Report:
     """Evaluate every catalog alert: run its rule, or record in coverage why it could not run."""
+    catalog = catalog or load_catalog()
+    return assemble(snap, judge_all(snap, registry, catalog, only), catalog)
+
+
+def judge_all(snap: Snapshot, registry: Registry | None = None, catalog: Catalog | None = None,
+              only: Iterable[str] | None = None) -> Verdicts:
+    """Each catalog alert (or each of `only`) judged over the snapshot; RULE_RUNNING names it while its rule runs
+    (a live scan's first pass notes which alerts' rules read a log, to judge only those again with the logs)."""
     registry = registry or _default_registry()
     catalog = catalog or load_catalog()
     wanted = set(only) if only else None
-    coverage: list[Coverage] = []
-    findings: list[Finding] = []
+    verdicts: Verdicts = {}
     for entry in catalog:
-        if wanted is not None and entry.name not in wanted:
-            continue
-        spec = registry.get(entry.name)
-        if spec is None:
-            reason = ("needs Prometheus (--prometheus)" if entry.source == "metrics"
-                      else "no rule for this alert yet")
-            coverage.append(Coverage(entry.name, "skipped", reason))
-            continue
-        definition = definition_of(snap, entry, catalog, spec.threshold)
-        if definition.shipped is False:  # evaluated only where the cluster still ships it
-            coverage.append(covered(entry.name, definition, "skipped", definition.note))
-            continue
-        if spec.queries and not spec.metrics_optional and snap.metrics is None:
-            answered = answered_at_collection(snap, entry)
-            if answered is not None:  # a must-gather holds the cluster's own verdict at collection
-                coverage.append(covered(entry.name, definition, "evaluated", answered.note))
-                findings.extend(answered.findings)
-                continue
-            coverage.append(covered(entry.name, definition, "skipped", "needs Prometheus (--prometheus)"))
-            continue
-        if spec.queries and not spec.metrics_optional and entry.name in snap.metric_errors:
-            coverage.append(covered(entry.name, definition, "skipped", snap.metric_errors[entry.name]))
-            continue
-        unseen = unseen_needs(snap, spec)
-        if unseen:
-            coverage.append(covered(entry.name, definition, "skipped", "; ".join(unseen)))
-            continue
-        try:
-            results = list(spec.fn(snap))
-            produced = [build_finding(snap, entry, d, spec.causes, severity=d.severity or definition.severity,
-                                      hold_for=definition.for_of(d.severity)) for d in results
-                        if isinstance(d, Detection)]
-            not_seen = [d for d in results if isinstance(d, NotSeen)]
-        except CannotEvaluate as exc:
-            coverage.append(covered(entry.name, definition, "skipped", str(exc)))
-            continue
-        except Exception as exc:  # one broken rule never costs the others
-            coverage.append(covered(entry.name, definition, "skipped",
-                                    f"internal error in rule ({_where(exc)}): {type(exc).__name__}: {exc}"))
-            continue
-        reason = "; ".join(part for part in (partly(not_seen), definition.note) if part)
-        coverage.append(covered(entry.name, definition, "evaluated", reason))
-        findings.extend(produced)
-    findings.sort(key=lambda f: (_SEVERITY_ORDER.get(f.severity, 9), f.state != "firing", f.alert, f.subject.ref()))
+        if wanted is None or entry.name in wanted:
+            running = RULE_RUNNING.set(entry.name)
+            try:
+                verdicts[entry.name] = judge(snap, entry, registry.get(entry.name), catalog)
+            finally:
+                RULE_RUNNING.reset(running)
+    return verdicts
+
+
+def judge(snap: Snapshot, entry: CatalogEntry, spec: RuleSpec | None, catalog: Catalog) -> Verdict:
+    """One alert: its rule's findings and an evaluated coverage line, or the reason it was skipped."""
+    if spec is None:
+        return Verdict(Coverage(entry.name, "skipped", "needs Prometheus (--prometheus)" if entry.source == "metrics"
+                                else "no rule for this alert yet"))
+    definition = definition_of(snap, entry, catalog, spec.threshold)
+    if definition.shipped is False:  # evaluated only where the cluster still ships it
+        return Verdict(covered(entry.name, definition, "skipped", definition.note))
+    if spec.queries and not spec.metrics_optional and snap.metrics is None:
+        answered = answered_at_collection(snap, entry)
+        if answered is not None:  # a must-gather holds the cluster's own verdict at collection
+            return Verdict(covered(entry.name, definition, "evaluated", answered.note), tuple(answered.findings))
+        return Verdict(covered(entry.name, definition, "skipped", "needs Prometheus (--prometheus)"))
+    if spec.queries and not spec.metrics_optional and entry.name in snap.metric_errors:
+        return Verdict(covered(entry.name, definition, "skipped", snap.metric_errors[entry.name]))
+    unseen = unseen_needs(snap, spec)
+    if unseen:
+        return Verdict(covered(entry.name, definition, "skipped", "; ".join(unseen)))
+    try:
+        results = list(spec.fn(snap))
+        produced = tuple(build_finding(snap, entry, d, spec.causes, severity=d.severity or definition.severity,
+                                       hold_for=definition.for_of(d.severity)) for d in results
+                         if isinstance(d, Detection))
+        not_seen = [d for d in results if isinstance(d, NotSeen)]
+    except CannotEvaluate as exc:
+        return Verdict(covered(entry.name, definition, "skipped", str(exc)))
+    except Exception as exc:  # one broken rule never costs the others
+        return Verdict(covered(entry.name, definition, "skipped",
+                               f"internal error in rule ({_where(exc)}): {type(exc).__name__}: {exc}"))
+    reason = "; ".join(part for part in (partly(not_seen), definition.note) if part)
+    return Verdict(covered(entry.name, definition, "evaluated", reason), produced)
+
+
+def assemble(snap: Snapshot, verdicts: Verdicts, catalog: Catalog | None = None) -> Report:
+    """The report of these verdicts over this snapshot: findings ordered, the source described, and the cluster's
+    own Prometheus compared."""
+    catalog = catalog or load_catalog()
+    findings = sorted((f for v in verdicts.values() for f in v.findings),
+                      key=lambda f: (_SEVERITY_ORDER.get(f.severity, 9), f.state != "firing", f.alert,
+                                     f.subject.ref()))
     report = Report(
         evaluated_at=rfc3339(snap.at) or "",
         source={"type": snap.source.type, "location": snap.source.location,
@@ -80,7 +105,7 @@ def evaluate(snap: Snapshot, registry: Registry | None = None, catalog: Catalog 
                 **product_fields(snap), **({"gatherers": [dict(g) for g in snap.source.gatherers]}
                                            if snap.source.gatherers else {}),
                 **collection_fields(snap, catalog)},
-        coverage=tuple(coverage),
+        coverage=tuple(v.coverage for v in verdicts.values()),
         findings=tuple(findings),
         warnings=snap.source.warnings + tuple(dict.fromkeys(snap.unindexed)),
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 from collections import defaultdict
 from collections.abc import Callable, Hashable, Iterable, Mapping
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, NamedTuple, Protocol, TypeVar, cast
@@ -30,6 +31,10 @@ class LogLike(Protocol):
     previous: list[str]
     paths: dict[str, str]
     unread: str
+
+
+# the alert whose rule is running (set by the rule engine): a log source may note which alerts' rules read logs
+RULE_RUNNING: ContextVar[str] = ContextVar("rule_running", default="")
 
 
 class LogSource(Protocol):

@@ -17,6 +17,7 @@ from typing import Any
 from virt_doctor.errors import SourceError
 from virt_doctor.snapshot.discover import INSTALL_WORKLOADS
 from virt_doctor.snapshot.seen import EVERYWHERE, FAILED, FORBIDDEN, LISTED, Scope
+from virt_doctor.snapshot.snapshot import RULE_RUNNING
 from virt_doctor.sources import mustgather
 from virt_doctor.sources.dump import RawDump
 from virt_doctor.sources.live.client import ApiError, Forbidden, KubeClient, NotFound
@@ -158,13 +159,16 @@ def _install_namespaces(client: KubeClient, raw: RawDump, found: Discovery, name
 
 class LogsToRead:
     """The log source of a live scan's first pass (snapshot.LogSource): no log is read yet, so each answer is
-    None, and each log a rule would read is noted to be fetched before the rules run again."""
+    None, and each log a rule would read is noted to be fetched, with the alert whose rule asked: only those
+    alerts are judged again, with the logs."""
 
     def __init__(self) -> None:
         self.wanted: set[tuple[str, str, str]] = set()
+        self.alerts: set[str] = set()
 
     def log(self, namespace: str, pod: str, container: str) -> None:
         self.wanted.add((namespace, pod, container))
+        self.alerts.add(RULE_RUNNING.get())
         return None
 
 
