@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import replace
 from typing import Any
 
@@ -21,16 +21,26 @@ from virt_doctor.timeutil import parse_time
 Obj = dict[str, Any]
 
 
-def vmis_on_nodes(snap: Snapshot) -> dict[str, list[Obj]]:
-    """Node -> the live VMIs (or launcher pods, when VMIs are missing) it hosts."""
+def vmis_on_nodes(snap: Snapshot, unmanaged: Callable[[str], bool] = lambda node: True) -> dict[str, list[Obj]]:
+    """Node -> the live VMIs (or launcher pods, when VMIs are missing) it hosts; only the nodes `unmanaged` keeps
+    (each asked once: a node with a ready virt-handler needs its VMIs looked at no further)."""
+    asked: dict[str, bool] = {}
+
+    def kept(node: str) -> bool:
+        if node not in asked:
+            asked[node] = unmanaged(node)
+        return asked[node]
+
     hosted: dict[str, dict[str, Obj]] = {}
     for node, vmis in snap.index_items("vmis_by_node"):
+        if not kept(str(node)):
+            continue
         for vmi in vmis:
             if a.vmi_phase(vmi) not in a.FINAL_VMI_PHASES:
                 hosted.setdefault(str(node), {})[a.ref(vmi)] = vmi
     for pod in snap.index("pods_by_component", "virt-launcher"):
         node = a.pod_node(pod)
-        if node and a.pod_phase(pod) not in ("Succeeded", "Failed"):
+        if node and kept(node) and a.pod_phase(pod) not in ("Succeeded", "Failed"):
             vmi_name = a.annotations(pod).get("kubevirt.io/domain") or a.labels(pod).get("vm.kubevirt.io/name")
             owner = snap.get("VirtualMachineInstance", a.namespace(pod), vmi_name or "")
             if owner is None or a.vmi_node(owner) in ("", node):
@@ -49,9 +59,7 @@ def orphaned_virtual_machine_instances(snap: Snapshot) -> Iterator[Detection]:
     if not namespace:
         raise CannotEvaluate("KubeVirt's install namespace is not known from the source, so its virt-handler "
                              "pods cannot be looked for")
-    for node_name, hosted in sorted(vmis_on_nodes(snap).items()):
-        if ready_handler(snap, node_name) is not None:
-            continue
+    for node_name, hosted in sorted(vmis_on_nodes(snap, lambda node: ready_handler(snap, node) is None).items()):
         yield diagnose(snap, ds, node_name, hosted)
 
 
