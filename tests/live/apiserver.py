@@ -9,7 +9,7 @@ import ssl
 import subprocess
 import time
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -137,6 +137,11 @@ class Loaded:
 
     paths: list[str]
     uids: dict[str, str]
+    stamps: dict[str, set[str]] = field(default_factory=dict)  # a time the server stamped -> the simulated ones
+
+    def simulated_times(self, moment: str | None) -> set[str | None]:
+        """The simulated times a server-stamped creation or deletion time stands for (itself when none)."""
+        return {moment, *(self.stamps.get(moment or "") or ())}
 
     def simulated(self, text: str) -> str:
         """`text` with the server's uids put back to the simulated ones (names made from uids: prime-<uid>)."""
@@ -162,6 +167,7 @@ def load(server: ApiServer, objects: list[dict[str, Any]], kubelet_port: int | N
     for obj in objects:  # references by uid point to earlier levels only
         levels.setdefault((ORDER.index(obj["kind"]), obj["metadata"]["name"].startswith("prime-")), []).append(obj)
     uids: dict[str, str] = {}
+    stamps: dict[str, set[str]] = {}
     created: list[str] = []
     with server.http() as http, ThreadPoolExecutor(max_workers=workers) as pool:
         for level in sorted(levels):
@@ -173,12 +179,14 @@ def load(server: ApiServer, objects: list[dict[str, Any]], kubelet_port: int | N
                     time.sleep(1.05)
             else:
                 made = list(pool.map(lambda o: _create(http, o, uids, kubelet_port), batch))
-            for path, old_uid, new_uid in made:
+            for path, old_uid, new_uid, pairs in made:
                 created.append(path)
                 if old_uid:
                     uids[old_uid] = new_uid
+                for server_time, simulated_time in pairs:
+                    stamps.setdefault(server_time, set()).add(simulated_time)
     settle(server)
-    return Loaded(created, uids)
+    return Loaded(created, uids, stamps)
 
 
 def _order_by_creation(batch: list[dict[str, Any]]) -> bool:
@@ -193,7 +201,7 @@ def _order_by_creation(batch: list[dict[str, Any]]) -> bool:
 
 
 def _create(http: httpx.Client, original: dict[str, Any], uids: dict[str, str],
-            kubelet_port: int | None) -> tuple[str, str | None, str]:
+            kubelet_port: int | None) -> tuple[str, str | None, str, list[tuple[str, str]]]:
     obj = json.loads(UUID.sub(lambda m: uids.get(m.group(0), m.group(0)), json.dumps(original)))
     meta = obj["metadata"]
     old_uid = original["metadata"].get("uid")
@@ -224,9 +232,13 @@ def _create(http: httpx.Client, original: dict[str, Any], uids: dict[str, str],
             put = http.put(f"{path}/{meta['name']}", json=made)
         if put.status_code != 200:
             raise RuntimeError(f"status of {obj['kind']} {meta['name']}: {put.status_code} {put.text[:400]}")
+    pairs = [(made["metadata"]["creationTimestamp"], original["metadata"]["creationTimestamp"])] \
+        if original["metadata"].get("creationTimestamp") else []
     if deleting:
-        http.delete(f"{path}/{meta['name']}")
-    return f"{path}/{meta['name']}", old_uid, made["metadata"]["uid"]
+        deleted = http.delete(f"{path}/{meta['name']}").json()
+        if deleted.get("metadata", {}).get("deletionTimestamp"):
+            pairs.append((deleted["metadata"]["deletionTimestamp"], original["metadata"]["deletionTimestamp"]))
+    return f"{path}/{meta['name']}", old_uid, made["metadata"]["uid"], pairs
 
 
 def wipe(server: ApiServer, created: list[str], workers: int = 8) -> None:

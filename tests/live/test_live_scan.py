@@ -35,8 +35,8 @@ def case_cluster(case: dict) -> Cluster:  # type: ignore[type-arg]
 
 def verdicts(report: Report, loaded: Loaded | None = None) -> set[tuple[str, ...]]:
     """(alert, subject, cause, state, severity) of each finding; a live one's names made from uids (prime-<uid>)
-    mapped back. (`since` and the evidence's values are not compared: the API server stamps creation and deletion
-    with its own clock; the evidence's rows are, in `evidence_shapes`.)"""
+    mapped back. (`since` is compared beside it, through the times the server stamped for creation and deletion;
+    the evidence's rows in `evidence_shapes`; the evidence's values are not: they quote those stamps.)"""
     return {(f.alert, loaded.simulated(f.subject.ref()) if loaded else f.subject.ref(), f.cause.id, f.state,
              f.severity) for f in report.findings}
 
@@ -81,6 +81,10 @@ def test_live_scan_finds_what_the_dump_scan_finds(case_file: Path, kube: ApiServ
         from_dump = replace(from_dump, findings=tuple(f for f in from_dump.findings if f.alert != expect["alert"]))
     assert verdicts(live, loaded) == verdicts(from_dump), {"only live": verdicts(live, loaded) - verdicts(from_dump),
                                                             "only dump": verdicts(from_dump) - verdicts(live, loaded)}
+    live_since = {(f.alert, loaded.simulated(f.subject.ref()), f.cause.id): f.since for f in live.findings}
+    for f in from_dump.findings:  # the same moment, or the one the server stamped for it (creation, deletion)
+        assert f.since in loaded.simulated_times(live_since[(f.alert, f.subject.ref(), f.cause.id)]), \
+            (f.alert, f.subject.ref(), f.since, live_since[(f.alert, f.subject.ref(), f.cause.id)])
     live_rows, dump_rows = evidence_shapes(live, loaded), evidence_shapes(from_dump)
     assert live_rows == dump_rows, {k: (live_rows.get(k), dump_rows.get(k)) for k in live_rows.keys() | dump_rows.keys()
                                     if live_rows.get(k) != dump_rows.get(k)}
