@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import difflib
 import json
+import re
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
@@ -41,13 +42,24 @@ def verdicts(report: Report, loaded: Loaded | None = None) -> set[tuple[str, ...
              f.severity) for f in report.findings}
 
 
-def evidence_shapes(report: Report, loaded: Loaded | None = None) -> dict[tuple[str, str, str], list[tuple[str, str]]]:
-    """Each finding's evidence as (object, field) rows, in order: what was looked at and shown, whatever the
-    values the API server stamped (creation and deletion times, uids) say."""
+STAMP = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ")
+AGE = re.compile(r"\b\d+(\.\d+)? ?(s|sec|min|m|h|d|seconds?|minutes?|hours?|days?)\b( ago)?")
+LOG_FILE = re.compile(r"\S*?(?=namespaces/\S+/logs/)")  # a must-gather's image directory before a pod log's path
+
+
+def evidence_shapes(report: Report, loaded: Loaded | None = None) -> dict[tuple[str, str, str], list[tuple[str, ...]]]:
+    """Each finding's evidence rows, in order: object, field, value and note. What only the source decides is
+    masked on both sides: a time the API server stamped (creation, deletion) and ages counted from one, and the
+    image directory a must-gather files a pod log under."""
     def ref(text: str) -> str:
         return loaded.simulated(text) if loaded else text
 
-    return {(f.alert, ref(f.subject.ref()), f.cause.id): [(ref(e.object or ""), ref(e.path or "")) for e in f.evidence]
+    def shown(text: str) -> str:
+        text = LOG_FILE.sub("", ref(text))
+        return AGE.sub("<age>", STAMP.sub("<time>", text)) if STAMP.search(text) or " ago" in text else text
+
+    return {(f.alert, ref(f.subject.ref()), f.cause.id): [(ref(e.object or ""), ref(e.path or ""), shown(str(e.value)),
+                                                           shown(e.note or "")) for e in f.evidence]
             for f in report.findings}
 
 
