@@ -87,6 +87,9 @@ def test_a_narrow_role_reports_exactly_what_it_could_not_read(kube: ApiServer, c
     for finding in narrow.findings:
         assert (finding.alert, finding.subject.ref()) in admin_found, finding.alert
     assert any('cannot list resource "nodes"' in w for w in narrow.warnings)
+    # no pods/log in the role: the logs a diagnosis asked for are named as not read, with the refusal
+    assert any(" not read: the credentials may not read pod logs (" in w and 'cannot get resource "pods/log"' in w
+               for w in narrow.warnings), narrow.warnings
 
 
 def test_a_scan_sends_only_reads(kube: ApiServer, cluster_in: Load, faulty: Cluster, tmp_path: Path) -> None:

@@ -255,8 +255,10 @@ def fetch_logs(client: KubeClient, wanted: Iterable[LogKey], pods: dict[tuple[st
         try:
             return key, previous, client.get(f"/api/v1/namespaces/{ns}/pods/{pod}/log", params, retries=0,
                                              what=f"log of {ns}/{pod}/{container}", timeout=limits.deadline), ""
-        except (NotFound, Forbidden):
-            return key, previous, None, ""  # no such log (a container that never ran) / may not read logs
+        except NotFound:
+            return key, previous, None, ""  # no such log (a container that never ran)
+        except Forbidden as exc:
+            return key, previous, None, f"the credentials may not read pod logs ({exc})"
         except ApiError as exc:
             if exc.status == 400:  # no previous container
                 return key, previous, None, ""
