@@ -17,6 +17,7 @@
     ├── PrometheusError                 Prometheus could not answer (sources/prometheus.py)
     ├── StoreError                      the incident store cannot be opened or migrated (store/database.py)
     ├── StoreUnavailable                the store went away while the service ran: 503 (serve/service.py)
+    ├── NotReadYet                      an assistant asked serve's /mcp before its first evaluation (serve/assist.py)
     └── PayloadError                    an Alertmanager notification that is not its v4 shape (serve/alertmanager.py)
 
 Verdicts that never leave the module that raises them (each turned into a warning, a skip or a coverage

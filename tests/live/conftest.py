@@ -16,7 +16,8 @@ from virt_doctor.simulator.cluster import Cluster
 
 # bearer tokens for RBAC tests: token,user,uid (users are bound to roles by the tests)
 TOKENS = {"reader": "reader-token-4f1c", "narrow": "narrow-token-9b2e", "nobody": "nobody-token-7d3a",
-          "scanner": "scanner-token-2a8f", "fixer": "fixer-token-5c7e"}
+          "scanner": "scanner-token-2a8f", "fixer": "fixer-token-5c7e", "assistant": "assistant-token-3e9b",
+          "mcpserve": "mcpserve-token-81ad"}
 AUDIT_POLICY = "apiVersion: audit.k8s.io/v1\nkind: Policy\nrules:\n- level: Metadata\n"
 
 

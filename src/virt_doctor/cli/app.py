@@ -12,6 +12,7 @@ from virt_doctor.cli.catalog_cmds import explain, list_alerts
 from virt_doctor.cli.collect import collect
 from virt_doctor.cli.diagnose import diagnose
 from virt_doctor.cli.fix import fix
+from virt_doctor.cli.mcp import mcp
 from virt_doctor.cli.rules_cmd import rules
 from virt_doctor.cli.scan import scan
 from virt_doctor.cli.serve import serve
@@ -28,7 +29,7 @@ app = typer.Typer(
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 COMMANDS: dict[str, Callable[..., None]] = {"scan": scan, "diagnose": diagnose, "collect": collect, "list": list_alerts, "explain": explain,
-            "simulate": simulate, "rules": rules, "serve": serve, "fix": fix}
+            "simulate": simulate, "rules": rules, "serve": serve, "fix": fix, "mcp": mcp}
 
 
 def prose(doc: str | None) -> str:

@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import sys
 from dataclasses import replace
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import orjson
 import typer
 
-from virt_doctor.catalog import load_catalog
 from virt_doctor.cli.errors import fail, handles_input_errors
 from virt_doctor.cli.options import (
     Consistent,
@@ -56,33 +54,18 @@ def diagnose(
     input, 3 the alert could not be evaluated (the reason is said first).
     """
     from virt_doctor.cli.output import exit_code, not_evaluated, render_report
-    from virt_doctor.report.match import matches
+    from virt_doctor.diagnosis import diagnose as run_diagnosis
     from virt_doctor.report.text import belongs_to, render_table
-    from virt_doctor.rules.reads import kinds_read_by
-    from virt_doctor.scan import LiveOptions, ScanRequest, focus_for, run_scan
+    from virt_doctor.scan import LiveOptions
     alerts = _alerts(alert, label or [], alert_json)
-    names = [load_catalog().get(name).name for name, _ in alerts]
     moment = parse_user_time(at) if at else None
-    instances = {(name, tuple(sorted(labels.items()))) for (_, labels), name in zip(alerts, names, strict=True)}
-    focus = focus_for(names[0], alerts[0][1]) if len(instances) == 1 else None  # several: each kind whole
-    live = None if source is not None else LiveOptions(kubeconfig, context, kinds=kinds_read_by(names),
-                                                       consistent=consistent, focus=focus)
-    # from a dump every alert is evaluated (it costs little), so the problem an instance belongs to is the one a
-    # scan shows; live, only what its rule reads is listed, and its problem is what its own evidence shows
-    request = ScanRequest(source=source, live=live, at=moment or (None if source else datetime.now(UTC)),
-                          only=names if source is None else None,
-                          asked={name: labels for (_, labels), name in zip(alerts, names, strict=True)})
+    live = None if source is not None else LiveOptions(kubeconfig, context, consistent=consistent)
     if not quiet and sys.stderr.isatty():
-        with stderr_console().status(f"diagnosing {', '.join(names)} …"):
-            result = run_scan(request)
+        with stderr_console().status(f"diagnosing {', '.join(dict.fromkeys(name for name, _ in alerts))} …"):
+            result = run_diagnosis(alerts, source, live, moment)
     else:
-        result = run_scan(request)
-    findings = tuple(f for (name, labels), canonical in zip(alerts, names, strict=True)
-                     for f in result.report.findings if f.alert == canonical and matches(f, labels))
-    ids = {f.id for f in findings}
-    report = replace(result.report, findings=findings,
-                     coverage=tuple(c for c in result.report.coverage if c.alert in names),
-                     problems=tuple(p for p in result.report.problems if ids & set(p.findings)))
+        result = run_diagnosis(alerts, source, live, moment)
+    report, names = result.report, result.names
     for warning in result.warnings:
         stderr_console().print(f"virt-doctor: warning: {warning}", markup=False)
     for line in not_evaluated(report, names):  # said first: an alert not evaluated is not a healthy one
@@ -94,9 +77,9 @@ def diagnose(
         # an alert instance first (as the page named it), then the problem it belongs to
         render_table(replace(report, problems=()), stdout_console(), wide=output is ReportFormat.wide,
                      command="diagnose")
-        if not findings:
+        if not report.findings:
             _say_why_none(report, names)
-        for line in belongs_to(report, {f.id: f for f in result.report.findings}, live=source is None):
+        for line in belongs_to(report, {f.id: f for f in result.everything.findings}, live=result.live):
             stdout_console().print(line, markup=False)
     raise typer.Exit(exit_code(report, names))
 
@@ -119,17 +102,9 @@ def _from_json(where: str) -> list[tuple[str, dict[str, str]]]:
         raise fail(f"--alert-json {where}: no such file") from None
     except orjson.JSONDecodeError as exc:
         raise fail(f"--alert-json {where}: not JSON ({exc})") from None
-    items: list[Any] = data["alerts"] if isinstance(data, dict) and isinstance(data.get("alerts"), list) else \
-        data if isinstance(data, list) else [data]
-    out = []
-    for index, item in enumerate(items):
-        labels = item.get("labels") if isinstance(item, dict) else None
-        if not isinstance(labels, dict) or not labels.get("alertname"):
-            raise fail(f"--alert-json {where}: alert {index} has no labels.alertname")
-        out.append((str(labels["alertname"]), {str(k): str(v) for k, v in labels.items()}))
-    if not out:
-        raise fail(f"--alert-json {where}: no alerts in it")
-    return out
+    from virt_doctor.diagnosis import instances_from_payload
+
+    return instances_from_payload(data, f"--alert-json {where}")
 
 
 def _say_why_none(report: Report, names: list[str]) -> None:

@@ -88,6 +88,17 @@ def parse_labels(items: list[str], flag: str = "--label") -> dict[str, str]:
             raise InputError(f"{flag} {item!r}: expected k=v")
         parsed[key.strip()] = value.strip()
     return parsed
+def secret_file(path: Path) -> str:
+    """A token (or user:password) kept in a file, stripped; an unreadable or empty file is one error naming it."""
+    try:
+        value = path.read_text().strip()
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read ({exc.strerror})") from None
+    if not value:
+        raise InputError(f"{path}: empty")
+    return value
+
+
 AllNamespaces = Annotated[bool, flag("--all-namespaces", "-A",
                                              help="Findings in every namespace (the default).")]
 

@@ -15,6 +15,7 @@ from virt_doctor.cli.options import (
     PrometheusToken,
     flag,
     prometheus_option,
+    secret_file,
     stderr_console,
 )
 from virt_doctor.store.paths import DEFAULT_DB
@@ -70,6 +71,10 @@ def serve(
                                                     "max_per_hour}]); off by default. Guarded and audited as "
                                                     "`fix` is.", rich_help_panel="Remediation",
                                                     show_default=False)] = None,
+    mcp_token_file: Annotated[Path | None, typer.Option("--mcp-token-file", help="A file holding the bearer "
+                                                        "token assistants must send to /mcp (the MCP tools over "
+                                                        "this view). Without it /mcp is as open as the dashboard "
+                                                        "and /api.", show_default=False)] = None,
     leader_elect: Annotated[bool, flag("--leader-elect", help="Run as one of several replicas sharing a "
                                                "PostgreSQL store: all serve webhooks and pages, the holder of a "
                                                "coordination.k8s.io Lease keeps virt-doctor's own incidents.",
@@ -94,7 +99,7 @@ def serve(
 
     Point an Alertmanager webhook receiver at http://HOST:PORT/api/v1/alertmanager. The view is the live
     cluster, listed once then watched, or a dump with --from. /healthz, /readyz and /metrics are for Kubernetes
-    and Prometheus.
+    and Prometheus. /mcp serves the same view to assistants (Model Context Protocol, streamable HTTP).
     """
     from virt_doctor.serve.auth import WebhookAuth
     from virt_doctor.serve.config import LeaderElection, ServeConfig, build, run
@@ -109,11 +114,11 @@ def serve(
         source=source, kubeconfig=kubeconfig, context=context, interval=parse_duration(interval).total_seconds(),
         db=db, retention=None if retention.strip() in ("0", "0s", "0d") else parse_duration(retention),
         host=host, port=port, auth=_auth(token_file, basic_auth_file),
-        remediate=WebhookAuth(token=_secret(remediate_token_file)) if remediate_token_file else WebhookAuth(),
+        remediate=WebhookAuth(token=secret_file(remediate_token_file)) if remediate_token_file else WebhookAuth(),
         policy=load_policy(fix_policy) if fix_policy else (), policy_name=str(fix_policy or ""),
         notify_url=notify_url, external_url=external_url,
         prometheus=PrometheusClient(prometheus, prometheus_token) if prometheus else None, max_body=max_body,
-        log_level=log_level, leader=leader)
+        log_level=log_level, leader=leader, mcp_token=secret_file(mcp_token_file) if mcp_token_file else "")
     service, said = build(config)
     stderr_console().print(f"virt-doctor: {said}", markup=False)
     run(service, config)
@@ -126,20 +131,11 @@ def _auth(token_file: Path | None, basic_auth_file: Path | None) -> WebhookAuth:
         raise fail("give --webhook-token-file or --webhook-basic-auth-file, not both")
     token = os.environ.get("VIRT_DOCTOR_WEBHOOK_TOKEN", "")
     if token_file:
-        token = _secret(token_file)
+        token = secret_file(token_file)
     if basic_auth_file:
-        user, sep, password = _secret(basic_auth_file).partition(":")
+        user, sep, password = secret_file(basic_auth_file).partition(":")
         if not sep or not user:
             raise fail(f"{basic_auth_file}: expected user:password on one line")
         return WebhookAuth(username=user, password=password)
     return WebhookAuth(token=token)
 
-
-def _secret(path: Path) -> str:
-    try:
-        value = path.read_text().strip()
-    except OSError as exc:
-        raise fail(f"{path}: cannot read ({exc.strerror})") from None
-    if not value:
-        raise fail(f"{path}: empty")
-    return value

@@ -172,10 +172,12 @@ def _definition(snap: Snapshot, entry: CatalogEntry, catalog: Catalog,
                           f"the cluster's own rule ({where})" + (f"; differs: {'; '.join(drift)}" if drift else ""))
     if entry.name in firing_in_prometheus(snap):  # the cluster's Prometheus evaluates it: its rule is there
         return Definition(DEFAULT, entry.severity, own, threshold[1] if threshold else None, (), True,
-                          "the cluster's Prometheus has it pending or firing (its rule was not read)")
+                          "the cluster's Prometheus has it pending or firing; its PrometheusRule was not read: "
+                          "virt-doctor's definition is used")
     if entry.name in snap.asked:  # an instance of it arrived (Alertmanager, a page): the cluster raised it
         return Definition(DEFAULT, entry.severity, own, threshold[1] if threshold else None, (), True,
-                          "an instance of it was raised (the alert asked about; its rule was not read)")
+                          "it is the alert asked about, so the cluster raises it; its PrometheusRule was not read: "
+                          "virt-doctor's definition is used")
     shipped, note = _shipped(snap, entry, rule_owners(snap, catalog).get(operator_of(entry)))
     return Definition(DEFAULT, entry.severity, own, threshold[1] if threshold else None, (), shipped, note)
 

@@ -33,11 +33,19 @@ from virt_doctor.store import problems as problem_store
 
 
 def create_app(service: Service, start_background: bool = True) -> FastAPI:
+    from virt_doctor.assist.http import mcp_route
+    from virt_doctor.assist.server import build_server
+    from virt_doctor.serve.assist import WatchedView
+
+    # the MCP tools over the same view (streamable HTTP at /mcp), behind the service's MCP token
+    mcp, mcp_running = mcp_route(build_server(WatchedView(service, service.reads)), service.mcp_token, host="")
+
     @contextlib.asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         if start_background:
             service.start()
-        yield
+        async with mcp_running():
+            yield
         service.stop()
 
     app = FastAPI(title="virt-doctor", summary="KubeVirt / OpenShift Virtualization alerts, diagnosed.",
@@ -45,6 +53,7 @@ def create_app(service: Service, start_background: bool = True) -> FastAPI:
                   lifespan=lifespan)
     app.state.service = service
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    app.router.routes.append(mcp)
 
     @app.post("/api/v1/alertmanager", summary="Alertmanager webhook receiver (payload version 4)")
     async def alertmanager(request: Request) -> JSONResponse:

@@ -5,7 +5,7 @@ cluster (a dump read once, or the live cluster listed then watched), the remedia
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -60,6 +60,7 @@ class ServeConfig:
     max_body: int = 4 * 2**20
     log_level: str = "info"
     leader: LeaderElection | None = None
+    mcp_token: str = field(default="", repr=False)  # what /mcp asks for; "": as open as the rest of the API
 
     def __post_init__(self) -> None:
         if self.source is not None and not self.source.exists():
@@ -113,7 +114,9 @@ def build(config: ServeConfig) -> tuple[Service, str]:
                       notifier=Notifier(config.notify_url) if config.notify_url else None,
                       external_url=config.external_url, metrics=metrics, changed=changed if cache else None,
                       prepare=cache.start if cache else (lambda: None),
-                      source_problems=cache.problems if cache else list, elector=elector, remediator=remediator)
+                      source_problems=cache.problems if cache else list, elector=elector, remediator=remediator,
+                      mcp_token=config.mcp_token,
+                      reads=f"the dump {config.source}" if config.source else "the live cluster, listed once then watched")
     said = (f"serving on http://{config.host}:{config.port}/ (store {safe_url(engine.url.render_as_string())}"
             + (" — throw-away, gone when it stops; --db keeps one" if throwaway else "") + ", "
             f"{'dump ' + str(config.source) if config.source else 'live cluster, watched'}"

@@ -64,6 +64,8 @@ class Service:
     elector: LeaseElector | None = None
     remediator: Remediator | None = None  # plans, previews and applies (serve/remediation.py)
     stale_after: timedelta = STALE_AFTER  # an Alertmanager-only incident not repeated for this long expires
+    mcp_token: str = field(default="", repr=False)  # the bearer token /mcp asks for ("": /mcp is as open as /api)
+    reads: str = "the cluster"  # what the view reads, said to assistants ("the live cluster, watched", a dump)
 
     def __post_init__(self) -> None:
         self.sessions: sessionmaker[Session] = sessions(self.engine)
