@@ -18,14 +18,15 @@ from virt_doctor.sources.load import load_dump
 
 SimulateFn = Callable[..., tuple[Path, Cluster]]
 # fixtures that start a real server: a test that uses one is in the `real` tier (tests/tiers.py)
-REAL_FIXTURES = frozenset({"pg_server", "kube", "kubelet", "cluster_in", "browser"})
+REAL_FIXTURES = frozenset({"pg_server", "kube", "kubelet", "cluster_in", "browser", "plane"})
 LIVE = Path(__file__).parent / "live"
+CONTROL = Path(__file__).parent / "control"
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Mark `real` every test that starts a server through a fixture, and every live-cluster test."""
     for item in items:
-        if REAL_FIXTURES & set(getattr(item, "fixturenames", ())) or LIVE in item.path.parents:
+        if REAL_FIXTURES & set(getattr(item, "fixturenames", ())) or {LIVE, CONTROL} & set(item.path.parents):
             item.add_marker(pytest.mark.real)
 
 

@@ -226,10 +226,14 @@ def _create(http: httpx.Client, original: dict[str, Any], uids: dict[str, str],
         made["spec"]["taints"] = obj["spec"].get("taints") or []
         made = http.put(f"{path}/{meta['name']}", json=made).json()
     if status and obj["kind"] != "Event" and made.get("status") != status:
-        made["status"] = status
-        put = http.put(f"{path}/{meta['name']}/status", json=made)
-        if put.status_code == 404:  # no status subresource: the status is part of the object
-            put = http.put(f"{path}/{meta['name']}", json=made)
+        for _ in range(5):  # a controller (where they run) may have touched it since: read it again
+            made["status"] = status
+            put = http.put(f"{path}/{meta['name']}/status", json=made)
+            if put.status_code == 404:  # no status subresource: the status is part of the object
+                put = http.put(f"{path}/{meta['name']}", json=made)
+            if put.status_code != 409:
+                break
+            made = http.get(f"{path}/{meta['name']}").json()
         if put.status_code != 200:
             raise RuntimeError(f"status of {obj['kind']} {meta['name']}: {put.status_code} {put.text[:400]}")
     pairs = [(made["metadata"]["creationTimestamp"], original["metadata"]["creationTimestamp"])] \

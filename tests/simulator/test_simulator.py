@@ -94,16 +94,21 @@ def test_workload_status_agrees_with_its_pods_under_every_fault() -> None:
         return pod["status"].get("phase") == "Running" and any(
             c["type"] == "Ready" and c["status"] == "True" for c in pod["status"].get("conditions", []))
 
+    from virt_doctor.simulator.status import should_run
+
     for name in sorted(FAULTS):
         objects = list(simulate(nodes=3, vms=8, faults=[name], seed=5).objects())
+        nodes = {o["metadata"]["name"]: o for o in objects if o["kind"] == "Node"}
         owned: dict[str, list[dict]] = {}
         for obj in objects:
             if obj["kind"] == "Pod" and obj["metadata"].get("ownerReferences"):
                 owned.setdefault(obj["metadata"]["ownerReferences"][0]["uid"], []).append(obj)
         for obj in objects:
             pods = owned.get(obj["metadata"].get("uid", ""), [])
-            if obj["kind"] == "DaemonSet":
-                assert obj["status"]["numberReady"] == sum(map(ready, pods)), (name, obj["metadata"]["name"])
-                assert obj["status"]["desiredNumberScheduled"] == len(pods), (name, obj["metadata"]["name"])
+            if obj["kind"] == "DaemonSet":  # counted over the nodes the controller wants a daemon pod on
+                wanted = [p for p in pods if should_run(obj, nodes.get(p["spec"].get("nodeName") or ""))]
+                assert obj["status"]["numberReady"] == sum(map(ready, wanted)), (name, obj["metadata"]["name"])
+                assert obj["status"]["desiredNumberScheduled"] == len(wanted), (name, obj["metadata"]["name"])
+                assert obj["status"].get("numberMisscheduled", 0) == len(pods) - len(wanted)
             elif obj["kind"] == "ReplicaSet":
                 assert obj["status"]["readyReplicas"] == sum(map(ready, pods)), (name, obj["metadata"]["name"])

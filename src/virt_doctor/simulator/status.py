@@ -34,10 +34,46 @@ def _unready_since(pods: list[Obj]) -> str | None:
     return ts(min(known)) if known else None
 
 
+# the tolerations the DaemonSet controller gives every daemon pod (and so counts a node by), beside the template's
+DAEMON_TOLERATIONS = ({"key": "node.kubernetes.io/not-ready", "operator": "Exists", "effect": "NoExecute"},
+                      {"key": "node.kubernetes.io/unreachable", "operator": "Exists", "effect": "NoExecute"},
+                      {"key": "node.kubernetes.io/disk-pressure", "operator": "Exists", "effect": "NoSchedule"},
+                      {"key": "node.kubernetes.io/memory-pressure", "operator": "Exists", "effect": "NoSchedule"},
+                      {"key": "node.kubernetes.io/pid-pressure", "operator": "Exists", "effect": "NoSchedule"},
+                      {"key": "node.kubernetes.io/unschedulable", "operator": "Exists", "effect": "NoSchedule"})
+
+
+def tolerates(tolerations: list[Obj], taint: Obj) -> bool:
+    """Whether a pod with these tolerations tolerates the taint (Kubernetes' matching: key, operator, effect)."""
+    for toleration in tolerations:
+        if toleration.get("effect") and toleration["effect"] != taint.get("effect"):
+            continue
+        if toleration.get("operator") == "Exists" and (not toleration.get("key") or toleration["key"] == taint["key"]):
+            return True
+        if toleration.get("key") == taint["key"] and toleration.get("value", "") == taint.get("value", ""):
+            return True
+    return False
+
+
+def should_run(ds: Obj, node: Obj | None) -> bool:
+    """Whether the DaemonSet controller wants a daemon pod on the node: its selector matches and every NoSchedule or
+    NoExecute taint is tolerated (a node tainted unreachable:NoSchedule is not counted, though its pod stays)."""
+    if node is None:
+        return True  # a node the source does not hold: as the pods say
+    template = ds["spec"]["template"]["spec"]
+    labels = node["metadata"].get("labels") or {}
+    if any(labels.get(k) != v for k, v in (template.get("nodeSelector") or {}).items()):
+        return False
+    tolerations = [*(template.get("tolerations") or ()), *DAEMON_TOLERATIONS]
+    return all(tolerates(tolerations, t) for t in node["spec"].get("taints") or ()
+               if t.get("effect") in ("NoSchedule", "NoExecute"))
+
+
 def settle(objects: list[Obj]) -> None:
     """Rewrite every Deployment's, ReplicaSet's and DaemonSet's status from the pods among `objects`."""
     pods_of: dict[str, list[Obj]] = defaultdict(list)
     sets_of: dict[str, list[Obj]] = defaultdict(list)
+    nodes = {o["metadata"]["name"]: o for o in objects if o["kind"] == "Node"}
     for obj in objects:
         if obj["kind"] == "Pod" and (obj.get("status") or {}).get("phase") not in ("Succeeded", "Failed"):
             pods_of[_owner_uid(obj)].append(obj)
@@ -45,7 +81,7 @@ def settle(objects: list[Obj]) -> None:
             sets_of[_owner_uid(obj)].append(obj)
     for obj in objects:
         if obj["kind"] == "DaemonSet":
-            _daemonset(obj, pods_of[obj["metadata"]["uid"]])
+            _daemonset(obj, pods_of[obj["metadata"]["uid"]], nodes)
         elif obj["kind"] == "Deployment":
             sets = sets_of[obj["metadata"]["uid"]]
             for replica_set in sets:
@@ -53,14 +89,20 @@ def settle(objects: list[Obj]) -> None:
             _deployment(obj, [p for rs in sets for p in pods_of[rs["metadata"]["uid"]]])
 
 
-def _daemonset(ds: Obj, pods: list[Obj]) -> None:
-    """One pod per node the DaemonSet wants: desired is the pods it has, scheduled or not."""
-    ready = sum(map(_ready, pods))
+def _daemonset(ds: Obj, pods: list[Obj], nodes: dict[str, Obj]) -> None:
+    """One pod per node the DaemonSet wants: desired is the pods it has on nodes it still wants (scheduled or not);
+    a pod left on a node it no longer wants (tainted unreachable) is misscheduled, as the real controller counts."""
+    wanted = [p for p in pods if should_run(ds, nodes.get(p["spec"].get("nodeName") or ""))]
+    ready = sum(map(_ready, wanted))
     status = ds["status"]
-    status.update(desiredNumberScheduled=len(pods), updatedNumberScheduled=len(pods), numberReady=ready,
-                  numberAvailable=ready, currentNumberScheduled=sum(1 for p in pods if p["spec"].get("nodeName")))
-    if ready < len(pods):
-        status["numberUnavailable"] = len(pods) - ready
+    status.update(desiredNumberScheduled=len(wanted), updatedNumberScheduled=len(wanted), numberReady=ready,
+                  numberAvailable=ready, currentNumberScheduled=sum(1 for p in wanted if p["spec"].get("nodeName")))
+    if len(pods) > len(wanted):
+        status["numberMisscheduled"] = len(pods) - len(wanted)
+    else:
+        status.pop("numberMisscheduled", None)
+    if ready < len(wanted):
+        status["numberUnavailable"] = len(wanted) - ready
     else:
         status.pop("numberUnavailable", None)
 

@@ -186,7 +186,7 @@ def build_launcher(ids: Ids, vmi: Obj, node: str, started: datetime) -> Obj:
             "containers": [{"name": "compute", "image": image, "command": ["/usr/bin/virt-launcher-monitor"],
                             "resources": {"limits": {"devices.kubevirt.io/kvm": "1", "devices.kubevirt.io/tun": "1",
                                                      "devices.kubevirt.io/vhost-net": "1"},
-                                          "requests": {"cpu": "100m", "memory": _launcher_memory(memory),
+                                          "requests": {"cpu": "100m", "memory": launcher_memory(memory),
                                                        "devices.kubevirt.io/kvm": "1", "devices.kubevirt.io/tun": "1",
                                                        "devices.kubevirt.io/vhost-net": "1",
                                                        "ephemeral-storage": "50M"}}}],
@@ -212,6 +212,7 @@ def build_launcher(ids: Ids, vmi: Obj, node: str, started: datetime) -> Obj:
     return pod
 
 
-def _launcher_memory(guest: str) -> str:
+def launcher_memory(guest: str) -> str:
+    """What virt-controller asks for the launcher pod: the guest's memory and the launcher's overhead."""
     gi = float(guest[:-2]) if guest.endswith("Gi") else 2.0
     return f"{int(gi * 1024 + 242)}Mi"

@@ -5,12 +5,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from virt_doctor.rules.api import Detection, Evidence, Snapshot, Subject, a, rule
-from virt_doctor.rules.diagnose.evidence import field
+from virt_doctor.rules.diagnose.evidence import event_evidence, events_with_reason, field
 from virt_doctor.rules.diagnose.storage import default_class, dv_storage_class
 from virt_doctor.wording import counted
 
 
-@rule("CDINoDefaultStorageClass", needs=("StorageClass@all", "DataVolume"), reads=("PersistentVolumeClaim",),
+@rule("CDINoDefaultStorageClass", needs=("StorageClass@all", "DataVolume"), reads=("PersistentVolumeClaim", "Event"),
       causes=("no-default", "unknown"))
 def cdi_no_default_storage_class(snap: Snapshot) -> Iterator[Detection]:
     """Neither a default nor a default-virt storage class exists while DataVolumes that name none are pending."""
@@ -28,7 +28,9 @@ def cdi_no_default_storage_class(snap: Snapshot) -> Iterator[Detection]:
                                                      "default or default-virt")]
     evidence += [field(d, "status.phase", a.status(d).get("phase") or "(unset)", "names no storage class")
                  for d in pending[:5]]
-    evidence += [field(c, "status.phase", "Pending", "a claim without storage class, blocked too") for c in claims[:5]]
+    for claim in claims[:5]:  # and what the PV controller said of it, in its own words
+        evidence.append(field(claim, "status.phase", "Pending", "a claim without storage class, blocked too"))
+        evidence += [event_evidence(e) for e in events_with_reason(snap, claim, ("FailedBinding",))[-1:]]
     candidates = sorted(a.name(sc) for sc in snap.kind("StorageClass"))
     yield Detection(
         Subject("DataVolume", a.namespace(first), a.name(first)), "no-default",

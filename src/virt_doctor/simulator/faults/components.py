@@ -111,7 +111,8 @@ def _insufficient(cluster: Cluster) -> str:
     total = len(cluster.workers) + len(cluster.masters)
     return (f"0/{total} nodes are available: {len(cluster.workers)} Insufficient cpu, {len(cluster.masters)} node(s) "
             "had untolerated taint {node-role.kubernetes.io/master: }. preemption: 0/"
-            f"{total} nodes are available: {total} No preemption victims found for incoming pod.")
+            f"{total} nodes are available: {len(cluster.workers)} No preemption victims found for incoming pod, "
+            f"{len(cluster.masters)} Preemption is not helpful for scheduling.")  # kube-scheduler 1.32's words
 
 
 @fault("component-unschedulable", "VirtOperatorDown", "pod-unschedulable",

@@ -37,12 +37,21 @@ def set_node_not_ready(node: Obj, since: datetime) -> None:
 
 
 def node_goes_down(cluster: Cluster, node: Obj, since: datetime) -> None:
-    """The node stops reporting; its virt-handler pod turns not ready 40 s later."""
+    """The node stops reporting. As the node lifecycle controller does the moment it marks the node Unknown: every
+    pod on it turns not ready (its containers still count as ready: nobody could ask), each with a `NodeNotReady`
+    event, and the node gets one (seen on the real kube-controller-manager, tests/control/)."""
     set_node_not_ready(node, since)
-    pod = cluster.handler_pods[node["metadata"]["name"]]
-    for cond in pod["status"]["conditions"]:
-        if cond["type"] == "Ready":
-            cond.update(status="False", lastTransitionTime=ts(since + timedelta(seconds=40)))
+    name = node["metadata"]["name"]
+    cluster.extra.append(event(cluster.ids, node, "NodeNotReady", f"Node {name} status is now: NodeNotReady", since,
+                               component="node-controller"))
+    for pod in [o for o in cluster.objects() if o["kind"] == "Pod" and o["spec"].get("nodeName") == name]:
+        if (pod.get("status") or {}).get("phase") in ("Succeeded", "Failed"):
+            continue
+        for cond in pod["status"].get("conditions") or ():
+            if cond["type"] == "Ready" and cond["status"] == "True":
+                cond.update(status="False", lastTransitionTime=ts(since))
+        cluster.extra.append(event(cluster.ids, pod, "NodeNotReady", "Node is not ready", since, "Warning",
+                                   component="node-controller"))
 
 
 def handler_crash(cluster: Cluster, node: str, since: datetime, api: bool = False) -> Obj:

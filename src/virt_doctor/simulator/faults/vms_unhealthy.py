@@ -19,7 +19,7 @@ from virt_doctor.simulator.faults.mutations import (
 from virt_doctor.simulator.faults.registry import fault
 from virt_doctor.simulator.faults.targets import pick_vm
 from virt_doctor.simulator.objects import condition, event, storage_class, ts
-from virt_doctor.simulator.vms import VMSet
+from virt_doctor.simulator.vms import VMSet, launcher_memory
 
 Obj = dict[str, Any]
 
@@ -205,13 +205,18 @@ def _masters_clause(cluster: Cluster) -> str:
        "a VM asks for more memory than any node has free")
 def vm_insufficient_memory(cluster: Cluster, since: datetime) -> None:
     vmset = pick_vm(cluster)
-    domain = vmset.vm["spec"]["template"]["spec"]["domain"]
-    domain["memory"]["guest"] = "512Gi"
-    domain["resources"]["requests"]["memory"] = "512Gi"
+    # the VM asks, its new VMI carries it, and virt-controller renders it into the launcher pod's request (which is
+    # what the scheduler weighs: a real kube-scheduler placed the pod when only the VM asked, tests/control/)
+    for spec in (vmset.vm["spec"]["template"]["spec"], *([vmset.vmi["spec"]] if vmset.vmi else [])):
+        spec["domain"].setdefault("memory", {})["guest"] = "512Gi"
+        spec["domain"].setdefault("resources", {}).setdefault("requests", {})["memory"] = "512Gi"
+    assert vmset.pod is not None
+    vmset.pod["spec"]["containers"][0]["resources"]["requests"]["memory"] = launcher_memory("512Gi")
     total = len(cluster.workers) + len(cluster.masters)
     _unschedulable(cluster, vmset, since, f"0/{total} nodes are available: {len(cluster.workers)} Insufficient "
                    f"memory, {_masters_clause(cluster)}. preemption: 0/{total} nodes are available: "
-                   f"{len(cluster.workers)} No preemption victims found for incoming pod.")
+                   f"{len(cluster.workers)} No preemption victims found for incoming pod, {len(cluster.masters)} "
+                   "Preemption is not helpful for scheduling.")  # as kube-scheduler 1.32 says it (tests/control/)
     note_vm(cluster, "vm-insufficient-memory", UNHEALTHY, "insufficient-resources", vmset, "requests 512Gi memory")
 
 
