@@ -274,8 +274,20 @@ def wipe(server: ApiServer, created: list[str], workers: int = 8) -> None:
             for path in ours:
                 remove(path)
 
+    def clear_surely(collection: str) -> None:
+        """`clear`, again on a connection that failed (a loaded machine once broke a TLS handshake here, and what
+        one wipe leaves makes every later load fail): each step is idempotent."""
+        for attempt in range(3):
+            try:
+                clear(collection)
+                return
+            except httpx.TransportError:
+                if attempt == 2:
+                    raise
+                time.sleep(0.5)
+
     by_collection: dict[str, set[str]] = {}
     for path in created:
         by_collection.setdefault(path.rsplit("/", 1)[0], set()).add(path)
     with server.http() as http, ThreadPoolExecutor(max_workers=workers) as pool:
-        list(pool.map(clear, sorted(by_collection)))
+        list(pool.map(clear_surely, sorted(by_collection)))
