@@ -444,6 +444,7 @@ def test_a_component_that_crashes_on_start(scenario: Plane, tmp_path: Path) -> N
             alerts = {"NoReadyVirtController"}
             assert triples(simulated("component-crashloop:virt-controller", tmp_path), alerts) == triples(report, alerts)
             assert {f.cause.id for f in report.findings} <= {"pod-crash-looping", "lease-expired"}, triples(report)
+            assert triples(collected(plane, tmp_path), alerts) == triples(report, alerts)
         finally:
             plane.agent.crashing.discard(image)
             for pod in http.get("/api/v1/namespaces/openshift-cnv/pods", params=selector).json()["items"]:

@@ -84,12 +84,17 @@ def test_every_tool_over_stdio_under_the_reader_role(kube: ApiServer, cluster_in
     audit_log = tmp_path / "audit.jsonl"
     params = stdio("--kubeconfig", kubeconfig_for(kube, "assistant", tmp_path), "--audit-log", str(audit_log))
 
+    progress: list[tuple[float, float | None, str | None]] = []
+
+    async def listed(done: float, total: float | None, message: str | None) -> None:
+        progress.append((done, total, message))
+
     async def session() -> dict[str, Any]:
         async with Client(params) as client:
             restart = next(f for f in admin.findings if f.alert == "NoReadyVirtAPI")
             return {"list": await client.call_tool("list_alerts", {}),
                     "explain": await client.call_tool("explain_alert", {"alert": "NoReadyVirtAPI"}),
-                    "scan": await client.call_tool("scan", {"at": at}),
+                    "scan": await client.call_tool("scan", {"at": at}, progress_callback=listed),
                     "namespace": await client.call_tool("scan", {"at": at, "namespace": "vms-000"}),
                     "diagnose": await client.call_tool("diagnose_alert", {
                         "alert": "VirtualMachineStuckInUnhealthyState", "labels": STUCK, "at": at}),
@@ -107,6 +112,8 @@ def test_every_tool_over_stdio_under_the_reader_role(kube: ApiServer, cluster_in
              f["cause"]["id"]) for f in scanned["findings"]} == findings_of(admin)
     assert [(c["alert"], c["status"]) for c in scanned["coverage"]] == [(c.alert, c.status) for c in admin.coverage]
     assert scanned["source"]["type"] == "live"
+    # the live read's progress, kind by kind, as MCP progress notifications (the client asked for them)
+    assert len(progress) > 10 and progress[-1][0] == progress[-1][1] and str(progress[0][2]).startswith("listed ")
     assert {f["subject"]["namespace"] for f in got["namespace"].structured_content["findings"]} == {"vms-000"}
     # one instance diagnosed with the bounded reads: it holds, for the missing Secret
     [verdict] = got["diagnose"].structured_content["verdicts"]

@@ -49,7 +49,7 @@ def mcp_route(server: DoctorServer, token: str = "", host: str = "127.0.0.1"
               ) -> tuple[Route, Callable[[], AbstractAsyncContextManager[None]]]:
     """The `/mcp` route (guarded by `token`) and the context its session manager must run in (the app's lifespan).
     On a loopback `host` the SDK also refuses requests whose Host or Origin is not loopback (DNS rebinding)."""
-    server.streamable_http_app(streamable_http_path=PATH, stateless_http=True, json_response=True, host=host)
+    server.streamable_http_app(streamable_http_path=PATH, stateless_http=True, host=host)
     endpoint = StreamableHTTPASGIApp(server.session_manager)  # the session manager the call above made
     return Route(PATH, endpoint=BearerGuard(endpoint, token), methods=None), server.session_manager.run
 

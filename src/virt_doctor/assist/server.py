@@ -6,6 +6,7 @@ import logging
 from functools import partial
 from typing import Annotated, Any
 
+import anyio.from_thread
 from mcp.server import MCPServer
 from mcp.server.mcpserver import Context
 from mcp.server.mcpserver.exceptions import ResourceNotFoundError, ToolError
@@ -18,6 +19,7 @@ from virt_doctor.assist import results, tools
 from virt_doctor.assist.workspace import Workspace
 from virt_doctor.catalog import load_catalog
 from virt_doctor.errors import UnknownAlertError, VirtDoctorError
+from virt_doctor.sources.live.read import Progress
 
 log = logging.getLogger("virt_doctor.assist")
 RUNBOOK_URI = "virt-doctor://runbooks/{alert}"
@@ -62,6 +64,14 @@ def one_line(tool: str, exc: ToolError) -> str:
            "this is a bug in virt-doctor"
 
 
+def reporter(ctx: Context[Any, Any]) -> Progress:
+    """A live read's progress (each kind listed) as the request's MCP progress notifications — sent only when the
+    client asked for them; the tool runs in a worker thread, the notification on the server's loop."""
+    def report(done: int, total: int, what: str) -> None:
+        anyio.from_thread.run(partial(ctx.report_progress, done, total, f"listed {what}"))
+    return report
+
+
 def answered(answer: tools.Answer) -> CallToolResult:
     return CallToolResult(content=[TextContent(type="text", text=answer.text)], structured_content=answer.data)
 
@@ -96,11 +106,12 @@ def build_server(workspace: Workspace) -> DoctorServer:
         namespace: Annotated[str | None, Field(description="Only findings about objects in this namespace.")] = None,
         alerts: Annotated[list[str] | None, Field(description="Only these alerts (names as in list_alerts).")] = None,
         at: At = None,
+        ctx: Context[Any, Any] | None = None,
     ) -> Annotated[CallToolResult, results.ScanResult]:
         """Detect and diagnose every alert: the findings (alert, subject, cause with confidence, evidence,
         remediation) grouped into problems, and each alert that could not be evaluated with why — an alert not
         evaluated is unknown, not healthy."""
-        return answered(tools.scan(workspace, source, namespace, alerts, at))
+        return answered(tools.scan(workspace, source, namespace, alerts, at, reporter(ctx) if ctx else None))
 
     @server.tool(annotations=READ_ONLY, structured_output=True)
     def diagnose_alert(
@@ -112,11 +123,13 @@ def build_server(workspace: Workspace) -> DoctorServer:
                                                      "Prometheus sends it, a list of them, or a webhook payload "
                                                      "(an object, or its JSON text).")] = None,
         at: At = None,
+        ctx: Context[Any, Any] | None = None,
     ) -> Annotated[CallToolResult, results.DiagnoseResult]:
         """Diagnose one alert instance as a page names it: whether its condition holds now, the likely cause with
         the evidence, the mitigation, and the problem it belongs to. Live, it reads only what that alert's rule
         reads (and only the instance's namespace or node), so it is fast."""
-        return answered(tools.diagnose_alert(workspace, alert, labels, alert_json, at))
+        return answered(tools.diagnose_alert(workspace, alert, labels, alert_json, at,
+                                             reporter(ctx) if ctx else None))
 
     @server.tool(annotations=READ_ONLY, structured_output=True)
     def fix_plan(

@@ -19,6 +19,7 @@ from virt_doctor.errors import InputError
 from virt_doctor.report.explain import entry_markdown
 from virt_doctor.report.model import Finding, Report, finding_to_dict, problem_to_dict, report_to_dict
 from virt_doctor.report.text import evidence_line, headline
+from virt_doctor.sources.live.read import Progress
 from virt_doctor.timeutil import parse_user_time
 
 SHOWN = 25  # findings listed in a text summary; the structured result has them all
@@ -64,9 +65,9 @@ def runbook_markdown(alert: str) -> str:
 
 
 def scan(workspace: Workspace, source: str | None = None, namespace: str | None = None,
-         alerts: Sequence[str] | None = None, at: str | None = None) -> Answer:
+         alerts: Sequence[str] | None = None, at: str | None = None, progress: Progress | None = None) -> Answer:
     """Every alert (or the named ones) detected and diagnosed; what could not be evaluated, and why."""
-    result = workspace.scan(source or None, namespace or None, list(alerts or ()) or None, _when(at))
+    result = workspace.scan(source or None, namespace or None, list(alerts or ()) or None, _when(at), progress)
     report = result.report
     data = {**report_to_dict(report), "warnings": [*report.warnings, *result.warnings],
             "not_evaluated": not_evaluated(report)}
@@ -77,10 +78,10 @@ def scan(workspace: Workspace, source: str | None = None, namespace: str | None 
 
 
 def diagnose_alert(workspace: Workspace, alert: str | None = None, labels: dict[str, str] | None = None,
-                   alert_json: Any = None, at: str | None = None) -> Answer:
+                   alert_json: Any = None, at: str | None = None, progress: Progress | None = None) -> Answer:
     """One alert instance (or a notification's alerts) diagnosed: whether it holds, the cause and evidence."""
     instances = _instances(alert, labels, alert_json)
-    diagnosis = workspace.diagnose(instances, _when(at))
+    diagnosis = workspace.diagnose(instances, _when(at), progress)
     report = diagnosis.report
     said = verdicts(diagnosis)
     everything = {f.id: f for f in diagnosis.everything.findings}

@@ -16,6 +16,7 @@ from virt_doctor.remedy.fix import StepPlan, plan_steps
 from virt_doctor.remedy.session import FixSession, choose
 from virt_doctor.report.model import Finding
 from virt_doctor.scan import LiveOptions, ScanRequest, ScanResult, run_scan
+from virt_doctor.sources.live.read import Progress
 from virt_doctor.sources.prometheus import PrometheusClient
 
 GUARD_KINDS = frozenset({"Node", "Pod", "VirtualMachineInstance"})  # what remedy/guards.py reads before a write
@@ -40,11 +41,13 @@ class Workspace(Protocol):
         ...
 
     def scan(self, source: str | None, namespace: str | None, alerts: Sequence[str] | None,
-             at: datetime | None) -> ScanResult:
-        """Every alert (or the named ones) evaluated; `source`: another dump to read instead."""
+             at: datetime | None, progress: Progress | None = None) -> ScanResult:
+        """Every alert (or the named ones) evaluated; `source`: another dump to read instead; `progress`: told of
+        each kind listed from a live cluster."""
         ...
 
-    def diagnose(self, instances: Sequence[Instance], at: datetime | None) -> Diagnosis:
+    def diagnose(self, instances: Sequence[Instance], at: datetime | None,
+                 progress: Progress | None = None) -> Diagnosis:
         """The alert instances diagnosed with the bounded reads `diagnose` makes."""
         ...
 
@@ -71,21 +74,22 @@ class Configured:
             f"the live cluster of kubeconfig context {self.context or '(current)'}, read-only, afresh on each call"
         return where + (f", with Prometheus at {self.prometheus.url}" if self.prometheus else "")
 
-    def _live(self) -> LiveOptions:
-        return LiveOptions(self.kubeconfig, self.context, consistent=self.consistent)
+    def _live(self, progress: Progress | None = None) -> LiveOptions:
+        return LiveOptions(self.kubeconfig, self.context, consistent=self.consistent, progress=progress)
 
     def scan(self, source: str | None, namespace: str | None, alerts: Sequence[str] | None,
-             at: datetime | None) -> ScanResult:
+             at: datetime | None, progress: Progress | None = None) -> ScanResult:
         if source is not None:  # another dump: this workspace's Prometheus is not that cluster's
             return run_scan(ScanRequest(source=Path(source).expanduser(), at=at, only=alerts or None, namespace=namespace))
         if self.source is not None:
             return run_scan(ScanRequest(source=self.source, at=at, prometheus=self.prometheus, only=alerts or None,
                                         namespace=namespace))
-        return run_scan(ScanRequest(live=self._live(), at=at or datetime.now(UTC), prometheus=self.prometheus,
+        return run_scan(ScanRequest(live=self._live(progress), at=at or datetime.now(UTC), prometheus=self.prometheus,
                                     only=alerts or None, namespace=namespace))
 
-    def diagnose(self, instances: Sequence[Instance], at: datetime | None) -> Diagnosis:
-        return diagnose(instances, self.source, None if self.source is not None else self._live(), at)
+    def diagnose(self, instances: Sequence[Instance], at: datetime | None,
+                 progress: Progress | None = None) -> Diagnosis:
+        return diagnose(instances, self.source, None if self.source is not None else self._live(progress), at)
 
     def fix(self, finding: str | None, alert: str | None, labels: dict[str, str], steps: Sequence[str],
             at: datetime | None) -> FixAnswer:

@@ -17,6 +17,7 @@ from virt_doctor.remedy.session import choose
 from virt_doctor.scan import ScanResult, evaluate_snapshot, with_problems
 from virt_doctor.serve.service import Service
 from virt_doctor.serve.view import Evaluation
+from virt_doctor.sources.live.read import Progress
 
 
 class NotReadYet(VirtDoctorError):
@@ -44,7 +45,7 @@ class WatchedView:
         return evaluation
 
     def scan(self, source: str | None, namespace: str | None, alerts: Sequence[str] | None,
-             at: datetime | None) -> ScanResult:
+             at: datetime | None, progress: Progress | None = None) -> ScanResult:
         if source is not None:
             raise InputError("source: serve answers from its own view; `virt-doctor mcp --from DUMP` reads a dump")
         evaluation = self._current(at)
@@ -59,7 +60,8 @@ class WatchedView:
             report = with_problems(evaluation.snapshot, report)
         return ScanResult(report, evaluation.snapshot, evaluation.warnings)
 
-    def diagnose(self, instances: Sequence[Instance], at: datetime | None) -> Diagnosis:
+    def diagnose(self, instances: Sequence[Instance], at: datetime | None,
+                 progress: Progress | None = None) -> Diagnosis:
         if not instances:
             raise InputError("name the alert to diagnose")
         evaluation = self._current(at)
