@@ -19,6 +19,7 @@ from virt_doctor.rules.engine import Verdicts, assemble, evaluate, judge_all
 from virt_doctor.rules.reads import metric_queries
 from virt_doctor.rules.registry import ALL, REGISTRY
 from virt_doctor.snapshot import Snapshot
+from virt_doctor.snapshot.snapshot import LogTable
 from virt_doctor.sources.dump import RawDump
 from virt_doctor.sources.live.client import KubeClient
 from virt_doctor.sources.live.connection import connect
@@ -198,7 +199,9 @@ def _read_live(options: LiveOptions, at: datetime, namespace: str, only: Sequenc
         raw.warnings += list(dict.fromkeys(problems))
         # a log read outside a rule (no alert named) would leave the asker unknown: then every alert again
         again = frozenset(first) if "" in wanted.alerts else frozenset(wanted.alerts)
-        snapshot = snapshot_of(raw, at, answers, "live") if final and wanted.wanted else first_snapshot
+        # the logs join the snapshot already built: its indexes serve the second pass too (time and memory)
+        snapshot = first_snapshot.with_logs(LogTable(raw.logs), tuple(raw.warnings)) if final and wanted.wanted \
+            else first_snapshot
         return LiveRead(raw, snapshot, first, again)
     finally:
         if options.client is None:

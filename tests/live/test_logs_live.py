@@ -131,3 +131,13 @@ def test_only_the_alerts_whose_rules_read_logs_are_judged_again(kube: ApiServer,
     assert len(again or []) < len(full.coverage) / 4  # everything once, then a few again
     assert [finding_to_dict(f) for f in result.report.findings] == [finding_to_dict(f) for f in full.findings]
     assert result.report.coverage == full.coverage and result.report.warnings == full.warnings
+    # the final snapshot shares the first one's indexes (the logs joined it): it judges as one built afresh
+    from virt_doctor.scan import read_live
+    from virt_doctor.sources.load import snapshot_of
+
+    live = read_live(LiveOptions(kube.kubeconfig), storm.at, None, "", None)
+    fresh = evaluate(snapshot_of(live.raw, storm.at, None, "live"))
+    shared = evaluate(live.snapshot)
+    assert live.raw.logs and live.snapshot.source == snapshot_of(live.raw, storm.at, None, "live").source
+    assert [finding_to_dict(f) for f in shared.findings] == [finding_to_dict(f) for f in fresh.findings]
+    assert shared.coverage == fresh.coverage and shared.warnings == fresh.warnings

@@ -6,7 +6,7 @@ import copy
 from collections import defaultdict
 from collections.abc import Callable, Hashable, Iterable, Mapping
 from contextvars import ContextVar
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, NamedTuple, Protocol, TypeVar, cast
 
@@ -151,6 +151,15 @@ class Snapshot:
         for name, value in built.items():
             object.__setattr__(self, name, value)
 
+
+    def with_logs(self, logs: LogSource, warnings: tuple[str, ...]) -> Snapshot:
+        """The same snapshot (indexes shared, nothing re-read) with the logs read since and the source's warnings as
+        they stand now: a live scan's second pass, without indexing every object again."""
+        other = copy.copy(self)
+        object.__setattr__(other, "logs", logs)
+        object.__setattr__(other, "source", replace(self.source, warnings=warnings))
+        object.__setattr__(other, "_derived", {})
+        return other
 
     def asking(self, asked: Mapping[str, Mapping[str, str]]) -> Snapshot:
         """The same snapshot (indexes shared, nothing re-read) asked about these alert instances."""
