@@ -129,6 +129,8 @@ def test_http_needs_the_token_and_survives_a_restart_mid_session(token_file: Pat
     (["--from", str(EXAMPLE), "--token-file", "/etc/hostname"], "--token-file is for --http"),
     (["--from", str(EXAMPLE), "--http", "8765", "--token-file", "/nonexistent-token"], "/nonexistent-token: cannot read"),
     (["--kubeconfig", "/nonexistent-kubeconfig"], "/nonexistent-kubeconfig"),
+    (["--from", str(EXAMPLE), "--prometheus", "auto"], "--prometheus auto finds the querier in a live cluster"),
+    (["--from", str(EXAMPLE), "--prometheus", "localhost:9090"], "--prometheus 'localhost:9090' is not an http(s) URL"),
 ])
 def test_bad_input_is_one_line_and_exit_2(args: list[str], says: str) -> None:
     done = subprocess.run([str(VIRT_DOCTOR), "mcp", *args], capture_output=True, text=True, timeout=60,

@@ -133,6 +133,12 @@ def test_prometheus_auto_uses_the_thanos_querier_route(kube: ApiServer, faulty: 
     """On OpenShift, --prometheus auto reads openshift-monitoring's route; elsewhere it says there is none."""
     absent = run(str(VIRT_DOCTOR), "scan", "--kubeconfig", kube.kubeconfig, "--prometheus", "auto")
     assert absent.returncode == 2 and "no route thanos-querier in openshift-monitoring" in absent.stderr
+    for command in ("mcp", "serve"):  # the same resolution, the same one line, before anything is served
+        said = run(str(VIRT_DOCTOR), command, "--kubeconfig", kube.kubeconfig, "--prometheus", "auto", "--port", "1"
+                   ) if command == "serve" else run(str(VIRT_DOCTOR), command, "--kubeconfig", kube.kubeconfig,
+                                                    "--prometheus", "auto")
+        assert said.returncode == 2 and len(said.stderr.strip().splitlines()) == 1, (command, said.stderr)
+        assert "no route thanos-querier in openshift-monitoring" in said.stderr, (command, said.stderr)
     with kube.http() as http:
         http.post("/api/v1/namespaces", json={"metadata": {"name": "openshift-monitoring"}})
         made = http.post("/apis/route.openshift.io/v1/namespaces/openshift-monitoring/routes", json={

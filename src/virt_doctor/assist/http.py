@@ -18,7 +18,6 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from virt_doctor.assist.server import DoctorServer
 
 PATH = "/mcp"
-LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})
 
 
 @dataclass(frozen=True, repr=False)

@@ -16,13 +16,16 @@ from virt_doctor.cli.options import (
     PrometheusInsecure,
     PrometheusTimeout,
     PrometheusToken,
-    prometheus_option,
+    PrometheusURL,
+    prometheus_client,
     secret_file,
     stderr_console,
 )
 
 if TYPE_CHECKING:
     from virt_doctor.assist.workspace import Configured
+
+LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})  # where --http may listen without a token
 
 
 @handles_input_errors
@@ -33,8 +36,7 @@ def mcp(
     kubeconfig: Kubeconfig = None,
     context: Context = None,
     consistent: Consistent = False,
-    prometheus: Annotated[str | None, prometheus_option("Prometheus or Thanos querier URL, for the metric "
-                                                        "alerts.")] = None,
+    prometheus: PrometheusURL = None,
     prometheus_token: PrometheusToken = None,
     prometheus_ca: PrometheusCA = None,
     prometheus_insecure: PrometheusInsecure = False,
@@ -59,7 +61,6 @@ def mcp(
     """
     from virt_doctor.assist.workspace import Configured
     from virt_doctor.remedy.audit import DEFAULT_LOG
-    from virt_doctor.sources.prometheus import PrometheusClient
 
     if source is not None and not source.exists():
         raise fail(f"--from {source}: no such file or directory")
@@ -67,14 +68,14 @@ def mcp(
         raise fail("--token-file is for --http (stdio needs none: the assistant launches the server itself)")
     host, port = _address(http) if http is not None else ("", 0)
     token = secret_file(token_file) if token_file is not None else ""
-    if http is not None and host not in ("127.0.0.1", "localhost", "::1") and not token:
+    if http is not None and host not in LOOPBACK and not token:
         raise fail(f"--http {http}: give --token-file to listen beyond loopback (the tools read the cluster)")
     if source is None:  # a kubeconfig or context that cannot be used is said now, not at the first call
         from virt_doctor.sources.live.connection import connect
 
         connect(kubeconfig, context)
-    client = PrometheusClient(prometheus, prometheus_token, str(prometheus_ca) if prometheus_ca else None,
-                              prometheus_insecure, prometheus_timeout) if prometheus else None
+    client = prometheus_client(prometheus, prometheus_token, prometheus_ca, prometheus_insecure, prometheus_timeout,
+                               source, kubeconfig, context)
     workspace = Configured(source, kubeconfig, context, client, audit_log or DEFAULT_LOG, consistent)
     if http is None:
         _serve_stdio(workspace, log_level)

@@ -79,6 +79,36 @@ def prometheus_option(what: str) -> Any:
     return typer.Option("--prometheus", envvar="VIRT_DOCTOR_PROMETHEUS_URL", help=what)
 
 
+PrometheusURL = Annotated[str | None, prometheus_option(
+    "Prometheus or Thanos querier URL, for the metric alerts; 'auto' on OpenShift: the thanos-querier route, with "
+    "the kubeconfig's token.")]
+
+
+def prometheus_client(url: str | None, token: str | None = None, ca: Path | None = None, insecure: bool = False,
+                      timeout: float = 10.0, dump: Path | None = None, kubeconfig: str | None = None,
+                      context: str | None = None) -> Any:
+    """The PrometheusClient the --prometheus options ask for (None without a URL); 'auto': the OpenShift
+    thanos-querier route of the kubeconfig's cluster, with its token — only where the source is that cluster."""
+    if not url:
+        return None
+    from virt_doctor.sources.prometheus import PrometheusClient
+
+    if url == "auto":
+        if dump is not None:
+            raise InputError("--prometheus auto finds the querier in a live cluster; with --from give its URL")
+        from virt_doctor.sources.live.client import KubeClient
+        from virt_doctor.sources.live.connection import connect
+        from virt_doctor.sources.live.prometheus_route import thanos_querier
+
+        api = KubeClient(connect(kubeconfig, context))
+        try:
+            url, found = thanos_querier(api)
+        finally:
+            api.close()
+        token = token or found
+    return PrometheusClient(url, token, str(ca) if ca else None, insecure, timeout)
+
+
 def parse_labels(items: list[str], flag: str = "--label") -> dict[str, str]:
     """`k=v` items as a label mapping; a malformed one is one clear error naming it."""
     parsed = {}

@@ -22,10 +22,11 @@ from virt_doctor.cli.options import (
     PrometheusInsecure,
     PrometheusTimeout,
     PrometheusToken,
+    PrometheusURL,
     Quiet,
     ReportFormat,
     flag,
-    prometheus_option,
+    prometheus_client,
     stderr_console,
     stdout_console,
 )
@@ -52,9 +53,7 @@ def scan(
     alert: Annotated[list[str] | None, typer.Option("--alert", metavar="ALERT", help="Only these alerts (repeatable).")] = None,
     out_file: Annotated[Path | None, typer.Option("--out", help="Write the report to this file instead of stdout "
                                                   "(atomically; table and wide are written as Markdown).")] = None,
-    prometheus: Annotated[str | None, prometheus_option(
-        "Prometheus or Thanos querier URL, for the metric alerts; 'auto' on OpenShift: the thanos-querier route, "
-        "with the kubeconfig's token.")] = None,
+    prometheus: PrometheusURL = None,
     prometheus_token: PrometheusToken = None,
     prometheus_ca: PrometheusCA = None,
     prometheus_insecure: PrometheusInsecure = False,
@@ -78,19 +77,13 @@ def scan(
     from virt_doctor.report.render import write_atomic
     from virt_doctor.report.text import render_table
     from virt_doctor.scan import LiveOptions, ScanRequest, run_scan
-    from virt_doctor.sources.prometheus import PrometheusClient
     if namespace and all_namespaces:
         raise fail("-n/--namespace and -A/--all-namespaces exclude each other")
     if no_objects and (source is not None or not prometheus):
         raise fail("--no-objects takes no --from and needs --prometheus URL")
     moment = parse_user_time(at) if at else None
-    if prometheus == "auto":
-        if source is not None:
-            raise fail("--prometheus auto finds the querier in a live cluster; with --from give its URL")
-        prometheus, found_token = auto_prometheus(kubeconfig, context)
-        prometheus_token = prometheus_token or found_token
-    client = PrometheusClient(prometheus, prometheus_token, str(prometheus_ca) if prometheus_ca else None,
-                              prometheus_insecure, prometheus_timeout) if prometheus else None
+    client = prometheus_client(prometheus, prometheus_token, prometheus_ca, prometheus_insecure, prometheus_timeout,
+                               source, kubeconfig, context)
     err = stderr_console()
     show = not quiet and sys.stderr.isatty()
     live = None if source is not None or no_objects else LiveOptions(kubeconfig, context, consistent=consistent)
@@ -127,14 +120,3 @@ def scan(
         render_table(report, stdout_console(), wide=output is ReportFormat.wide)
     raise typer.Exit(exit_code(report, named))
 
-
-def auto_prometheus(kubeconfig: str | None, context: str | None) -> tuple[str, str | None]:
-    """The OpenShift monitoring querier of the kubeconfig's cluster, and the token to use with it."""
-    from virt_doctor.sources.live.client import KubeClient
-    from virt_doctor.sources.live.connection import connect
-    from virt_doctor.sources.live.prometheus_route import thanos_querier
-    api = KubeClient(connect(kubeconfig, context))
-    try:
-        return thanos_querier(api)
-    finally:
-        api.close()

@@ -14,6 +14,7 @@ from virt_doctor.cli.options import (
     Kubeconfig,
     PrometheusToken,
     flag,
+    prometheus_client,
     prometheus_option,
     secret_file,
     stderr_console,
@@ -55,7 +56,8 @@ def serve(
                                                    show_default=False)] = None,
     external_url: Annotated[str, typer.Option("--external-url", help="This service's URL as people reach it "
                                               "(for links in notifications).")] = "",
-    prometheus: Annotated[str | None, prometheus_option("Prometheus URL, for the metric alerts.")] = None,
+    prometheus: Annotated[str | None, prometheus_option("Prometheus URL, for the metric alerts ('auto' on "
+                                                        "OpenShift: the thanos-querier route).")] = None,
     prometheus_token: PrometheusToken = None,
     max_body: Annotated[int, typer.Option("--max-body", min=1024, help="Largest notification accepted, in "
                                           "bytes (larger: 413).")] = 4 * 2**20,
@@ -104,7 +106,6 @@ def serve(
     from virt_doctor.serve.auth import WebhookAuth
     from virt_doctor.serve.config import LeaderElection, ServeConfig, build, run
     from virt_doctor.serve.remediation import load_policy
-    from virt_doctor.sources.prometheus import PrometheusClient
 
     if (remediate_token_file or fix_policy) and source is not None:  # before their files are read
         raise fail("--remediate-token-file and --fix-policy act on the live cluster, not on --from")
@@ -117,7 +118,8 @@ def serve(
         remediate=WebhookAuth(token=secret_file(remediate_token_file)) if remediate_token_file else WebhookAuth(),
         policy=load_policy(fix_policy) if fix_policy else (), policy_name=str(fix_policy or ""),
         notify_url=notify_url, external_url=external_url,
-        prometheus=PrometheusClient(prometheus, prometheus_token) if prometheus else None, max_body=max_body,
+        prometheus=prometheus_client(prometheus, prometheus_token, dump=source, kubeconfig=kubeconfig,
+                                     context=context), max_body=max_body,
         log_level=log_level, leader=leader, mcp_token=secret_file(mcp_token_file) if mcp_token_file else "")
     service, said = build(config)
     stderr_console().print(f"virt-doctor: {said}", markup=False)
