@@ -11,7 +11,7 @@ from virt_doctor.rules.engine import evaluate
 from virt_doctor.snapshot import Snapshot
 from virt_doctor.sources import mustgather
 from virt_doctor.sources.dump import _walk, in_memory, read_entries
-from virt_doctor.sources.gatherers import Gatherers, kinds_proven_by
+from virt_doctor.sources.gatherers import kinds_proven_by, split_image
 from virt_doctor.sources.load import snapshot_of
 
 
@@ -40,11 +40,10 @@ def removable(files: Files) -> dict[str, set[str]]:
     cluster-wide: a dump whose gatherer lists a kind everywhere and shows none of it says there is none), each
     namespace's tree."""
     groups: dict[str, set[str]] = defaultdict(set)
-    gatherers = Gatherers()
     for rel, _ in files:
         parts = rel.split("/")
         listing = mustgather.listing_of(rel)
-        inner = gatherers.image_of(rel)
+        inner = split_image(rel)
         for kind in kinds_proven_by(inner[1]) if inner is not None else ():
             groups[f"kind {kind}"].add(rel)
         if listing is not None:

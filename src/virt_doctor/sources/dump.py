@@ -8,6 +8,7 @@ A bad file is a warning naming it; only an unreadable source is an error.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
 import tarfile
@@ -17,7 +18,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, NamedTuple
 
 import orjson
 import yaml
@@ -31,6 +32,7 @@ from virt_doctor.sources.gatherers import CRD_DIR, Gatherers
 from virt_doctor.sources.monitoring import ALERT_FILES, NotPrometheusAPI, read_prometheus_answer
 from virt_doctor.sources.normalize import malformed, normalize
 from virt_doctor.sources.seenfile import SEEN_FILE, read_seen_file
+from virt_doctor.sources.shards import MAX_WORKERS, Shards, can_fork, cores
 from virt_doctor.sources.yamlparse import YAMLParseError, parse_yaml
 
 OBJECT_SUFFIXES = (".yaml", ".yml", ".json")
@@ -82,24 +84,67 @@ class RawDump:
     strings: StringPool = field(default_factory=StringPool, repr=False)
 
 
-def read_dump(path: str | os.PathLike[str]) -> RawDump:
-    """Walk a dump once and return its objects, logs, collection time and what it listed where."""
+def read_dump(path: str | os.PathLike[str], processes: int | None = None) -> RawDump:
+    """Walk a dump once and return its objects, logs, collection time and what it listed where.
+
+    A directory of many object files is parsed by `processes` processes (default: one a core, up to
+    shards.MAX_WORKERS); the result is the one a single process reads. Archives are read in one.
+    """
     root = Path(path)
     if not root.exists():
         raise SourceError(f"{root}: no such file or directory")
-    return read_entries(str(root), _walk(root))
+    if not root.is_dir():
+        return read_entries(str(root), _walk(root))
+    entries = list(_walk_dir(root))
+    with _parallel(entries, processes) as shards:
+        return read_entries(str(root), entries, shards=shards)
 
 
-def read_entries(location: str, entries: Iterable[Entry], max_total: int = MAX_TOTAL) -> RawDump:
+# Below this much work a worker costs about what it saves: a JSON file counts one, a YAML file (three times
+# slower to parse) three; 6,000 is a 1.5k-VM JSON must-gather or a 500-VM YAML one (benchmarks/scan_scale.py).
+MIN_PARALLEL_WORK = 6000
+
+
+def _parallel(entries: list[Entry], processes: int | None) -> Shards | contextlib.nullcontext[None]:
+    """Workers for the tail of a directory's object files, when there is enough work and cores to spare."""
+    wanted = min(cores(), MAX_WORKERS) if processes is None else processes
+    candidates = [(rel, read) for rel, _size, read in entries if _parsed_alike(rel)]
+    work = sum(1 if rel.endswith(".json") else 3 for rel, _ in candidates)
+    if wanted < 2 or work < MIN_PARALLEL_WORK or not can_fork():
+        return contextlib.nullcontext()
+    return Shards([rel for rel, _ in candidates], candidates, functools.partial(_parse_in_worker, StringPool()),
+                  wanted)
+
+
+def _parsed_alike(rel: str) -> bool:
+    """Whether `_read_all` will parse this file as objects (judged from its path alone; a worker that parses one
+    it will not use has only wasted its time)."""
+    return rel.endswith(OBJECT_SUFFIXES) and not rel.endswith(SEEN_FILE) and "monitoring/" not in rel \
+        and CRD_DIR not in rel
+
+
+def _parse_in_worker(strings: StringPool, item: tuple[str, Reader]) -> tuple[Any, ...] | None:
+    """In a worker: one object file parsed, as plain values (None when unreadable: the caller says why)."""
+    rel, read = item
+    try:
+        data = read(None)
+    except (OSError, TooLarge):
+        return None
+    return tuple(parse_object_file(rel, data, strings))
+
+
+def read_entries(location: str, entries: Iterable[Entry], max_total: int = MAX_TOTAL,
+                 shards: Shards | None = None) -> RawDump:
     """Read a dump's files, given as (path inside the dump, size or -1, reader), in the order a walk yields them.
 
     A file larger than MAX_OBJECT_FILE is skipped by its header's (or the file system's) size, before
     anything is decompressed; logs are read by their last LOG_TAIL_BYTES; past `max_total` bytes expanded
-    in all, reading stops with a warning (what was read is kept, and only it counts as seen).
+    in all, reading stops with a warning (what was read is kept, and only it counts as seen). `shards` holds
+    object files workers parsed already.
     """
     raw = RawDump(location=location)
     try:
-        _read_all(raw, entries, max_total)
+        _read_all(raw, entries, max_total, shards)
     except Truncated as cut:
         raw.truncated = f"{location}: the archive is cut before byte {cut.offset} of its tar stream " \
                         f"({cut.reason}); read what comes before the cut"
@@ -124,7 +169,7 @@ def _settle_listings(raw: RawDump) -> None:
         raw.scopes.setdefault(scope, LISTED)
 
 
-def _read_all(raw: RawDump, entries: Iterable[Entry], max_total: int) -> None:
+def _read_all(raw: RawDump, entries: Iterable[Entry], max_total: int, shards: Shards | None) -> None:
     location = raw.location
     timestamp_depth = 10**6
     total = 0
@@ -173,11 +218,15 @@ def _read_all(raw: RawDump, entries: Iterable[Entry], max_total: int) -> None:
             namespace = mustgather.inspected_namespace(rel)
             if namespace:
                 raw.inspected.add(namespace)
-            if size > MAX_OBJECT_FILE:
-                raise TooLarge(size)
-            data = read(None)
-            total += len(data)
-            _add_objects(raw, rel, data)
+            taken = shards.take(rel) if shards is not None else None
+            if taken is not None:
+                parsed = Parsed(*taken)
+            else:
+                if size > MAX_OBJECT_FILE:
+                    raise TooLarge(size)
+                parsed = parse_object_file(rel, read(None), raw.strings)
+            total += parsed.size
+            _take(raw, rel, parsed)
         except TooLarge:
             raw.warnings.append(f"{rel}: skipped, larger than {MAX_OBJECT_FILE // 2**20} MiB")
             raw.skipped_files.append(rel)
@@ -358,36 +407,58 @@ def _add_log(raw: RawDump, rel: str, key: tuple[str, str, str, str], data: bytes
     log.paths[which] = rel
 
 
-def _add_objects(raw: RawDump, rel: str, data: bytes) -> None:
-    """Parse one object file and add every Kubernetes object in it."""
+class Parsed(NamedTuple):
+    """What one object file holds, parsed and normalized, before it joins a dump: plain values only, so a
+    worker process can hand it back (sources/shards.py)."""
+
+    objects: list[dict[str, Any]]
+    warnings: list[str]
+    listed: list[tuple[str, str]]  # (kind, namespace) a free-form List shows listed, in the order it shows them
+    skipped: bool  # nothing usable in it: the file is named among the skipped
+    readable: bool  # it parsed as JSON/YAML
+    listing: tuple[str, str, bool] | None  # mustgather.listing_of its path
+    size: int  # bytes read
+
+
+def parse_object_file(rel: str, data: bytes, strings: StringPool) -> Parsed:
+    """Parse one object file and normalize every Kubernetes object in it; nothing of the dump is touched."""
     try:
         documents = [orjson.loads(data)] if rel.endswith(".json") else parse_yaml(data.decode("utf-8"))
     except YAMLParseError as exc:
         where = f"{rel}:{exc.line}" if exc.line else rel
-        raw.warnings.append(f"{where}: invalid YAML ({exc})")
-        raw.skipped_files.append(rel)
-        return
+        return _unreadable(f"{where}: invalid YAML ({exc})", len(data))
     except orjson.JSONDecodeError as exc:
-        raw.warnings.append(f"{rel}: invalid JSON ({exc})")
-        raw.skipped_files.append(rel)
-        return
+        return _unreadable(f"{rel}: invalid JSON ({exc})", len(data))
     except UnicodeDecodeError as exc:
-        raw.warnings.append(f"{rel}: not UTF-8 text ({exc.reason} at byte {exc.start})")
-        raw.skipped_files.append(rel)
-        return
+        return _unreadable(f"{rel}: not UTF-8 text ({exc.reason} at byte {exc.start})", len(data))
     listing = mustgather.listing_of(rel)
-    if listing is None and "namespaces/" not in rel and "cluster-scoped-resources/" not in rel:
-        raw.gatherers.plain(rel)
-    if listing is not None:
-        kind, namespace, whole = listing
-        if whole:
-            raw.scopes.setdefault(Scope(kind, namespace), LISTED)
-        else:
-            raw.object_dirs.add(Scope(kind, namespace))
+    out = Parsed([], [], [], False, True, listing, len(data))
     found = 0
     for index, document in enumerate(documents, start=1):
-        found += _add_document(raw, rel, index, document, len(documents) > 1, listing is None)
-    if found == 0 and documents and rel not in raw.skipped_files and not _is_empty_list(documents):
+        found += _add_document(out, strings, rel, index, document, len(documents) > 1, listing is None)
+    return out._replace(skipped=found == 0 and bool(documents) and not _is_empty_list(documents))
+
+
+def _unreadable(warning: str, size: int) -> Parsed:
+    return Parsed([], [warning], [], True, False, None, size)
+
+
+def _take(raw: RawDump, rel: str, parsed: Parsed) -> None:
+    """Add one parsed object file to the dump: its objects, warnings, and what its place shows listed."""
+    if parsed.readable:
+        if parsed.listing is None and "namespaces/" not in rel and "cluster-scoped-resources/" not in rel:
+            raw.gatherers.plain(rel)
+        if parsed.listing is not None:
+            kind, namespace, whole = parsed.listing
+            if whole:
+                raw.scopes.setdefault(Scope(kind, namespace), LISTED)
+            else:
+                raw.object_dirs.add(Scope(kind, namespace))
+        for kind, namespace in parsed.listed:
+            raw.scopes[Scope(kind, namespace)] = LISTED
+    raw.objects.extend(parsed.objects)
+    raw.warnings.extend(parsed.warnings)
+    if parsed.skipped:
         raw.skipped_files.append(rel)
 
 
@@ -395,7 +466,8 @@ def _is_empty_list(documents: list[Any]) -> bool:
     return all(isinstance(d, dict) and d.get("items") in ([], None) and "List" in str(d.get("kind")) for d in documents)
 
 
-def _add_document(raw: RawDump, rel: str, index: int, document: Any, multi: bool, free_form: bool = False) -> int:
+def _add_document(out: Parsed, strings: StringPool, rel: str, index: int, document: Any, multi: bool,
+                  free_form: bool = False) -> int:
     """Add one parsed document (an object or a list of them); return how many objects it held.
 
     `free_form`: the file's place names no listing (not the must-gather layout); a List document there
@@ -404,9 +476,9 @@ def _add_document(raw: RawDump, rel: str, index: int, document: Any, multi: bool
     """
     where = f"{rel} (document {index})" if multi else rel
     if isinstance(document, list):
-        return sum(_add_document(raw, rel, index, item, True, free_form) for item in document)
+        return sum(_add_document(out, strings, rel, index, item, True, free_form) for item in document)
     if not isinstance(document, dict):
-        raw.warnings.append(f"{where}: not a Kubernetes object (a {type(document).__name__})")
+        out.warnings.append(f"{where}: not a Kubernetes object (a {type(document).__name__})")
         return 0
     kind = document.get("kind")
     items = document.get("items")
@@ -415,7 +487,7 @@ def _add_document(raw: RawDump, rel: str, index: int, document: Any, multi: bool
     if isinstance(items, list) and (not kind or str(kind).endswith("List")):
         item_kind = str(kind)[: -len("List")] if kind and kind != "List" else None
         if free_form:
-            _mark_listed(raw, item_kind, items)
+            _mark_listed(out.listed, item_kind, items)
         added = 0
         for position, item in enumerate(items):
             if isinstance(item, dict) and not item.get("kind") and item_kind:
@@ -423,23 +495,23 @@ def _add_document(raw: RawDump, rel: str, index: int, document: Any, multi: bool
                 item.setdefault("apiVersion", document.get("apiVersion", "v1"))
             problem = malformed(item)
             if problem is None:
-                raw.objects.append(normalize(item, raw.strings))
+                out.objects.append(normalize(item, strings))
                 added += 1
             else:
-                raw.warnings.append(f"{where}: item {position} {problem}; skipped")
+                out.warnings.append(f"{where}: item {position} {problem}; skipped")
         return added
     problem = malformed(document)
     if problem is not None:
-        raw.warnings.append(f"{where}: object {problem}; skipped")
+        out.warnings.append(f"{where}: object {problem}; skipped")
         return 0
-    raw.objects.append(normalize(document, raw.strings))
+    out.objects.append(normalize(document, strings))
     return 1
 
 
-def _mark_listed(raw: RawDump, item_kind: str | None, items: list[Any]) -> None:
+def _mark_listed(listed: list[tuple[str, str]], item_kind: str | None, items: list[Any]) -> None:
     """A free-form List is a listing: of its kinds, in the namespaces its items are in."""
     if item_kind and resources.is_namespaced(item_kind) is False:
-        raw.scopes[Scope(item_kind, EVERYWHERE)] = LISTED
+        listed.append((item_kind, EVERYWHERE))
     for item in items:
         if not isinstance(item, dict) or not isinstance(item.get("kind") or item_kind, str):
             continue
@@ -448,6 +520,6 @@ def _mark_listed(raw: RawDump, item_kind: str | None, items: list[Any]) -> None:
         metadata = item.get("metadata")
         namespace = str(metadata.get("namespace") or "") if isinstance(metadata, dict) else ""
         if namespaced is False or (namespaced is None and not namespace):
-            raw.scopes[Scope(kind, EVERYWHERE)] = LISTED
+            listed.append((kind, EVERYWHERE))
         elif namespace:
-            raw.scopes[Scope(kind, namespace)] = LISTED
+            listed.append((kind, namespace))

@@ -85,16 +85,7 @@ class Gatherers:
 
     def __init__(self) -> None:
         self.images: dict[str, Image] = {}
-
-    def image_of(self, rel: str) -> tuple[Image, str] | None:
-        """The image directory holding `rel` and the path inside it, by the first namespaces/ or
-        cluster-scoped-resources/ (or a known top-level collector directory) on the way."""
-        parts = rel.split("/")
-        for at, part in enumerate(parts[:-1]):
-            if part in _TOP:
-                prefix = "/".join(parts[:at])
-                return self._image(prefix), "/".join(parts[at:])
-        return None
+        self._places: dict[str, tuple[Image, str] | None] = {}  # directory -> its image and the path inside
 
     def _image(self, prefix: str) -> Image:
         image = self.images.get(prefix)
@@ -104,26 +95,40 @@ class Gatherers:
 
     def see(self, rel: str) -> tuple[Image, str] | None:
         """Note one path of the dump; return its image directory and the path inside it (None outside any)."""
-        name = rel.rsplit("/", 1)[-1]
+        directory, _, name = rel.rpartition("/")
         if name == "must-gather.log":
-            self._image(rel.rsplit("/", 1)[0] if "/" in rel else "").markers.add(name)
+            self._image(directory).markers.add(name)
             return None
-        found = self.image_of(rel)
+        if directory in self._places:
+            place = self._places[directory]
+        else:
+            place = self._places[directory] = self._enter(directory)
+        if place is None:
+            return None
+        image, inner_dir = place
+        inner = inner_dir + name
+        if inner_dir.startswith(CRD_DIR):
+            image.crds.add(inner[len(CRD_DIR):].rsplit(".", 1)[0])
+        elif inner_dir.startswith("monitoring/") and name.endswith(".json"):
+            image.monitoring.append(inner)
+        return image, inner
+
+    def _enter(self, directory: str) -> tuple[Image, str] | None:
+        """A directory's first file: its image directory and path inside it (ending in '/'), and what a file
+        there proves of the image (a collector's directory: that collector ran)."""
+        found = split_image(directory + "/")
         if found is None:
             return None
-        image, inner = found
-        if inner.startswith(CRD_DIR):
+        image, inner_dir = self._image(found[0]), found[1]
+        if inner_dir.startswith(CRD_DIR):
             image.markers.add(CRD_DIR)
-            image.crds.add(inner[len(CRD_DIR):].rsplit(".", 1)[0])
-            return found
+            return image, inner_dir
         for prefix in (*AFTER_CRS, *AFTER_VMS):
-            if inner.startswith(prefix):
+            if inner_dir.startswith(prefix):
                 image.markers.add(prefix)
-        if inner.startswith("monitoring/") and inner.endswith(".json"):
-            image.monitoring.append(inner)
-        if inner.startswith("namespaces/") and "/coordination.k8s.io/leases/" in inner:
+        if inner_dir.startswith("namespaces/") and "/coordination.k8s.io/leases/" in inner_dir:
             image.leases = True
-        return found
+        return image, inner_dir
 
     def version_file(self, rel: str, data: bytes) -> None:
         """A gatherer's `version` file: its name on the first line, its version (image tag) on the second."""
@@ -150,6 +155,16 @@ class Gatherers:
 
     def describe(self) -> list[dict[str, Any]]:
         return [image.describe() for _, image in sorted(self.images.items())]
+
+
+def split_image(rel: str) -> tuple[str, str] | None:
+    """(the image directory, the path inside it) of a dump's file, by the first namespaces/ or
+    cluster-scoped-resources/ (or a known top-level collector directory) on the way; None outside any."""
+    parts = rel.split("/")
+    for at, part in enumerate(parts[:-1]):
+        if part in _TOP:
+            return "/".join(parts[:at]), "/".join(parts[at:])
+    return None
 
 
 def kinds_proven_by(inner: str) -> frozenset[str]:

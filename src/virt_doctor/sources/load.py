@@ -19,13 +19,14 @@ MetricsFn = Callable[[datetime, list[dict[str, Any]]], MetricAnswers]  # at the 
 
 
 def load_dump(path: str | os.PathLike[str], at: datetime | None = None, source_type: str = "dump",
-              metrics: MetricsFn | None = None) -> Snapshot:
+              metrics: MetricsFn | None = None, processes: int | None = None) -> Snapshot:
     """A dump as a Snapshot, evaluated at `at`, else its collection time, else its newest timestamp.
 
-    `metrics`, when given, is asked for Prometheus' answers at that time before the snapshot is built.
+    `metrics`, when given, is asked for Prometheus' answers at that time before the snapshot is built;
+    `processes` parse a directory's files (default: one a core; read_dump).
     """
     with paused_gc():
-        raw = read_dump(path)
+        raw = read_dump(path, processes)
         moment = at or raw.collected_at or newest_timestamp(raw.objects)
         if moment is None:
             raise SourceError(f"{path}: no collection time and no timestamps in the objects; give --at")

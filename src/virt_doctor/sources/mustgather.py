@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -101,8 +102,14 @@ def _resource_under(rest: list[str], stem: str) -> tuple[resources.Resource, boo
 
 def inspected_namespace(path: str) -> str | None:
     """The namespace whose must-gather tree holds this file (`namespaces/NS/...`), else None."""
-    parts = path.split("/")
-    for at in range(len(parts) - 3, -1, -1):
+    return _namespace_of_directory(path.rpartition("/")[0])
+
+
+@functools.lru_cache(maxsize=4096)
+def _namespace_of_directory(directory: str) -> str | None:
+    """A directory's files are all in the same namespace's tree (a dump has far fewer directories than files)."""
+    parts = directory.split("/")
+    for at in range(len(parts) - 2, -1, -1):
         if parts[at] == "namespaces":
             return parts[at + 1]
     return None
