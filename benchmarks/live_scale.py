@@ -36,7 +36,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from scan_scale import floor_seconds  # noqa: E402  (the one-process read+parse floor, as the scale page's)
+from scan_scale import floor_seconds  # noqa: E402  (the one-process parse floor, as the scale page's)
 from tests.live.apiserver import DEBIAN_KUBECTL, ApiServer, install_crds, load, start, stop  # noqa: E402
 from tests.live.faultproxy import FaultProxy  # noqa: E402
 from tests.live.kubelet import KubeletLogs  # noqa: E402
@@ -185,7 +185,7 @@ def one_size(size: int, workdir: Path) -> dict:  # type: ignore[type-arg]
         floor = sorted(server_floor(server, live["reads"]) for _ in range(REPEAT))[REPEAT // 2]
         diagnosed = diagnoses(server.kubeconfig, at, live["findings"], live)
         from_dump = median_of(REPEAT, lambda: run_scan("dump", str(dump), at))
-        parse_floor = sorted(floor_seconds(dump) for _ in range(REPEAT))[REPEAT // 2]
+        parse_floor = sorted(floor_seconds(dump, "json", "memory") for _ in range(REPEAT))[REPEAT // 2]
         proxy = FaultProxy(server.url, server.ca)  # no faults: it counts what kubectl asks
         config = yaml.safe_load(Path(server.kubeconfig).read_text())
         config["clusters"][0]["cluster"] = {"server": proxy.url}

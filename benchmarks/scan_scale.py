@@ -1,17 +1,23 @@
-"""Scale benchmark: scan simulated clusters of growing size, against the floor of parsing their JSON.
+"""Scale benchmark: scan simulated clusters of growing size on one core and on all, against the floor of reading them.
 
-    .venv/bin/python benchmarks/scan_scale.py                 # 1k, 10k, 50k VMs (50k takes several minutes)
+    .venv/bin/python benchmarks/scan_scale.py                 # 1k, 10k, 20k, 50k VMs (50k takes minutes)
     .venv/bin/python benchmarks/scan_scale.py --sizes 1000,5000
 
 For each size the simulator writes the same cluster twice (must-gather layout,
 YAML and JSON; cached under benchmarks/out/). Each scan runs in a fresh
-subprocess so its peak RSS is its own; floor and scans run --repeat times,
-interleaved, and the medians are reported (peak RSS: the largest). The floor is the time `orjson.loads`
-takes on the JSON dump's files, already in memory, keeping the objects, with
-the GC off, in a fresh interpreter, measured in this run; the ratio is the
-whole scan (read + parse + compact + index + rules) over that floor.
-Targets at 50k VMs: JSON ratio <= 3, peak RSS <= 2 GB, 50k/10k time <= 6.
-The YAML parsers are compared on the YAML dump: speed, and equality with libyaml.
+subprocess so its peak RSS is its own, twice: in one process (`processes=1`)
+and as `virt-doctor scan` runs it (a worker a core parses the tail of the
+files); floors and scans run --repeat times, interleaved, and the medians are
+reported (peak RSS: the largest). Floors, each in a fresh interpreter with
+the GC off, objects kept:
+- read+parse: every object file read from the (warm) page cache and parsed in
+  one process, with orjson (JSON) or yaml-rs (YAML): what one process cannot beat;
+- parse: orjson over the JSON files already in memory.
+Scan time is load + rules + grouping, inside the process (imports excluded, as
+from the floors). Targets: at 20k VMs, the JSON scan within 1.5 x its
+read+parse floor and YAML within 1.5 x its own; at 50k, JSON within 3 x the
+parse floor, peak RSS <= 2 GB, 50k/10k time <= 6. The YAML parsers are
+compared on the YAML dump: speed, and equality with libyaml.
 """
 
 from __future__ import annotations
@@ -27,16 +33,18 @@ from pathlib import Path
 
 import orjson
 
+from virt_doctor.sources.shards import MAX_WORKERS, cores
+
 ROOT = Path(__file__).resolve().parent
 SCAN = """
-import json, sys, time
+import json, resource, sys, time
 t0 = time.perf_counter()
 from virt_doctor.sources.load import load_dump
 from virt_doctor.rules.engine import evaluate
 from virt_doctor.problems import group_problems
 import virt_doctor.rules.all
 t1 = time.perf_counter()
-snap = load_dump(sys.argv[1])
+snap = load_dump(sys.argv[1], processes=None if sys.argv[2] == "auto" else int(sys.argv[2]))
 t2 = time.perf_counter()
 report = evaluate(snap)
 t3 = time.perf_counter()
@@ -48,7 +56,8 @@ peak = next(int(line.split()[1]) for line in open("/proc/self/status") if line.s
 print(json.dumps({"load": t2 - t1, "rules": t3 - t2, "grouping": t4 - t3, "objects": len(snap.objects),
                   "findings": len(report.findings), "problems": len(problems),
                   "largest": [biggest.title, len(biggest.findings)] if biggest else ["", 0],
-                  "files": snap.source.files_read, "rss_mb": peak / 1024}))
+                  "files": snap.source.files_read, "rss_mb": peak / 1024,
+                  "workers_rss_mb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024}))
 """
 
 
@@ -80,35 +89,73 @@ def files_of(path: Path, suffix: str) -> list[bytes]:
 
 
 FLOOR = """
-import gc, json, sys, time
-from pathlib import Path
+import gc, json, os, sys, time
 import orjson
-blobs = [p.read_bytes() for p in sorted(Path(sys.argv[1]).rglob("*.json")) if p.is_file()]
+fmt = sys.argv[2]
+if fmt == "yaml":
+    import yaml_rs
+    parse = lambda blob: yaml_rs.loads(blob.decode(), parse_datetime=False)
+else:
+    parse = orjson.loads
+paths = []
+def walk(directory):
+    for entry in sorted(os.scandir(directory), key=lambda e: e.name):
+        if entry.is_dir(follow_symlinks=False):
+            walk(entry.path)
+        elif entry.name.endswith((".json", ".yaml")):
+            paths.append(entry.path)
 gc.disable()
-started = time.perf_counter()
-kept = [orjson.loads(blob) for blob in blobs]
-print(json.dumps({"floor": time.perf_counter() - started, "files": len(blobs)}))
+if sys.argv[3] == "memory":
+    walk(sys.argv[1])
+    blobs = []
+    for path in paths:
+        with open(path, "rb") as handle:
+            blobs.append(handle.read())
+    started = time.perf_counter()
+    kept = [parse(blob) for blob in blobs]
+else:
+    started = time.perf_counter()
+    walk(sys.argv[1])
+    kept = []
+    for path in paths:
+        with open(path, "rb") as handle:
+            kept.append(parse(handle.read()))
+print(json.dumps({"floor": time.perf_counter() - started, "files": len(kept)}))
 """
 
 
-def floor_seconds(json_dump: Path) -> float:
-    """orjson.loads over every object file of the JSON dump, bytes already in memory, objects kept, GC off,
-    in a fresh interpreter like the scan: the least any loader can do."""
-    out = subprocess.run([sys.executable, "-c", FLOOR, str(json_dump)], check=True, capture_output=True, text=True)
+def floor_seconds(dump: Path, fmt: str, what: str) -> float:
+    """A floor in a fresh interpreter, GC off, objects kept: `read` walks, reads and parses every object file
+    in one process; `memory` parses them from bytes already read."""
+    out = subprocess.run([sys.executable, "-c", FLOOR, str(dump), fmt, what], check=True, capture_output=True,
+                         text=True)
     return float(json.loads(out.stdout)["floor"])
 
 
-def scan_in_subprocess(path: Path) -> dict[str, float]:
-    """Warm the page cache, then time a full scan in a fresh interpreter."""
+def warm(path: Path) -> None:
+    """Read every file once, so each run finds the dump in the page cache."""
     for p in path.rglob("*"):
         if p.is_file():
             p.read_bytes()
+
+
+def scan_in_subprocess(path: Path, processes: str) -> dict[str, float]:
+    """A full scan in a fresh interpreter: `processes` 1, or auto (as the CLI does)."""
     started = time.perf_counter()
-    out = subprocess.run([sys.executable, "-c", SCAN, str(path)], check=True, capture_output=True, text=True)
+    out = subprocess.run([sys.executable, "-c", SCAN, str(path), processes], check=True, capture_output=True,
+                         text=True)
     result = json.loads(out.stdout)
     result["wall"] = time.perf_counter() - started
-    result["scan"] = result["load"] + result["rules"]
+    result["scan"] = result["load"] + result["rules"] + result["grouping"]
     return result
+
+
+def median_run(results: list[dict[str, float]]) -> dict[str, float]:
+    """The run of median scan time, with the largest peak RSS of all runs."""
+    middle = dict(sorted(results, key=lambda r: r["scan"])[len(results) // 2])
+    middle["rss_mb"] = max(r["rss_mb"] for r in results)
+    middle["workers_rss_mb"] = max(r["workers_rss_mb"] for r in results)
+    return middle
 
 
 def compare_yaml_parsers(yaml_dump: Path, limit: int = 4000) -> list[tuple[str, float, int, int]]:
@@ -149,7 +196,7 @@ def compare_yaml_parsers(yaml_dump: Path, limit: int = 4000) -> list[tuple[str, 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--sizes", default="1000,10000,50000", help="comma-separated VM counts")
+    parser.add_argument("--sizes", default="1000,10000,20000,50000", help="comma-separated VM counts")
     parser.add_argument("--repeat", type=int, default=3, help="runs of floor and scans per size (medians reported)")
     parser.add_argument("--out", type=Path, default=ROOT / "out", help="where simulated dumps are cached")
     args = parser.parse_args()
@@ -158,30 +205,49 @@ def main() -> None:
     rows = []
     for size in sizes:
         print(f"{size} VMs", file=sys.stderr, flush=True)
-        json_dump, yaml_dump = ensure_dump(size, "json", args.out), ensure_dump(size, "yaml", args.out)
-        floors: list[float] = []
-        scans: dict[str, list[dict[str, float]]] = {"json": [], "yaml": []}
+        dumps = {"json": ensure_dump(size, "json", args.out), "yaml": ensure_dump(size, "yaml", args.out)}
+        for dump in dumps.values():
+            warm(dump)
+        parse_floors: list[float] = []
+        floors: dict[str, list[float]] = {"json": [], "yaml": []}
+        scans: dict[tuple[str, str], list[dict[str, float]]] = {}
         for _ in range(args.repeat):  # interleaved, so a noisy moment hits all of them alike
-            floors.append(floor_seconds(json_dump))
-            for fmt, dump in (("json", json_dump), ("yaml", yaml_dump)):
-                scans[fmt].append(scan_in_subprocess(dump))
-        floor = statistics.median(floors)
-        for fmt, results in scans.items():
-            middle = sorted(results, key=lambda r: r["scan"])[len(results) // 2]
-            rows.append({"vms": size, "format": fmt, "floor": floor, **middle,
-                         "rss_mb": max(r["rss_mb"] for r in results)})
+            parse_floors.append(floor_seconds(dumps["json"], "json", "memory"))
+            for fmt, dump in dumps.items():
+                floors[fmt].append(floor_seconds(dump, fmt, "read"))
+                for processes in ("1", "auto"):
+                    scans.setdefault((fmt, processes), []).append(scan_in_subprocess(dump, processes))
+        for fmt in dumps:
+            one, every = median_run(scans[(fmt, "1")]), median_run(scans[(fmt, "auto")])
+            rows.append({"vms": size, "format": fmt, "parse_floor": statistics.median(parse_floors),
+                         "floor": statistics.median(floors[fmt]), "one": one, "every": every})
     print()
-    print("| VMs | format | objects | files | load s | rules s | scan s | floor s | scan/floor | peak RSS MB |")
-    print("|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+    print(f"One process vs `virt-doctor scan` as it runs ({min(cores(), MAX_WORKERS)} processes on this machine); "
+          "seconds inside the process:")
+    print()
+    print("| VMs | format | objects | files | read+parse floor s | one: load s | one: scan s | one/floor | "
+          "all: load s | all: scan s | all/floor | speed-up | rules s | RSS MB one | RSS MB all | workers' RSS MB |")
+    print("|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for r in rows:
-        print(f"| {r['vms']:,} | {r['format']} | {r['objects']:,} | {r['files']:,} | {r['load']:.2f} | {r['rules']:.2f} | "
-              f"{r['scan']:.2f} | {r['floor']:.2f} | {r['scan'] / r['floor']:.2f} | {r['rss_mb']:.0f} |")
+        one, every = r["one"], r["every"]
+        print(f"| {r['vms']:,} | {r['format']} | {one['objects']:,} | {one['files']:,} | {r['floor']:.2f} | "
+              f"{one['load']:.2f} | {one['scan']:.2f} | {one['scan'] / r['floor']:.2f} | {every['load']:.2f} | "
+              f"{every['scan']:.2f} | {every['scan'] / r['floor']:.2f} | {one['scan'] / every['scan']:.2f} | "
+              f"{every['rules']:.2f} | {one['rss_mb']:.0f} | {every['rss_mb']:.0f} | {every['workers_rss_mb']:.0f} |")
+    print()
+    print("Against orjson's parse of the JSON files already in memory (the floor of the earlier targets):")
+    print()
+    print("| VMs | format | parse floor s | all: scan s | scan/parse floor |")
+    print("|---:|---|---:|---:|---:|")
+    for r in rows:
+        print(f"| {r['vms']:,} | {r['format']} | {r['parse_floor']:.2f} | {r['every']['scan']:.2f} | "
+              f"{r['every']['scan'] / r['parse_floor']:.2f} |")
     by = {(r["vms"], r["format"]): r for r in rows}
     for fmt in ("json", "yaml"):
         ordered = sorted(s for s in sizes if (s, fmt) in by)
         for small, big in zip(ordered, ordered[1:], strict=False):
-            t_small, t_big = by[(small, fmt)]["scan"], by[(big, fmt)]["scan"]
-            print(f"\n{fmt}: scan time {big:,}/{small:,} VMs = {t_big / t_small:.2f} (size ratio {big / small:.0f})")
+            t_small, t_big = by[(small, fmt)]["every"]["scan"], by[(big, fmt)]["every"]["scan"]
+            print(f"\n{fmt}: scan time {big:,}/{small:,} VMs = {t_big / t_small:.2f} (size ratio {big / small:.1f})")
     yaml_dump = args.out / f"vms-{sizes[min(1, len(sizes) - 1)]}-yaml"
     print("\nYAML parsers on", yaml_dump.name)
     print("| parser | seconds | equal to libyaml | files |")

@@ -95,9 +95,10 @@ def read_dump(path: str | os.PathLike[str], processes: int | None = None) -> Raw
         raise SourceError(f"{root}: no such file or directory")
     if not root.is_dir():
         return read_entries(str(root), _walk(root))
-    entries = list(_walk_dir(root))
-    with _parallel(entries, processes) as shards:
-        return read_entries(str(root), entries, shards=shards)
+    paths = _walk_dir_paths(root)
+    cut = len(os.path.join(str(root), ""))
+    with _parallel(paths, cut, processes) as shards:
+        return read_entries(str(root), _dir_entries(paths, cut), shards=shards)
 
 
 # Below this much work a worker costs about what it saves: a JSON file counts one, a YAML file (three times
@@ -105,15 +106,14 @@ def read_dump(path: str | os.PathLike[str], processes: int | None = None) -> Raw
 MIN_PARALLEL_WORK = 6000
 
 
-def _parallel(entries: list[Entry], processes: int | None) -> Shards | contextlib.nullcontext[None]:
+def _parallel(paths: list[str | None], cut: int, processes: int | None) -> Shards | contextlib.nullcontext[None]:
     """Workers for the tail of a directory's object files, when there is enough work and cores to spare."""
     wanted = min(cores(), MAX_WORKERS) if processes is None else processes
-    candidates = [(rel, read) for rel, _size, read in entries if _parsed_alike(rel)]
-    work = sum(1 if rel.endswith(".json") else 3 for rel, _ in candidates)
+    objects = [path for path in paths if path is not None and _parsed_alike(path[cut:])]
+    work = sum(1 if path.endswith(".json") else 3 for path in objects)
     if wanted < 2 or work < MIN_PARALLEL_WORK or not can_fork():
         return contextlib.nullcontext()
-    return Shards([rel for rel, _ in candidates], candidates, functools.partial(_parse_in_worker, StringPool()),
-                  wanted)
+    return Shards(objects, functools.partial(_parse_in_worker, cut, StringPool()), wanted, key=lambda p: p[cut:])
 
 
 def _parsed_alike(rel: str) -> bool:
@@ -123,14 +123,13 @@ def _parsed_alike(rel: str) -> bool:
         and CRD_DIR not in rel
 
 
-def _parse_in_worker(strings: StringPool, item: tuple[str, Reader]) -> tuple[Any, ...] | None:
+def _parse_in_worker(cut: int, strings: StringPool, path: str) -> tuple[Any, ...] | None:
     """In a worker: one object file parsed, as plain values (None when unreadable: the caller says why)."""
-    rel, read = item
     try:
-        data = read(None)
+        data = _read_file(path)
     except (OSError, TooLarge):
         return None
-    return tuple(parse_object_file(rel, data, strings))
+    return tuple(parse_object_file(path[cut:], data, strings))
 
 
 def read_entries(location: str, entries: Iterable[Entry], max_total: int = MAX_TOTAL,
@@ -278,10 +277,16 @@ def _walk(root: Path) -> Iterator[Entry]:
 
 
 def _walk_dir(root: Path) -> Iterator[Entry]:
-    """Depth-first, sorted, with relative paths built by concatenation (a dump can hold 100k+ files)."""
-    stack = [(str(root), "")]
+    """Every regular file under a directory, depth-first, sorted."""
+    return _dir_entries(_walk_dir_paths(root), len(os.path.join(str(root), "")))
+
+
+def _walk_dir_paths(root: Path) -> list[str | None]:
+    """The path of every regular file under root, depth-first, sorted (a dump can hold 100k+ files)."""
+    paths: list[str | None] = []
+    stack = [str(root)]
     while stack:
-        directory, prefix = stack.pop()
+        directory = stack.pop()
         try:
             entries = sorted(os.scandir(directory), key=lambda e: e.name)
         except OSError as exc:
@@ -289,10 +294,20 @@ def _walk_dir(root: Path) -> Iterator[Entry]:
         subdirs = []
         for entry in entries:
             if entry.is_dir(follow_symlinks=False):
-                subdirs.append((entry.path, prefix + entry.name + "/"))
+                subdirs.append(entry.path)
             elif entry.is_file():
-                yield prefix + entry.name, UNKNOWN_SIZE, functools.partial(_read_file, entry.path)
+                paths.append(entry.path)
         stack.extend(reversed(subdirs))
+    return paths
+
+
+def _dir_entries(paths: list[str | None], cut: int) -> Iterator[Entry]:
+    """The files as entries (path inside the dump: the path past `cut`), each path let go once yielded, so the
+    list costs no memory by the time the objects are all loaded."""
+    for at, path in enumerate(paths):
+        if path is not None:
+            paths[at] = None
+            yield path[cut:], UNKNOWN_SIZE, functools.partial(_read_file, path)
 
 
 MAGIC = ((b"\x1f\x8b", "a gzip file that holds no readable tar archive (cut short, or not a .tar.gz?)"),

@@ -60,15 +60,15 @@ def worker_bounds(count: int, processes: int) -> list[tuple[int, int]]:
 class Shards:
     """Items handed to forked workers; `take(key)` gives a worker's answer for an item (None: do it yourself)."""
 
-    def __init__(self, keys: Sequence[str], items: Sequence[Any], work: Callable[[Any], Any],
-                 processes: int) -> None:
-        self._where: dict[str, tuple[int, int]] = {}
+    def __init__(self, items: Sequence[Any], work: Callable[[Any], Any], processes: int,
+                 key: Callable[[Any], str] = str) -> None:
+        self._where: dict[str, tuple[int, int]] = {}  # only the workers' items: the caller's are its own
         self._workers: list[_Worker] = []
         try:
             for number, (start, end) in enumerate(worker_bounds(len(items), processes)):
                 self._workers.append(_Worker.start(items[start:end], work))
                 for position in range(start, end):
-                    self._where[keys[position]] = (number, position - start)
+                    self._where[key(items[position])] = (number, position - start)
         except BaseException:
             self.close()
             raise
