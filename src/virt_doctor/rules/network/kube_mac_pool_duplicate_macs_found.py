@@ -12,19 +12,24 @@ from virt_doctor.rules.api import Detection, Evidence, Snapshot, Subject, a, rul
 @rule("KubeMacPoolDuplicateMacsFound", needs=("VirtualMachine",), reads=("VirtualMachineInstance",), causes=("duplicate-mac", "unknown"))
 def kube_mac_pool_duplicate_macs_found(snap: Snapshot) -> Iterator[Detection]:
     """A MAC address on interfaces of more than one VM (spec) or running VMI (status): one finding per MAC.
-    Evidence is built only for the MACs held twice (every VM has a MAC: building it for all cost most of the rule)."""
+    A first pass finds the MACs held twice with one dict entry a MAC (every VM has one: more per MAC cost most of
+    the rule); only the objects holding those are looked at again, for the evidence."""
+    first: dict[str, tuple[str, str]] = {}
+    twice: set[str] = set()
+    for obj, field, interfaces in _interfaces(snap):
+        key = (a.namespace(obj), a.name(obj))
+        for iface in interfaces:
+            mac = iface.get(field)
+            if mac and first.setdefault(str(mac).lower(), key) != key:
+                twice.add(str(mac).lower())
+    if not twice:
+        return
     owners: dict[str, dict[tuple[str, str], tuple[dict[str, Any], int, dict[str, Any]]]] = defaultdict(dict)
-    for vm in snap.kind("VirtualMachine"):
-        interfaces = ((a.vm_template_spec(vm).get("domain") or {}).get("devices") or {}).get("interfaces") or []
+    for obj, field, interfaces in _interfaces(snap):
         for index, iface in enumerate(interfaces):
-            mac = iface.get("macAddress")
-            if mac:
-                owners[str(mac).lower()].setdefault((a.namespace(vm), a.name(vm)), (vm, index, iface))
-    for vmi in snap.kind("VirtualMachineInstance"):
-        for index, iface in enumerate(a.status(vmi).get("interfaces") or []):
-            mac = iface.get("mac")
-            if mac:
-                owners[str(mac).lower()].setdefault((a.namespace(vmi), a.name(vmi)), (vmi, index, iface))
+            mac = iface.get(field)
+            if mac and str(mac).lower() in twice:
+                owners[str(mac).lower()].setdefault((a.namespace(obj), a.name(obj)), (obj, index, iface))
     for mac in sorted(m for m, holders in owners.items() if len(holders) > 1):
         holders = owners[mac]
         keys = sorted(holders)
@@ -34,6 +39,18 @@ def kube_mac_pool_duplicate_macs_found(snap: Snapshot) -> Iterator[Detection]:
                         f"MAC {mac} is used by {len(keys)} VMs: {pairs}",
                         evidence=tuple(_evidence(*holders[k]) for k in keys), params={"namespace": ns, "vm": name},
                         labels={"mac": mac})
+
+
+def _interfaces(snap: Snapshot) -> Iterator[tuple[dict[str, Any], str, list[dict[str, Any]]]]:
+    """Each VM's interfaces (spec: macAddress) and each VMI's (status: mac), with the field that holds the MAC."""
+    for vm in snap.kind("VirtualMachine"):
+        interfaces = ((a.vm_template_spec(vm).get("domain") or {}).get("devices") or {}).get("interfaces")
+        if interfaces:
+            yield vm, "macAddress", interfaces
+    for vmi in snap.kind("VirtualMachineInstance"):
+        interfaces = a.status(vmi).get("interfaces")
+        if interfaces:
+            yield vmi, "mac", interfaces
 
 
 def _evidence(obj: dict[str, Any], index: int, iface: dict[str, Any]) -> Evidence:
