@@ -213,7 +213,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="virt-doctor-live-bench-", dir=shm) as tmp:
         for size in (int(s) for s in args.sizes.split(",")):
             rows.append(one_size(size, Path(tmp)))
-    print("| VMs | objects | live s | live requests | live MB read | read+parse floor s | dump s | live/dump | "
+    print("| VMs | objects | live s | live requests | live MB read | parse floor s | dump s | live/dump | "
           "server floor s | "
           "live/(dump+floor) | kubectl s (commands, requests) | kubectl/live | live RSS MB | dump RSS MB | "
           "RSS live/dump | same findings |")
