@@ -37,6 +37,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
 from scan_scale import floor_seconds  # noqa: E402  (the one-process parse floor, as the scale page's)
+from tables import markdown_table  # noqa: E402
 from tests.live.apiserver import DEBIAN_KUBECTL, ApiServer, install_crds, load, start, stop  # noqa: E402
 from tests.live.faultproxy import FaultProxy  # noqa: E402
 from tests.live.kubelet import KubeletLogs  # noqa: E402
@@ -213,31 +214,27 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="virt-doctor-live-bench-", dir=shm) as tmp:
         for size in (int(s) for s in args.sizes.split(",")):
             rows.append(one_size(size, Path(tmp)))
-    print("| VMs | objects | live s | live requests | live MB read | parse floor s | dump s | live/dump | "
-          "server floor s | "
-          "live/(dump+floor) | kubectl s (commands, requests) | kubectl/live | live RSS MB | dump RSS MB | "
-          "RSS live/dump | same findings |")
-    print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|")
-    for r in rows:
-        live, dump = r["live"], r["dump"]
-        print(f"| {r['size']:,} | {r['objects']:,} | {live['seconds']:.2f} | {live['requests']} | "
-              f"{live['bytes'] / 2**20:.1f} | {r['parse_floor']:.2f} | {dump['seconds']:.2f} | "
-              f"{live['seconds'] / dump['seconds']:.2f} | "
-              f"{r['floor']:.2f} | {live['seconds'] / (dump['seconds'] + r['floor']):.2f} | "
-              f"{r['kubectl_seconds']:.1f} ({r['kubectl_commands']}, {r['kubectl_requests']}) | "
-              f"{r['kubectl_seconds'] / live['seconds']:.1f} | {live['rss_mb']:.0f} | {dump['rss_mb']:.0f} | "
-              f"{live['rss_mb'] / dump['rss_mb']:.2f} | {'yes' if r['same'] else 'NO'} |")
+    print(markdown_table(
+        ["VMs", "objects", "live s", "live requests", "live MB read", "parse floor s", "dump s", "live/dump",
+         "server floor s", "live/(dump+floor)", "kubectl s (commands, requests)", "kubectl/live", "live RSS MB",
+         "dump RSS MB", "RSS live/dump", "same findings"],
+        ([f"{r['size']:,}", f"{r['objects']:,}", f"{r['live']['seconds']:.2f}", r["live"]["requests"],
+          f"{r['live']['bytes'] / 2**20:.1f}", f"{r['parse_floor']:.2f}", f"{r['dump']['seconds']:.2f}",
+          f"{r['live']['seconds'] / r['dump']['seconds']:.2f}", f"{r['floor']:.2f}",
+          f"{r['live']['seconds'] / (r['dump']['seconds'] + r['floor']):.2f}",
+          f"{r['kubectl_seconds']:.1f} ({r['kubectl_commands']}, {r['kubectl_requests']})",
+          f"{r['kubectl_seconds'] / r['live']['seconds']:.1f}", f"{r['live']['rss_mb']:.0f}",
+          f"{r['dump']['rss_mb']:.0f}", f"{r['live']['rss_mb'] / r['dump']['rss_mb']:.2f}",
+          "yes" if r["same"] else "NO"] for r in rows), text={15}))
     print("\n`diagnose` of one instance: the kinds its rule reads listed whole, vs bounded by the alert's labels\n")
-    print("| VMs | alert (labels) | whole s | whole requests | whole MB | bounded s | bounded requests | "
-          "bounded MB | full scan s | same finding |")
-    print("|---:|---|---:|---:|---:|---:|---:|---:|---:|---|")
-    for r in rows:
-        for d in r["diagnosed"]:
-            whole, bounded = d["whole"], d["focused"]
-            print(f"| {r['size']:,} | {d['alert']} ({', '.join(f'{k}={v}' for k, v in d['labels'].items())}) | "
-                  f"{whole['seconds']:.2f} | {whole['requests']} | {whole['bytes'] / 2**20:.1f} | "
-                  f"{bounded['seconds']:.2f} | {bounded['requests']} | {bounded['bytes'] / 2**20:.2f} | "
-                  f"{r['live']['seconds']:.2f} | {'yes' if d['same'] else 'NO'} |")
+    print(markdown_table(
+        ["VMs", "alert (labels)", "whole s", "whole requests", "whole MB", "bounded s", "bounded requests",
+         "bounded MB", "full scan s", "same finding"],
+        ([f"{r['size']:,}", f"{d['alert']} ({', '.join(f'{k}={v}' for k, v in d['labels'].items())})",
+          f"{d['whole']['seconds']:.2f}", d["whole"]["requests"], f"{d['whole']['bytes'] / 2**20:.1f}",
+          f"{d['focused']['seconds']:.2f}", d["focused"]["requests"], f"{d['focused']['bytes'] / 2**20:.2f}",
+          f"{r['live']['seconds']:.2f}", "yes" if d["same"] else "NO"] for r in rows for d in r["diagnosed"]),
+        text={1, 9}))
     print(f"\nmachine: {os.cpu_count()} cores, Python {sys.version.split()[0]}")
 
 

@@ -24,6 +24,7 @@ ROOT = Path(__file__).resolve().parent
 sys.path.insert(0, str(ROOT))
 
 from scan_scale import SCAN, simulated  # noqa: E402  (one scan script: load, rules, then the grouping, each timed)
+from tables import markdown_table  # noqa: E402
 
 STORMS = ("storm-node-down", "storm-handler-crashloop")
 
@@ -35,7 +36,7 @@ def ensure_dump(size: int, storm: str, out: Path) -> Path:
 
 def measure(path: Path, repeat: int) -> dict[str, object]:
     """The medians of `repeat` fresh-process scans of one dump."""
-    runs = [json.loads(subprocess.run([sys.executable, "-c", SCAN, str(path)], check=True, capture_output=True,
+    runs = [json.loads(subprocess.run([sys.executable, "-c", SCAN, str(path), "auto"], check=True, capture_output=True,
                                       text=True).stdout) for _ in range(repeat)]
     out: dict[str, object] = dict(runs[0])
     for key in ("load", "rules", "grouping"):
@@ -49,19 +50,20 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--sizes", default="2000,10000", help="VM counts, comma-separated")
     parser.add_argument("--repeat", type=int, default=3, help="scans per dump (the median is reported)")
+    parser.add_argument("--out", type=Path, default=ROOT / "out", help="where simulated dumps are cached")
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
-    out = ROOT / "out"
-    out.mkdir(exist_ok=True)
+    out = args.out
+    out.mkdir(parents=True, exist_ok=True)
     results = {(storm, size): measure(ensure_dump(size, storm, out), args.repeat) for storm in STORMS
                for size in sizes}
-    print("| storm | VMs | objects | findings | problems | largest problem | rules s | grouping ms | share of scan |")
-    print("|---|---:|---:|---:|---:|---|---:|---:|---:|")
-    for (storm, size), r in results.items():
-        title, members = r["largest"]  # type: ignore[misc]
-        print(f"| {storm} | {size:,} | {r['objects']:,} | {r['findings']} | {r['problems']} | {title} "
-              f"({members} findings) | {r['rules']:.2f} | {float(r['grouping']) * 1000:.1f} | "  # type: ignore[arg-type]
-              f"{float(r['share']) * 100:.2f}% |")  # type: ignore[arg-type]
+    print(markdown_table(
+        ["storm", "VMs", "objects", "findings", "problems", "largest problem", "rules s", "grouping ms",
+         "share of scan"],
+        ([storm, f"{size:,}", f"{r['objects']:,}", r["findings"], r["problems"],
+          f"{r['largest'][0]} ({r['largest'][1]} findings)", f"{r['rules']:.2f}",  # type: ignore[index]
+          f"{float(r['grouping']) * 1000:.1f}", f"{float(r['share']) * 100:.2f}%"]  # type: ignore[arg-type]
+         for (storm, size), r in results.items()), text={0, 5}))
     worst = max(float(r["share"]) for r in results.values())  # type: ignore[arg-type]
     print(f"\ngrouping's largest share of a scan: {worst * 100:.2f}% (target <= 5%)")
     if len(sizes) > 1:

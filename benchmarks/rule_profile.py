@@ -21,6 +21,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from scan_scale import ROOT, ensure_dump  # noqa: E402  (the same simulated dumps)
+from tables import markdown_table  # noqa: E402
 
 from virt_doctor.catalog import load_catalog  # noqa: E402
 from virt_doctor.rules.engine import _default_registry, judge  # noqa: E402
@@ -62,20 +63,18 @@ def main() -> None:
         print(f"{size} VMs", file=sys.stderr, flush=True)
         results[size] = profile(size, args.repeat, args.out)
     small, big = sizes[0], sizes[-1]
-    print("| VMs | objects | first pass s (indexes built) | pass s |")
-    print("|---:|---:|---:|---:|")
-    for size in sizes:
-        objects, first, whole, _ = results[size]
-        print(f"| {size:,} | {objects:,} | {first:.2f} | {whole:.2f} |")
+    print(markdown_table(["VMs", "objects", "first pass s (indexes built)", "pass s"],
+                         ([f"{size:,}", f"{results[size][0]:,}", f"{results[size][1]:.2f}", f"{results[size][2]:.2f}"]
+                          for size in sizes)))
     growth = results[big][0] / results[small][0]
     print(f"\nThe {args.top} costliest alerts at {big:,} VMs (objects grew {growth:.2f}x from {small:,}):\n")
-    print(f"| alert | {small:,} VMs ms | {big:,} VMs ms | growth | share of the pass |")
-    print("|---|---:|---:|---:|---:|")
-    costs = results[big][3]
-    for alert in sorted(costs, key=costs.get, reverse=True)[: args.top]:  # type: ignore[arg-type]
-        before, after = results[small][3][alert], costs[alert]
-        print(f"| {alert} | {before * 1000:.1f} | {after * 1000:.1f} | {after / before if before else 0:.2f} | "
-              f"{after / results[big][2]:.0%} |")
+    costs, before = results[big][3], results[small][3]
+    costliest = sorted(costs, key=lambda alert: costs[alert], reverse=True)[: args.top]
+    print(markdown_table(
+        ["alert", f"{small:,} VMs ms", f"{big:,} VMs ms", "growth", "share of the pass"],
+        ([alert, f"{before[alert] * 1000:.1f}", f"{costs[alert] * 1000:.1f}",
+          f"{costs[alert] / before[alert] if before[alert] else 0:.2f}", f"{costs[alert] / results[big][2]:.0%}"]
+         for alert in costliest), text={0}))
 
 
 if __name__ == "__main__":

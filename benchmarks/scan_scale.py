@@ -35,6 +35,9 @@ import orjson
 
 from virt_doctor.sources.shards import MAX_WORKERS, cores
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from tables import markdown_table  # noqa: E402  (beside this script)
+
 ROOT = Path(__file__).resolve().parent
 SCAN = """
 import json, resource, sys, time
@@ -225,23 +228,21 @@ def main() -> None:
     print(f"One process vs `virt-doctor scan` as it runs ({min(cores(), MAX_WORKERS)} processes on this machine); "
           "seconds inside the process:")
     print()
-    print("| VMs | format | objects | files | read+parse floor s | one: load s | one: scan s | one/floor | "
-          "all: load s | all: scan s | all/floor | speed-up | rules s | RSS MB one | RSS MB all | workers' RSS MB |")
-    print("|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
-    for r in rows:
-        one, every = r["one"], r["every"]
-        print(f"| {r['vms']:,} | {r['format']} | {one['objects']:,} | {one['files']:,} | {r['floor']:.2f} | "
-              f"{one['load']:.2f} | {one['scan']:.2f} | {one['scan'] / r['floor']:.2f} | {every['load']:.2f} | "
-              f"{every['scan']:.2f} | {every['scan'] / r['floor']:.2f} | {one['scan'] / every['scan']:.2f} | "
-              f"{every['rules']:.2f} | {one['rss_mb']:.0f} | {every['rss_mb']:.0f} | {every['workers_rss_mb']:.0f} |")
+    print(markdown_table(
+        ["VMs", "format", "objects", "files", "read+parse floor s", "one: load s", "one: scan s", "one/floor",
+         "all: load s", "all: scan s", "all/floor", "speed-up", "rules s", "RSS MB one", "RSS MB all",
+         "workers' RSS MB"],
+        ([f"{r['vms']:,}", r["format"], f"{r['one']['objects']:,}", f"{r['one']['files']:,}", f"{r['floor']:.2f}",
+          f"{r['one']['load']:.2f}", f"{r['one']['scan']:.2f}", f"{r['one']['scan'] / r['floor']:.2f}",
+          f"{r['every']['load']:.2f}", f"{r['every']['scan']:.2f}", f"{r['every']['scan'] / r['floor']:.2f}",
+          f"{r['one']['scan'] / r['every']['scan']:.2f}", f"{r['every']['rules']:.2f}", f"{r['one']['rss_mb']:,.0f}",
+          f"{r['every']['rss_mb']:,.0f}", f"{r['every']['workers_rss_mb']:,.0f}"] for r in rows), text={1}))
     print()
     print("Against orjson's parse of the JSON files already in memory (the floor of the earlier targets):")
     print()
-    print("| VMs | format | parse floor s | all: scan s | scan/parse floor |")
-    print("|---:|---|---:|---:|---:|")
-    for r in rows:
-        print(f"| {r['vms']:,} | {r['format']} | {r['parse_floor']:.2f} | {r['every']['scan']:.2f} | "
-              f"{r['every']['scan'] / r['parse_floor']:.2f} |")
+    print(markdown_table(["VMs", "format", "parse floor s", "all: scan s", "scan/parse floor"],
+                         ([f"{r['vms']:,}", r["format"], f"{r['parse_floor']:.2f}", f"{r['every']['scan']:.2f}",
+                           f"{r['every']['scan'] / r['parse_floor']:.2f}"] for r in rows), text={1}))
     by = {(r["vms"], r["format"]): r for r in rows}
     for fmt in ("json", "yaml"):
         ordered = sorted(s for s in sizes if (s, fmt) in by)
@@ -250,10 +251,9 @@ def main() -> None:
             print(f"\n{fmt}: scan time {big:,}/{small:,} VMs = {t_big / t_small:.2f} (size ratio {big / small:.1f})")
     yaml_dump = args.out / f"vms-{sizes[min(1, len(sizes) - 1)]}-yaml"
     print("\nYAML parsers on", yaml_dump.name)
-    print("| parser | seconds | equal to libyaml | files |")
-    print("|---|---:|---:|---:|")
-    for name, seconds, equal, total in compare_yaml_parsers(yaml_dump):
-        print(f"| {name} | {seconds:.2f} | {equal} | {total} |")
+    print(markdown_table(["parser", "seconds", "equal to libyaml", "files"],
+                         ([name, f"{seconds:.2f}", equal, total]
+                          for name, seconds, equal, total in compare_yaml_parsers(yaml_dump)), text={0}))
     print(f"\nmachine: {os.cpu_count()} cores, Python {sys.version.split()[0]}")
 
 

@@ -18,6 +18,9 @@ import sys
 import time
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from tables import markdown_table  # noqa: E402
+
 ROOT = Path(__file__).resolve().parents[1]
 CLI = ROOT / ".venv" / "bin" / "virt-doctor"
 COMMANDS = {"--version": ["--version"], "list (80 columns)": ["list"], "list (160 columns)": ["list"],
@@ -42,14 +45,12 @@ def main() -> None:
         for name, argv in COMMANDS.items():
             runs[name].append(timed([str(CLI), *argv], "160" if "160" in name else "80"))
     bare = statistics.median(runs["(bare interpreter)"])
-    print("| command | median s | past the interpreter s | target | met |")
-    print("|---|---:|---:|---:|---|")
-    for name, times in runs.items():
-        median = statistics.median(times)
-        past = median - bare
-        target = TARGETS.get(name)
-        print(f"| `{name}` | {median:.3f} | {past:.3f} | {f'<= {target}' if target else ''} | "
-              f"{'' if target is None else 'yes' if past <= target else 'no'} |")
+    medians = {name: statistics.median(times) for name, times in runs.items()}
+    print(markdown_table(
+        ["command", "median s", "past the interpreter s", "target", "met"],
+        ([f"`{name}`", f"{median:.3f}", f"{median - bare:.3f}", f"<= {TARGETS[name]}" if name in TARGETS else "",
+          "" if name not in TARGETS else "yes" if median - bare <= TARGETS[name] else "no"]
+         for name, median in medians.items()), text={0, 4}))
 
 
 if __name__ == "__main__":

@@ -28,7 +28,9 @@ import httpx
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks"))
 
+from tables import markdown_table  # noqa: E402
 from tests.prometheus.conftest import free_port, stop_process  # noqa: E402
 from tests.serve import postgres  # noqa: E402
 from tests.serve.test_webhook import am_alert, instance_labels, payload  # noqa: E402
@@ -157,11 +159,10 @@ def main() -> None:
                         row["exact"] = exact
         finally:
             pg.stop()
-    print("| store | target alerts/s | acknowledged alerts/s | p50 ms | p99 ms | errors | store exact |")
-    print("|---|---:|---:|---:|---:|---:|---|")
-    for r in rows:
-        print(f"| {r['store']} | {r['rate']} | {r['alerts_per_s']:.0f} | {r['p50']:.1f} | {r['p99']:.1f} | "
-              f"{r['errors']} | {'yes' if r['exact'] else 'NO'} |")
+    print(markdown_table(
+        ["store", "target alerts/s", "acknowledged alerts/s", "p50 ms", "p99 ms", "errors", "store exact"],
+        ([r["store"], r["rate"], f"{r['alerts_per_s']:.0f}", f"{r['p50']:.1f}", f"{r['p99']:.1f}", r["errors"],
+          "yes" if r["exact"] else "NO"] for r in rows), text={0, 6}))
     print(f"\nmachine: {os.cpu_count()} cores, Python {sys.version.split()[0]}; {BATCH} alerts a notification")
 
 

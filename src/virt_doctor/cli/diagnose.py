@@ -18,6 +18,7 @@ from virt_doctor.cli.options import (
     Output,
     Quiet,
     ReportFormat,
+    dump_from,
     parse_labels,
     stderr_console,
     stdout_console,
@@ -37,8 +38,7 @@ def diagnose(
     alert_json: Annotated[str | None, typer.Option("--alert-json", help="One alert as Alertmanager or Prometheus "
                                                    "sends it (or a webhook payload), from a file or - (stdin).",
                                                    show_default=False)] = None,
-    source: Annotated[Path | None, typer.Option("--from", "-f", help="A dump instead of the live cluster.",
-                                                show_default=False)] = None,
+    source: Annotated[Path | None, dump_from("A dump instead of the live cluster.")] = None,
     kubeconfig: Kubeconfig = None,
     context: Context = None,
     consistent: Consistent = False,

@@ -11,7 +11,15 @@ import orjson
 import typer
 
 from virt_doctor.cli.errors import fail, handles_input_errors
-from virt_doctor.cli.options import Context, Kubeconfig, flag, parse_labels, stderr_console, stdout_console
+from virt_doctor.cli.options import (
+    Context,
+    Kubeconfig,
+    dump_from,
+    flag,
+    parse_labels,
+    stderr_console,
+    stdout_console,
+)
 from virt_doctor.timeutil import parse_duration, parse_user_time
 
 if TYPE_CHECKING:
@@ -26,8 +34,8 @@ def fix(
     finding: Annotated[str | None, typer.Argument(metavar="FINDING", help="The finding's id (or its first 6+ characters) from a "
                                                   "scan; none with --from: every finding of the dump.",
                                                   show_default=False)] = None,
-    source: Annotated[Path | None, typer.Option("--from", "-f", help="Plan from a dump (no preview or apply: "
-                                                "those need the live cluster).", show_default=False)] = None,
+    source: Annotated[Path | None, dump_from("Plan from a dump (no preview or apply: those need the live "
+                                                     "cluster).")] = None,
     alert: Annotated[str | None, typer.Option("--alert", help="The finding of this alert whose labels --label "
                                               "names, instead of an id.", show_default=False)] = None,
     label: Annotated[list[str] | None, typer.Option("--label", "-l", metavar="K=V", help="k=v of the alert instance (with "

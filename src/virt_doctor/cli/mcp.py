@@ -17,6 +17,7 @@ from virt_doctor.cli.options import (
     PrometheusTimeout,
     PrometheusToken,
     PrometheusURL,
+    dump_from,
     prometheus_client,
     secret_file,
     stderr_console,
@@ -30,9 +31,8 @@ LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})  # where --http may list
 
 @handles_input_errors
 def mcp(
-    source: Annotated[Path | None, typer.Option("--from", "-f", help="Answer from this dump (a must-gather or "
-                                                "`collect` output) instead of the live cluster.",
-                                                show_default=False)] = None,
+    source: Annotated[Path | None, dump_from("Answer from this dump (a must-gather or `collect` output) "
+                                                     "instead of the live cluster.")] = None,
     kubeconfig: Kubeconfig = None,
     context: Context = None,
     consistent: Consistent = False,

@@ -19,6 +19,11 @@ def flag(*names: str, **settings: Any) -> Any:
     return typer.Option(*names, metavar="", **settings)
 
 
+def dump_from(help_text: str) -> Any:
+    """`--from/-f DUMP`: every command that reads a cluster takes a dump instead; its help says what it does with it."""
+    return typer.Option("--from", "-f", help=help_text, show_default=False)
+
+
 
 class ReportFormat(StrEnum):
     table = "table"

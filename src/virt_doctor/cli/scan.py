@@ -25,6 +25,7 @@ from virt_doctor.cli.options import (
     PrometheusURL,
     Quiet,
     ReportFormat,
+    dump_from,
     flag,
     prometheus_client,
     stderr_console,
@@ -35,10 +36,9 @@ from virt_doctor.timeutil import parse_user_time
 
 @handles_input_errors
 def scan(
-    source: Annotated[Path | None, typer.Option("--from", "-f", help="A dump: directory, .tar, .tar.gz/.tgz or "
-                                                ".zip of Kubernetes objects (a must-gather works as is), or "
-                                                "one .yaml/.json file. Without it, the live cluster is read.",
-                                                show_default=False)] = None,
+    source: Annotated[Path | None, dump_from("A dump: directory, .tar, .tar.gz/.tgz or .zip of Kubernetes "
+                                                     "objects (a must-gather works as is), or one .yaml/.json "
+                                                     "file. Without it, the live cluster is read.")] = None,
     kubeconfig: Kubeconfig = None,
     context: Context = None,
     consistent: Consistent = False,

@@ -13,6 +13,7 @@ from virt_doctor.cli.options import (
     Context,
     Kubeconfig,
     PrometheusToken,
+    dump_from,
     flag,
     prometheus_client,
     prometheus_option,
@@ -28,9 +29,8 @@ from virt_doctor.timeutil import parse_duration
 
 @handles_input_errors
 def serve(
-    source: Annotated[Path | None, typer.Option("--from", "-f", help="Serve a dump (read once) instead of the "
-                                                "live cluster: for a demo or a support case.",
-                                                show_default=False)] = None,
+    source: Annotated[Path | None, dump_from("Serve a dump (read once) instead of the live cluster: for a "
+                                                     "demo or a support case.")] = None,
     kubeconfig: Kubeconfig = None,
     context: Context = None,
     interval: Annotated[str, typer.Option("--interval", help="The rules run again on every change the watches "
