@@ -14,7 +14,7 @@ import virt_doctor
 from virt_doctor import errors
 from virt_doctor.errors import VirtDoctorError
 
-INTERNAL = {"CannotEvaluate", "TooLarge", "Truncated", "NotPrometheusAPI", "YAMLParseError"}
+INTERNAL = {"CannotEvaluate", "TooLarge", "Truncated", "NotPrometheusAPI", "YAMLParseError", "NotAList"}
 
 
 def defined_exceptions() -> dict[str, type[BaseException]]:

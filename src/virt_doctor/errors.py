@@ -22,7 +22,8 @@
 
 Verdicts that never leave the module that raises them (each turned into a warning, a skip or a coverage
 line where it is caught): CannotEvaluate (rules), TooLarge and Truncated (sources/dump.py), NotPrometheusAPI
-(sources/monitoring.py), YAMLParseError (sources/yamlparse.py).
+(sources/monitoring.py), YAMLParseError (sources/yamlparse.py), NotAList (sources/live/list_body.py: an ApiError
+naming the request where the client catches it).
 
 A kind missing from a dump, or forbidden in a live cluster, is not an error: it
 becomes a `coverage` entry in the report.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -20,6 +21,7 @@ from virt_doctor.scan import LiveOptions, ScanRequest, focus_for, run_scan
 from virt_doctor.simulator.cluster import Cluster
 from virt_doctor.simulator.simulate import simulate
 from virt_doctor.sources.live import client as client_module
+from virt_doctor.sources.live import list_body
 
 Load = Callable[[Cluster], Loaded]
 
@@ -71,24 +73,21 @@ def test_transient_faults_are_retried_and_change_nothing(kube: ApiServer, faulty
     assert pods[1] - pods[0] >= 0.95 and pods[2] - pods[1] < 0.9
 
 
-def test_an_answer_too_big_to_parse_whole_streams_to_the_same_report(kube: ApiServer, faulty: Cluster,
+def test_answers_cut_item_by_item_make_the_report_they_make_streamed(kube: ApiServer, faulty: Cluster,
                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
-    """A LIST answer is parsed whole up to client.WHOLE bytes, streamed past it: the same report either way."""
-    readers: list[object] = []
-    streaming = client_module._ListReader
-
-    def counted(chunks: Iterator[bytes]) -> object:
-        readers.append(streaming(chunks))
-        return readers[-1]
-
-    monkeypatch.setattr(client_module, "_ListReader", counted)
+    """The API server's LIST answers are cut into items, each parsed whole (list_body.py); streamed through ijson
+    instead (as an answer not written compactly would be), they make the same report."""
+    streamed: list[int] = []
+    stream = list_body._streamed
+    monkeypatch.setattr(list_body, "_streamed", lambda *args: streamed.append(1) or stream(*args))
+    cut = scan(kube.kubeconfig, faulty)
+    assert streamed == []  # every answer the real server wrote was cut item by item
+    monkeypatch.setattr(list_body, "OPENING", re.compile(rb"(?!)"))  # no item seems to open: stream them all
+    monkeypatch.setattr(list_body, "HEAD", 0)
     whole = scan(kube.kubeconfig, faulty)
-    assert readers == []  # every answer of this small cluster was read whole
-    monkeypatch.setattr(client_module, "WHOLE", 4096)
-    streamed = scan(kube.kubeconfig, faulty)
-    assert len(readers) >= 10  # the kinds with more than 4 KiB of objects streamed
-    assert [finding_to_dict(f) for f in streamed.findings] == [finding_to_dict(f) for f in whole.findings]
-    assert streamed.coverage == whole.coverage
+    assert len(streamed) >= 20
+    assert [finding_to_dict(f) for f in whole.findings] == [finding_to_dict(f) for f in cut.findings]
+    assert whole.coverage == cut.coverage and cut.findings
 
 
 def test_a_kind_that_keeps_failing_is_not_seen_and_says_why(kube: ApiServer, faulty: Cluster, proxy: FaultProxy,

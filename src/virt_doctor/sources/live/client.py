@@ -9,7 +9,6 @@ into "not seen" for that kind, never into an empty list.
 
 from __future__ import annotations
 
-import itertools
 import ssl
 import threading
 import time
@@ -18,16 +17,14 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 import httpx
-import ijson
 import orjson
 
 from virt_doctor.errors import SourceError, VirtDoctorError
 from virt_doctor.sources.live.connection import Connection
+from virt_doctor.sources.live.list_body import NotAList, read_list
 
 T = TypeVar("T")
 RETRIES = 4
-BUFFER = 256 * 1024  # bytes the streaming parser takes at a time
-WHOLE = 8 * 2**20  # a LIST answer up to this size is parsed whole (orjson, ~2.5x faster); a bigger one streams
 BACKOFF = 0.5  # seconds, doubled each retry, capped by MAX_WAIT
 MAX_WAIT = 10.0
 
@@ -119,24 +116,15 @@ class KubeClient:
 
     def list_items(self, path: str, params: dict[str, str], what: str, headers: dict[str, str] | None,
                    each: Callable[[dict[str, Any]], dict[str, Any] | None]) -> tuple[list[dict[str, Any]], dict[str, Any]]:
-        """One LIST answer parsed as it streams in: each item passed through `each` as soon as it is read (the
-        answer is never held whole), and the list's metadata. A failure part-way retries the whole request."""
+        """One LIST answer read as it streams in: each item passed through `each` as soon as it is read (the
+        answer is never held whole: list_body.py), and the list's metadata. A failure part-way retries the whole
+        request."""
         def consume(response: httpx.Response) -> tuple[tuple[list[dict[str, Any]], dict[str, Any]], int]:
-            chunks, size, stream = [], 0, response.iter_bytes()
-            for chunk in stream:  # the answer's first WHOLE bytes: all of it, for every page and most kinds
-                chunks.append(chunk)
-                size += len(chunk)
-                if size > WHOLE:
-                    break
-            else:
-                return _whole_list(b"".join(chunks), what or path, each), size
-            reader = _ListReader(itertools.chain(chunks, stream))
             try:
-                items = [kept for item in ijson.items(reader, "items.item", use_float=True, buf_size=BUFFER)
-                         if (kept := each(item)) is not None]
-            except ijson.JSONError as exc:
+                items, metadata, size = read_list(response.iter_bytes(), each)
+            except NotAList as exc:
                 raise ApiError(200, f"{what or path}: not a JSON list ({exc})") from exc
-            return (items, reader.metadata()), reader.size
+            return (items, metadata), size
 
         return self._request(path, params, what, headers, RETRIES, consume)
 
@@ -219,72 +207,6 @@ class KubeClient:
                 time.sleep(wait)
                 delay = min(delay * 2, MAX_WAIT)
         raise Unavailable(0, f"{what or path}: {last}" + (f" after {retries + 1} tries" if retries else ""))
-
-
-def _whole_list(body: bytes, what: str, each: Callable[[dict[str, Any]], dict[str, Any] | None]
-                ) -> tuple[list[dict[str, Any]], dict[str, Any]]:
-    """A LIST answer read whole: its items passed through `each`, and its metadata."""
-    try:
-        data = orjson.loads(body)
-    except orjson.JSONDecodeError as exc:
-        raise ApiError(200, f"{what}: not a JSON list ({exc})") from exc
-    if not isinstance(data, dict) or not isinstance(data.get("items") or [], list):
-        raise ApiError(200, f"{what}: not a JSON list")
-    items, metadata = data.get("items") or [], data.get("metadata")
-    del data
-    for i, item in enumerate(items):  # each untrimmed item dropped as soon as it is trimmed
-        items[i] = each(item)
-    return [kept for kept in items if kept is not None], metadata if isinstance(metadata, dict) else {}
-
-
-class _ListReader:
-    """A file-like view of a streamed LIST body for ijson, keeping its head and its tail, where the list's
-    metadata (resourceVersion, continue) is: built-in kinds write it before the items, custom resources (keys
-    in alphabetical order) after them."""
-
-    KEEP = 64 * 1024
-
-    def __init__(self, chunks: Iterator[bytes]) -> None:
-        self._chunks = chunks
-        self._head = bytearray()
-        self._tail = b""
-        self._rest = memoryview(b"")
-        self.size = 0
-
-    def read(self, n: int = -1) -> bytes:
-        """At most n bytes (the parser's buffer holds no more); b"" at the end."""
-        if not self._rest:
-            chunk = next(self._chunks, b"")
-            self.size += len(chunk)
-            if len(self._head) < self.KEEP:
-                self._head += chunk[: self.KEEP - len(self._head)]
-            self._tail = (self._tail + chunk)[-self.KEEP:]
-            if n < 0 or len(chunk) <= n:
-                return chunk
-            self._rest = memoryview(chunk)
-        size = len(self._rest) if n < 0 else n
-        out, self._rest = self._rest[:size], self._rest[size:]
-        return bytes(out)
-
-    def metadata(self) -> dict[str, Any]:
-        head = bytes(self._head)
-        items, meta = head.find(b'"items"'), head.find(b'"metadata"')
-        if 0 <= meta < items:  # {"kind":..,"apiVersion":..,"metadata":{..},"items":[..]}
-            try:
-                data = orjson.loads(head[:items].rstrip().rstrip(b",") + b"}")
-            except orjson.JSONDecodeError:
-                data = None
-            if isinstance(data, dict) and isinstance(data.get("metadata"), dict):
-                return data["metadata"]
-        at = self._tail.rfind(b'"metadata"')  # {"apiVersion":..,"items":[..],"kind":..,"metadata":{..}}
-        if at >= 0:
-            try:
-                data = orjson.loads(b"{" + self._tail[at:])
-            except orjson.JSONDecodeError:
-                return {}
-            if isinstance(data, dict) and isinstance(data.get("metadata"), dict):
-                return data["metadata"]
-        return {}
 
 
 def _mapped(response: httpx.Response) -> ApiError:
