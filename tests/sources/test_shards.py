@@ -4,6 +4,7 @@ warnings, listings, gatherers and logs, the same findings and coverage — and a
 from __future__ import annotations
 
 import os
+import random
 from pathlib import Path
 from typing import Any
 
@@ -81,7 +82,8 @@ def test_a_simulated_must_gather_reads_the_same_on_two_cores(simulated: Simulate
     # the workers took the tail of the object files: the files nearest the end were answered, none of the first
     objects = [rel for rel, _, _ in dump_module._walk_dir(path) if dump_module._parsed_alike(rel)]
     assert answered[-1] == objects[-1] and objects[0] not in answered
-    assert len(answered) == len(objects) // 2
+    ((start, end),) = worker_bounds([1.0 if fmt == "json" else 3.0] * len(objects), 2)
+    assert len(answered) == end - start > len(objects) // 2  # more than half: the caller also takes answers in
 
 
 def test_two_gatherers_and_more_workers_than_cores(tmp_path: Path, answered: list[str]) -> None:
@@ -141,6 +143,29 @@ def test_a_worker_that_fails_changes_nothing(simulated: SimulateFn, answered: li
     assert no_children_left()
 
 
+def test_a_worker_that_dies_part_way_leaves_the_rest_to_the_caller(simulated: SimulateFn, answered: list[str],
+                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    """The chunks a worker finished are used, the rest is read by the caller: the same read either way."""
+    monkeypatch.setattr(shards_module, "CHUNK", 16)
+    path, _ = simulated(FAULTS, nodes=4, vms=24, fmt="json")
+    serial = state(read_dump(path, processes=1))
+    caller = os.getpid()
+    parse = dump_module.parse_object_file
+    done: list[str] = []  # in the worker: the files it parsed
+
+    def dies_after_two_chunks(rel: str, data: bytes, strings: Any) -> Any:
+        if os.getpid() != caller:
+            done.append(rel)
+            if len(done) > 2 * 16:
+                os.kill(os.getpid(), 9)
+        return parse(rel, data, strings)
+
+    monkeypatch.setattr(dump_module, "parse_object_file", dies_after_two_chunks)
+    assert state(read_dump(path, processes=2)) == serial
+    assert len(answered) == 2 * 16  # the two whole chunks, and no answer of the third
+    assert no_children_left()
+
+
 def test_answers_marshal_cannot_carry_are_read_by_the_caller(simulated: SimulateFn, answered: list[str],
                                                              monkeypatch: pytest.MonkeyPatch) -> None:
     path, _ = simulated(nodes=3, vms=12, fmt="json")
@@ -180,13 +205,30 @@ def test_an_interrupted_read_stops_its_workers(simulated: SimulateFn, answered: 
     assert no_children_left()
 
 
-@pytest.mark.parametrize(("count", "processes", "expected"), [
-    (10, 2, [(5, 10)]),
-    (11, 2, [(6, 11)]),
-    (12, 4, [(3, 6), (6, 9), (9, 12)]),
-    (1, 2, []),
-    (100, 1, []),
+@pytest.mark.parametrize(("costs", "processes", "expected"), [
+    ([1.0] * 10, 2, [(5, 10)]),
+    ([1.0] * 100, 2, [(42, 100)]),  # JSON: the caller reads 42%, and takes the worker's 58% in
+    ([3.0] * 100, 2, [(48, 100)]),  # YAML: taking an answer in is cheap beside parsing it, so nearly half
+    ([1.0] * 50 + [3.0] * 50, 2, [(65, 100)]),
+    ([1.0] * 12, 4, [(1, 5), (5, 9), (9, 12)]),
+    ([1.0], 2, []),
+    ([1.0] * 100, 1, []),
 ])
-def test_workers_take_even_contiguous_shares_from_the_end(count: int, processes: int,
-                                                          expected: list[tuple[int, int]]) -> None:
-    assert worker_bounds(count, processes) == expected
+def test_workers_take_contiguous_shares_from_the_end(costs: list[float], processes: int,
+                                                     expected: list[tuple[int, int]]) -> None:
+    assert worker_bounds(costs, processes) == expected
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_the_shares_cost_alike(seed: int) -> None:
+    """The caller's share plus taking every answer in costs what each worker's share does, within one item."""
+    rng = random.Random(seed)
+    costs = [rng.choice([1.0, 3.0]) for _ in range(rng.randint(50, 5000))]
+    processes = rng.randint(2, 4)
+    bounds = worker_bounds(costs, processes)
+    assert len(bounds) == processes - 1 and bounds[-1][1] == len(costs)
+    assert all(a[1] == b[0] for a, b in zip(bounds, bounds[1:], strict=False))
+    start = bounds[0][0]
+    caller = sum(costs[:start]) + shards_module.TAKE_IN * (len(costs) - start)
+    for lo, hi in bounds:
+        assert abs(sum(costs[lo:hi]) - caller) <= 3.0 * (processes + 1)

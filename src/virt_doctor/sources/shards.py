@@ -4,19 +4,21 @@ A dump of 40k files spends most of its load reading and parsing them one by one.
 extra core before the caller starts; each takes a contiguous slice from the end of the list and writes what
 `work` made of each item to an unnamed temporary file, in `marshal` chunks (marshal writes three times faster
 than pickle, and strings the worker shared stay shared within a chunk; a chunk at a time, the worker never holds
-its whole share). The caller does the head of the list itself, in its own order, and takes each worker's
-answers when it reaches the first item of that worker's slice — so what it builds is what it would have built
-alone, in the same order.
+its whole share), telling the caller through a pipe each time a chunk is whole. The caller does the head of the
+list itself, in its own order, then takes each worker's answers chunk by chunk as they come — so what it builds
+is what it would have built alone, in the same order, and it takes in one chunk while the worker makes the next.
 
-A worker never touches the caller's streams, locks or files beyond its own file, and leaves by `os._exit`: it
+A worker never touches the caller's streams, locks or files beyond its own two, and leaves by `os._exit`: it
 is safe to fork beside other threads (a progress spinner). If a worker fails in any way — an item `work` cannot
-do, a value marshal cannot carry, the worker killed — `take` answers None for its items and the caller does
-them itself: a worker can make a load faster, never different.
+do, a value marshal cannot carry, the worker killed — `take` answers None for every item it did not finish and
+the caller does them itself: a worker can make a load faster, never different.
 """
 
 from __future__ import annotations
 
+import bisect
 import contextlib
+import itertools
 import marshal
 import os
 import signal
@@ -29,6 +31,10 @@ from typing import IO, Any
 # Processes in all, the caller included: past this the caller's share (unmarshalling every answer, about a
 # third of the time it took to make them, and its bookkeeping of every item) outweighs the parsing it is spared.
 MAX_WORKERS = 4
+# What taking one worker's answer in costs the caller (unmarshalling it, and its bookkeeping), against what one
+# unit of `cost` does (a JSON object file read, parsed and normalized): measured on 10k- and 20k-VM JSON
+# must-gathers, where the load is fastest with the caller reading 41% of the files (benchmarks/scan_scale.py).
+TAKE_IN = 0.3
 
 
 def cores() -> int:
@@ -43,29 +49,35 @@ def can_fork() -> bool:
     return hasattr(os, "fork")
 
 
-def worker_bounds(count: int, processes: int) -> list[tuple[int, int]]:
-    """The [start, end) slices of `count` items the workers take: contiguous, from the end of the list.
-
-    Even shares: what the caller does besides its own share (taking the answers in) costs about what a worker
-    spends marshalling them (measured on a 10k-VM JSON must-gather, benchmarks/scan_scale.py).
-    """
-    workers = processes - 1
-    each = count // processes if workers >= 1 else 0
-    if each < 1:
+def worker_bounds(costs: Sequence[float], processes: int) -> list[tuple[int, int]]:
+    """The [start, end) slices of the items (each of its cost) the workers take: contiguous, from the end of the
+    list, each worker's costing what the caller's own share and taking in every worker's answers cost it, so
+    that all finish together."""
+    workers, count = processes - 1, len(costs)
+    if workers < 1 or count < processes:
         return []
-    first = count - workers * each
-    return [(first + k * each, first + (k + 1) * each) for k in range(workers)]
+    prefix = list(itertools.accumulate(costs, initial=0.0))
+    total = prefix[-1]
+
+    def caller_ahead(start: int) -> bool:  # the caller, reading [0, start), has more to do than each worker
+        return prefix[start] + TAKE_IN * (count - start) >= (total - prefix[start]) / workers
+
+    start = bisect.bisect_left(range(count + 1), True, key=caller_ahead)
+    ends = [bisect.bisect_left(prefix, prefix[start] + (total - prefix[start]) * k / workers)
+            for k in range(1, workers)] + [count]
+    bounds = list(zip([start, *ends[:-1]], ends, strict=True))
+    return [(lo, hi) for lo, hi in bounds if lo < hi]
 
 
 class Shards:
     """Items handed to forked workers; `take(key)` gives a worker's answer for an item (None: do it yourself)."""
 
     def __init__(self, items: Sequence[Any], work: Callable[[Any], Any], processes: int,
-                 key: Callable[[Any], str] = str) -> None:
+                 key: Callable[[Any], str] = str, cost: Callable[[Any], float] = lambda _: 1.0) -> None:
         self._where: dict[str, tuple[int, int]] = {}  # only the workers' items: the caller's are its own
         self._workers: list[_Worker] = []
         try:
-            for number, (start, end) in enumerate(worker_bounds(len(items), processes)):
+            for number, (start, end) in enumerate(worker_bounds([cost(i) for i in items], processes)):
                 self._workers.append(_Worker.start(items[start:end], work))
                 for position in range(start, end):
                     self._where[key(items[position])] = (number, position - start)
@@ -74,13 +86,12 @@ class Shards:
             raise
 
     def take(self, key: str) -> Any:
-        """A worker's answer for the item of this key, waiting for the worker if it is not done; else None."""
+        """A worker's answer for the item of this key, waiting for its chunk if it is not written yet; else None."""
         where = self._where.pop(key, None)
         if where is None:
             return None
         number, position = where
-        answers = self._workers[number].answers()
-        return None if answers is None else answers[position]
+        return self._workers[number].answer(position)
 
     def close(self) -> None:
         """Stop and reap every worker (answers not taken are dropped)."""
@@ -101,16 +112,20 @@ LENGTH = struct.Struct("<Q")
 
 
 class _Worker:
-    """One forked process, the unnamed file it writes its answers to, and those answers once read."""
+    """One forked process, the unnamed file it writes its answers to, the pipe it says each chunk is whole on,
+    and the chunk being taken."""
 
-    def __init__(self, pid: int, spool: IO[bytes]) -> None:
-        self.pid, self.spool = pid, spool
-        self._answers: list[Any] | None = None
-        self._done = False
+    def __init__(self, pid: int, spool: IO[bytes], signals: int) -> None:
+        self.pid, self.spool, self.signals = pid, spool, signals
+        self._chunk: tuple[int, list[Any]] = (-1, [])  # the chunk being taken: its number and answers
+        self._read = 0  # chunks read, and where the next begins in the spool
+        self._offset = 0
+        self._gone = False
 
     @classmethod
     def start(cls, items: Sequence[Any], work: Callable[[Any], Any]) -> _Worker:
-        spool = tempfile.TemporaryFile()  # noqa: SIM115 - closed by answers() or stop()
+        spool = tempfile.TemporaryFile()  # noqa: SIM115 - closed by stop()
+        signals, written = os.pipe()
         try:
             with warnings.catch_warnings():
                 # Python 3.12+ warns of fork beside threads; the child touches none of their locks (see the module)
@@ -118,28 +133,58 @@ class _Worker:
                 pid = os.fork()
         except BaseException:
             spool.close()
+            os.close(signals)
+            os.close(written)
             raise
         if pid == 0:  # pragma: no cover - the child; its effect is tested through `take`
-            _child(spool.fileno(), items, work)
-        return cls(pid, spool)
+            os.close(signals)
+            _child(spool.fileno(), written, items, work)
+        os.close(written)  # the child holds the only writing end: when it is gone, reading says so
+        return cls(pid, spool, signals)
 
-    def answers(self) -> list[Any] | None:
-        """Everything the worker made, read on first call once it has exited; None if it failed."""
-        if not self._done:
-            self._done = True
-            try:
-                if self._reap(kill=False) == 0:
-                    self._answers = _read_chunks(self.spool)
-            except (OSError, ValueError, EOFError, TypeError):
-                self._answers = None
-            finally:
-                self.spool.close()
-        return self._answers
+    def answer(self, position: int) -> Any:
+        """The answer for the item at this position of the worker's share, reading chunks up to its own as the
+        worker finishes them; None when the worker will not (it failed) or that chunk was already let go."""
+        number = position // CHUNK
+        while self._chunk[0] < number:
+            if not self._next():
+                return None
+        chunk = self._chunk[1] if self._chunk[0] == number else []
+        return chunk[position % CHUNK] if position % CHUNK < len(chunk) else None
+
+    def _next(self) -> bool:
+        """Read the next chunk, once the worker says it is whole (the one before is let go); False if it never
+        will be: the worker ended first, or what it wrote is not what it should be."""
+        if self._gone:
+            return False
+        try:
+            if not os.read(self.signals, 1):  # the worker left without finishing another chunk
+                raise EOFError
+            header = os.pread(self.spool.fileno(), LENGTH.size, self._offset)
+            (size,) = LENGTH.unpack(header)
+            payload = os.pread(self.spool.fileno(), size, self._offset + LENGTH.size)
+            if len(payload) != size:
+                raise EOFError
+            chunk = marshal.loads(payload)
+            if not isinstance(chunk, list):
+                raise TypeError("not a list of answers")
+        except (OSError, ValueError, EOFError, TypeError, struct.error):
+            self._gone = True
+            self._chunk = (-1, [])
+            self._reap(kill=True)
+            return False
+        self._chunk = (self._read, chunk)
+        self._read += 1
+        self._offset += LENGTH.size + size
+        return True
 
     def stop(self) -> None:
         self._reap(kill=True)
         self.spool.close()
-        self._answers = None
+        if self.signals >= 0:
+            os.close(self.signals)
+            self.signals = -1
+        self._chunk = (-1, [])
 
     def _reap(self, kill: bool) -> int:
         """Wait for the worker (killed first if `kill`); its exit status, 0 for success (-1 if already reaped)."""
@@ -155,21 +200,10 @@ class _Worker:
             return -1
 
 
-def _read_chunks(spool: IO[bytes]) -> list[Any]:
-    """The answers a worker wrote, chunk by chunk (each its length, then its marshal)."""
-    spool.seek(0)
-    answers: list[Any] = []
-    while header := spool.read(LENGTH.size):
-        (size,) = LENGTH.unpack(header)
-        chunk = marshal.loads(spool.read(size))
-        if not isinstance(chunk, list):
-            raise ValueError("not a list of answers")
-        answers.extend(chunk)
-    return answers
-
-
-def _child(spool: int, items: Sequence[Any], work: Callable[[Any], Any]) -> None:  # pragma: no cover - in the child
-    """Do every item, write the answers a chunk at a time, and leave without running anything of the parent's."""
+def _child(spool: int, signals: int, items: Sequence[Any],
+           work: Callable[[Any], Any]) -> None:  # pragma: no cover - in the child
+    """Do every item, write the answers a chunk at a time (saying so on `signals` once each is whole), and leave
+    without running anything of the parent's."""
     status = 1
     try:
         for start in range(0, len(items), CHUNK):
@@ -177,8 +211,9 @@ def _child(spool: int, items: Sequence[Any], work: Callable[[Any], Any]) -> None
             view = memoryview(LENGTH.pack(len(payload)) + payload)
             while view:
                 view = view[os.write(spool, view):]
+            os.write(signals, b".")
         status = 0
-    except BaseException:  # noqa: BLE001,S110 - any failure: the parent does these items itself
+    except BaseException:  # noqa: BLE001,S110 - any failure: the parent does the rest of these items itself
         pass
     finally:
         os._exit(status)
