@@ -1,7 +1,7 @@
 """Live benchmark: the same simulated cluster scanned live through a real kube-apiserver, scanned as a dump, and
 diagnosed the way a person does today — the runbooks' kubectl commands run one by one — side by side, one run.
 
-    .venv/bin/python benchmarks/live_scale.py                  # 1k and 10k VMs (10k loads ~50k objects: minutes)
+    .venv/bin/python benchmarks/live_scale.py                  # 2k and 10k VMs (10k loads ~50k objects: minutes)
     .venv/bin/python benchmarks/live_scale.py --sizes 1000
 
 For each size: simulate, write the dump (everything a live scan reads), start ../shared/kube's API server (etcd
@@ -207,7 +207,7 @@ def one_size(size: int, workdir: Path) -> dict:  # type: ignore[type-arg]
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--sizes", default="1000,10000", help="comma-separated VM counts")
+    parser.add_argument("--sizes", default="2000,10000", help="comma-separated VM counts")
     args = parser.parse_args()
     shm = Path("/dev/shm") if Path("/dev/shm").is_dir() else None
     rows = []
