@@ -16,8 +16,10 @@ the GC off, objects kept:
 Scan time is load + rules + grouping, inside the process (imports excluded, as
 from the floors). Targets: at 20k VMs, the JSON scan within 1.5 x its
 read+parse floor and YAML within 1.5 x its own; at 50k, JSON within 3 x the
-parse floor, peak RSS <= 2 GB, 50k/10k time <= 6. The YAML parsers are
-compared on the YAML dump: speed, and equality with libyaml.
+parse floor, peak RSS <= 2 GB, 50k/10k time <= 6. The JSON dump of
+--archives VMs is also read as a .zip and a .tar.gz (written once beside it),
+one process against all. The YAML parsers are compared on the YAML dump:
+speed, and equality with libyaml.
 """
 
 from __future__ import annotations
@@ -28,7 +30,9 @@ import os
 import statistics
 import subprocess
 import sys
+import tarfile
 import time
+import zipfile
 from pathlib import Path
 
 import orjson
@@ -135,9 +139,44 @@ def floor_seconds(dump: Path, fmt: str, what: str) -> float:
     return float(json.loads(out.stdout)["floor"])
 
 
+def ensure_archive(directory: Path, kind: str) -> Path:
+    """The dump as a .zip or a .tar.gz of its directory (as `zip -r` and `tar czf` write them), written once."""
+    target = directory.with_name(f"{directory.name}.{kind}")
+    if target.exists():
+        return target
+    partial = directory.with_name(f"{directory.name}.partial")
+    if kind == "zip":
+        with zipfile.ZipFile(partial, "w", zipfile.ZIP_DEFLATED) as archive:
+            for path in sorted(directory.rglob("*")):
+                archive.write(path, path.relative_to(directory.parent))
+    else:
+        with tarfile.open(partial, "w:gz") as archive:
+            archive.add(directory, arcname=directory.name)
+    partial.rename(target)
+    return target
+
+
+def archive_rows(directory: Path, size: int, repeat: int) -> list[list[str]]:
+    """The JSON dump read from its directory, a .zip and a .tar.gz: one process against all, load medians."""
+    forms = {"directory": directory, "zip": ensure_archive(directory, "zip"),
+             "tar.gz": ensure_archive(directory, "tar.gz")}
+    runs: dict[tuple[str, str], list[dict[str, float]]] = {}
+    for _ in range(repeat):
+        for form, path in forms.items():
+            warm(path)
+            for processes in ("1", "auto"):
+                runs.setdefault((form, processes), []).append(scan_in_subprocess(path, processes))
+    rows = []
+    for form in forms:
+        one, every = median_run(runs[(form, "1")]), median_run(runs[(form, "auto")])
+        rows.append([f"{size:,}", form, f"{one['load']:.2f}", f"{every['load']:.2f}",
+                     f"{one['load'] / every['load']:.2f}"])
+    return rows
+
+
 def warm(path: Path) -> None:
     """Read every file once, so each run finds the dump in the page cache."""
-    for p in path.rglob("*"):
+    for p in path.rglob("*") if path.is_dir() else [path]:
         if p.is_file():
             p.read_bytes()
 
@@ -202,6 +241,8 @@ def main() -> None:
     parser.add_argument("--sizes", default="1000,10000,20000,50000", help="comma-separated VM counts")
     parser.add_argument("--repeat", type=int, default=3, help="runs of floor and scans per size (medians reported)")
     parser.add_argument("--out", type=Path, default=ROOT / "out", help="where simulated dumps are cached")
+    parser.add_argument("--archives", type=int, default=10000,
+                        help="the size whose JSON dump is also read as .zip and .tar.gz (one of --sizes)")
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
     args.out.mkdir(parents=True, exist_ok=True)
@@ -249,6 +290,12 @@ def main() -> None:
         for small, big in zip(ordered, ordered[1:], strict=False):
             t_small, t_big = by[(small, fmt)]["every"]["scan"], by[(big, fmt)]["every"]["scan"]
             print(f"\n{fmt}: scan time {big:,}/{small:,} VMs = {t_big / t_small:.2f} (size ratio {big / small:.1f})")
+    if args.archives in sizes:
+        print(f"\nThe JSON dump of {args.archives:,} VMs as a directory and as archives: load s, one process vs all")
+        print()
+        print(markdown_table(["VMs", "read from", "one: load s", "all: load s", "speed-up"],
+                             archive_rows(ensure_dump(args.archives, "json", args.out), args.archives, args.repeat),
+                             text={1}))
     yaml_dump = args.out / f"vms-{sizes[min(1, len(sizes) - 1)]}-yaml"
     print("\nYAML parsers on", yaml_dump.name)
     print(markdown_table(["parser", "seconds", "equal to libyaml", "files"],

@@ -29,13 +29,14 @@ def rows(lines: list[str], header_starts: str) -> list[list[str]]:
 
 
 def test_scan_scale_compares_one_process_with_all(tmp_path: Path) -> None:
-    lines = run("scan_scale.py", "--sizes", "150,300", "--repeat", "1", "--out", str(tmp_path))
+    lines = run("scan_scale.py", "--sizes", "150,300", "--repeat", "1", "--out", str(tmp_path), "--archives", "300")
     table = rows(lines, "| VMs | format | objects")
     assert [(r[0], r[1]) for r in table] == [("150", "json"), ("150", "yaml"), ("300", "json"), ("300", "yaml")]
     for row in table:
         assert float(row[4]) > 0 and float(row[6]) > 0 and float(row[9]) > 0  # floor, one process, all
     assert len(rows(lines, "| VMs | format | parse floor s")) == 4
     assert [r[0] for r in rows(lines, "| parser |")][1] == "yaml-rs (virt-doctor's parser)"
+    assert [r[1] for r in rows(lines, "| VMs | read from")] == ["directory", "zip", "tar.gz"]
 
 
 def test_rule_profile_times_each_alert(tmp_path: Path) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import random
+import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -90,6 +91,38 @@ def test_two_gatherers_and_more_workers_than_cores(tmp_path: Path, answered: lis
     dump = write_dump(simulate(nodes=4, vms=20, seed=3, faults=list(FAULTS)), tmp_path / "dump",
                       openshift=OpenShiftImage("4.18.3"), also_collect=frozenset({"Lease"}))
     assert_same_read(dump, 4, answered)
+
+
+def zipped(directory: Path, archive: Path, extra: dict[str, bytes] | None = None) -> Path:
+    """The dump as a zip archive of its directory (as `zip -r` writes one), with extra members appended."""
+    with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as out:
+        for path in sorted(directory.rglob("*")):
+            out.write(path, path.relative_to(directory.parent))
+        for name, data in (extra or {}).items():
+            out.writestr(name, data)
+    return archive
+
+
+@pytest.mark.parametrize("fmt", ["json", "yaml"])
+def test_a_zip_archive_reads_the_same_on_two_cores(simulated: SimulateFn, answered: list[str], tmp_path: Path,
+                                                   fmt: str) -> None:
+    """Each worker reads the members through its own handle on the archive; the same read as one process."""
+    path, _ = simulated(FAULTS, nodes=4, vms=24, fmt=fmt)
+    archive = zipped(path, tmp_path / "must-gather.zip", {"dump/bad.json": b"{not json"})
+    assert_same_read(archive, 2, answered)
+    assert any(rel.endswith("bad.json") for rel in read_dump(archive, processes=1).skipped_files)
+
+
+def test_a_zip_archive_with_two_members_of_one_name_is_read_in_one_process(
+        simulated: SimulateFn, answered: list[str], tmp_path: Path) -> None:
+    """A name held twice cannot say which member a worker's answer is for: no worker is started."""
+    path, _ = simulated(nodes=3, vms=12, fmt="json")
+    name = next(p for p in sorted(path.rglob("*.json")))
+    with pytest.warns(UserWarning, match="Duplicate name"):
+        archive = zipped(path, tmp_path / "twice.zip", {str(name.relative_to(path.parent)): b"{}"})
+    serial = state(read_dump(archive, processes=1))
+    assert state(read_dump(archive, processes=2)) == serial
+    assert answered == []
 
 
 def test_bad_files_give_the_same_warnings_in_the_same_order(simulated: SimulateFn, answered: list[str]) -> None:

@@ -87,18 +87,26 @@ class RawDump:
 def read_dump(path: str | os.PathLike[str], processes: int | None = None) -> RawDump:
     """Walk a dump once and return its objects, logs, collection time and what it listed where.
 
-    A directory of many object files is parsed by `processes` processes (default: one a core, up to
-    shards.MAX_WORKERS); the result is the one a single process reads. Archives are read in one.
+    A directory or zip archive of many object files is parsed by `processes` processes (default: one a core, up
+    to shards.MAX_WORKERS); the result is the one a single process reads. Tar archives are read in one.
     """
     root = Path(path)
     if not root.exists():
         raise SourceError(f"{root}: no such file or directory")
-    if not root.is_dir():
-        return read_entries(str(root), _walk(root))
-    paths = _walk_dir_paths(root)
-    cut = len(os.path.join(str(root), ""))
-    with _parallel(paths, cut, processes) as shards:
-        return read_entries(str(root), _dir_entries(paths, cut), shards=shards)
+    if root.is_dir():
+        paths = _walk_dir_paths(root)
+        cut = len(os.path.join(str(root), ""))
+        work = functools.partial(_parse_in_worker, cut, StringPool())
+        with _parallel([p for p in paths if p is not None], lambda p: p[cut:], work, processes) as shards:
+            return read_entries(str(root), _dir_entries(paths, cut), shards=shards)
+    if _is_zip(root):
+        with _open_zip(root) as archive:
+            infos = [info for info in archive.infolist() if not info.is_dir()]
+            names = [info.filename for info in infos]
+            members = _ZipMembers(str(root))
+            with _parallel(names if len(set(names)) == len(names) else [], str, members, processes) as shards:
+                return read_entries(str(root), _zip_entries(archive, infos), shards=shards)
+    return read_entries(str(root), _walk(root))
 
 
 # Below this much work a worker costs about what it saves: a JSON file counts one, a YAML file (three times
@@ -106,14 +114,15 @@ def read_dump(path: str | os.PathLike[str], processes: int | None = None) -> Raw
 MIN_PARALLEL_WORK = 6000
 
 
-def _parallel(paths: list[str | None], cut: int, processes: int | None) -> Shards | contextlib.nullcontext[None]:
-    """Workers for the tail of a directory's object files, when there is enough work and cores to spare."""
+def _parallel(items: list[str], rel: Callable[[str], str], work: Callable[[str], tuple[Any, ...] | None],
+              processes: int | None) -> Shards | contextlib.nullcontext[None]:
+    """Workers for the tail of the object files (each item's path in the dump: `rel`), when there is enough work
+    and cores to spare."""
     wanted = min(cores(), MAX_WORKERS) if processes is None else processes
-    objects = [path for path in paths if path is not None and _parsed_alike(path[cut:])]
+    objects = [item for item in items if _parsed_alike(rel(item))]
     if wanted < 2 or sum(map(_work, objects)) < MIN_PARALLEL_WORK or not can_fork():
         return contextlib.nullcontext()
-    return Shards(objects, functools.partial(_parse_in_worker, cut, StringPool()), wanted, key=lambda p: p[cut:],
-                  cost=_work)
+    return Shards(objects, work, wanted, key=rel, cost=_work)
 
 
 def _work(path: str) -> float:
@@ -135,6 +144,28 @@ def _parse_in_worker(cut: int, strings: StringPool, path: str) -> tuple[Any, ...
     except (OSError, TooLarge):
         return None
     return tuple(parse_object_file(path[cut:], data, strings))
+
+
+class _ZipMembers:
+    """In a worker: members of a zip archive parsed, through the worker's own handle on it (a ZipFile shares its
+    file offset across a fork, so the caller's cannot be used), opened at its first member."""
+
+    def __init__(self, location: str) -> None:
+        self.location = location
+        self.strings = StringPool()
+        self._archive: zipfile.ZipFile | None = None
+
+    def __call__(self, name: str) -> tuple[Any, ...] | None:
+        try:
+            if self._archive is None:
+                self._archive = zipfile.ZipFile(self.location)  # noqa: SIM115 - the worker leaves by os._exit
+            info = self._archive.getinfo(name)
+            if info.file_size > MAX_OBJECT_FILE:
+                return None
+            data = _zip_read(self._archive, info)
+        except (OSError, KeyError, zipfile.BadZipFile, zlib.error, EOFError, TooLarge):
+            return None
+        return tuple(parse_object_file(name, data, self.strings))
 
 
 def read_entries(location: str, entries: Iterable[Entry], max_total: int = MAX_TOTAL,
@@ -409,15 +440,25 @@ def _zip_read(archive: zipfile.ZipFile, info: zipfile.ZipInfo, tail: int | None 
         return _stream(handle, tail)
 
 
-def _walk_zip(root: Path) -> Iterator[Entry]:
+def _is_zip(root: Path) -> bool:
+    return root.is_file() and not root.name.endswith(OBJECT_SUFFIXES) and zipfile.is_zipfile(root)
+
+
+def _open_zip(root: Path) -> zipfile.ZipFile:
     try:
-        archive = zipfile.ZipFile(root)
+        return zipfile.ZipFile(root)
     except (zipfile.BadZipFile, OSError) as exc:
         raise SourceError(f"{root}: corrupt zip archive ({exc})") from exc
-    with archive:
-        for info in archive.infolist():
-            if not info.is_dir():
-                yield info.filename, info.file_size, functools.partial(_zip_read, archive, info)
+
+
+def _walk_zip(root: Path) -> Iterator[Entry]:
+    with _open_zip(root) as archive:
+        yield from _zip_entries(archive, [info for info in archive.infolist() if not info.is_dir()])
+
+
+def _zip_entries(archive: zipfile.ZipFile, infos: list[zipfile.ZipInfo]) -> Iterator[Entry]:
+    for info in infos:
+        yield info.filename, info.file_size, functools.partial(_zip_read, archive, info)
 
 
 def _add_log(raw: RawDump, rel: str, key: tuple[str, str, str, str], data: bytes) -> None:
