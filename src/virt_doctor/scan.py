@@ -24,7 +24,7 @@ from virt_doctor.sources.dump import RawDump
 from virt_doctor.sources.live.client import KubeClient
 from virt_doctor.sources.live.connection import connect
 from virt_doctor.sources.live.focus import Focus, focus_of
-from virt_doctor.sources.live.read import LogLimits, LogsToRead, Progress, fetch_logs, read_cluster
+from virt_doctor.sources.live.read import LogLimits, LogReads, LogsToRead, Progress, read_cluster
 from virt_doctor.sources.load import (
     load_dump,
     metrics_from,
@@ -189,13 +189,17 @@ def _read_live(options: LiveOptions, at: datetime, namespace: str, only: Sequenc
             client, namespace, options.progress, options.workers, configmap_data=options.configmap_data,
             kinds=options.kinds, page=options.page, consistent=options.consistent, focus=options.focus)
         answers = ask(raw.objects) if ask is not None else None
-        wanted = LogsToRead()
-        first_snapshot = snapshot_of(raw, at, answers, "live", logs=wanted)
-        first = judge_all(first_snapshot, only=only)
         pods = {(o["metadata"].get("namespace", ""), o["metadata"]["name"]): o for o in raw.objects
                 if o.get("kind") == "Pod"}
         nodes = {o["metadata"]["name"]: o for o in raw.objects if o.get("kind") == "Node"}
-        raw.logs, problems = fetch_logs(client, wanted.wanted, pods, nodes, options.logs, workers=options.workers)
+        reads = LogReads(client, pods, nodes, options.logs, workers=options.workers)
+        try:  # each log is read as soon as a rule asks for it, while the first pass goes on
+            wanted = LogsToRead(reads.want)
+            first_snapshot = snapshot_of(raw, at, answers, "live", logs=wanted)
+            first = judge_all(first_snapshot, only=only)
+            raw.logs, problems = reads.finish()
+        finally:
+            reads.close()
         raw.warnings += list(dict.fromkeys(problems))
         # a log read outside a rule (no alert named) would leave the asker unknown: then every alert again
         again = frozenset(first) if "" in wanted.alerts else frozenset(wanted.alerts)

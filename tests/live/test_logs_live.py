@@ -108,6 +108,35 @@ def test_a_node_not_ready_is_not_asked_for_logs(kube: ApiServer, cluster_in: Loa
     assert len(said) == 1, report.warnings
 
 
+def test_logs_are_read_while_the_rules_still_judge(kube: ApiServer, storm: Cluster, kubelet: KubeletLogs,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each log a rule asks for is read at once, not after the first pass: by the time that pass has judged every
+    alert (and before any log is waited for), the kubelet has been asked; the report is the same."""
+    import virt_doctor.scan as scan_module
+    from virt_doctor.report.model import finding_to_dict
+
+    judge_all = scan_module.judge_all
+    asked_in_first_pass: list[int] = []
+    before = len(kubelet.requests)
+
+    def then_look(snap, only=None):  # type: ignore[no-untyped-def]
+        verdicts = judge_all(snap, only=only)
+        if only is None:  # the first pass: the reads it started reach the kubelet with no one waiting for them
+            ends = time.monotonic() + 10
+            while len(kubelet.requests) == before and time.monotonic() < ends:
+                time.sleep(0.01)
+            asked_in_first_pass.append(len(kubelet.requests) - before)
+        return verdicts
+
+    reference, _ = scan(kube, storm, LogLimits(deadline=DEADLINE))
+    before = len(kubelet.requests)
+    monkeypatch.setattr(scan_module, "judge_all", then_look)
+    report, _ = scan(kube, storm, LogLimits(deadline=DEADLINE))
+    assert asked_in_first_pass and asked_in_first_pass[0] > 0
+    assert [finding_to_dict(f) for f in report.findings] == [finding_to_dict(f) for f in reference.findings]
+    assert report.warnings == reference.warnings
+
+
 def test_only_the_alerts_whose_rules_read_logs_are_judged_again(kube: ApiServer, storm: Cluster,
                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
     """The first pass judges every alert with no log; only the alerts whose rules asked for one are judged again

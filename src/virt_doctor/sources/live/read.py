@@ -10,7 +10,7 @@ import functools
 import threading
 import time
 from collections.abc import Callable, Iterable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -159,15 +159,19 @@ def _install_namespaces(client: KubeClient, raw: RawDump, found: Discovery, name
 
 class LogsToRead:
     """The log source of a live scan's first pass (snapshot.LogSource): no log is read yet, so each answer is
-    None, and each log a rule would read is noted to be fetched, with the alert whose rule asked: only those
-    alerts are judged again, with the logs."""
+    None, and each log a rule would read is noted (and passed to `asked`, which starts reading it while the
+    rules go on), with the alert whose rule asked: only those alerts are judged again, with the logs."""
 
-    def __init__(self) -> None:
+    def __init__(self, asked: Callable[[LogKey], None] = lambda _: None) -> None:
         self.wanted: set[tuple[str, str, str]] = set()
         self.alerts: set[str] = set()
+        self._asked = asked
 
     def log(self, namespace: str, pod: str, container: str) -> None:
-        self.wanted.add((namespace, pod, container))
+        key = (namespace, pod, container)
+        if key not in self.wanted:
+            self.wanted.add(key)
+            self._asked(key)
         self.alerts.add(RULE_RUNNING.get())
         return None
 
@@ -217,44 +221,97 @@ def log_jobs(wanted: Iterable[LogKey], pods: dict[tuple[str, str], Any]) -> list
     return jobs
 
 
-def fetch_logs(client: KubeClient, wanted: Iterable[LogKey], pods: dict[tuple[str, str], Any],
-               nodes: dict[str, Any] | None = None, limits: LogLimits = LogLimits(),
-               tail_lines: int = mustgather.LOG_TAIL_LINES, limit_bytes: int = mustgather.LOG_TAIL_BYTES,
-               workers: int = 4) -> tuple[dict[LogKey, mustgather.PodLog], list[str]]:
-    """The current and (after a restart) previous log of each wanted container, bounded; and warnings.
+Answer = tuple[LogKey, bool, bytes | None, str]  # a read: its log, previous or not, the body, why it was not read
+
+
+class LogReads:
+    """The logs a scan's rules ask for, read while the rules go on (`want` as each is asked, `finish` once they
+    are done): the current log of each container, and the previous one after a restart, bounded.
 
     Logs never hold the scan up: a node that is not Ready is not asked; a read that fails for want of the
     kubelet (5xx, no answer within the deadline) is not retried, and no further log is asked of that node (each
     node's first read is made before its others, so a dead kubelet costs one deadline); past the scan's log
     budget nothing more is asked. Each log not read is kept with why (PodLog.unread)."""
-    logs: dict[LogKey, mustgather.PodLog] = {}
-    nodes = nodes or {}
-    down: dict[str, str] = {}  # node -> why its kubelet is not asked again (shared by the workers)
-    lock = threading.Lock()
-    ends = time.monotonic() + limits.budget
 
-    def node_of(key: LogKey) -> str:
-        return str((pods[key[:2]].get("spec") or {}).get("nodeName") or "")
+    def __init__(self, client: KubeClient, pods: dict[tuple[str, str], Any], nodes: dict[str, Any] | None = None,
+                 limits: LogLimits = LogLimits(), tail_lines: int = mustgather.LOG_TAIL_LINES,
+                 limit_bytes: int = mustgather.LOG_TAIL_BYTES, workers: int = 4) -> None:
+        self._client, self._pods, self._nodes = client, pods, nodes or {}
+        self._limits, self._tail_lines, self._limit_bytes = limits, tail_lines, limit_bytes
+        self._pool = ThreadPoolExecutor(max_workers=workers)
+        self._lock = threading.Lock()
+        self._down: dict[str, str] = {}  # node -> why its kubelet is not asked again (shared by the workers)
+        self._ends = time.monotonic() + limits.budget
+        self._first: dict[str, Future[Answer]] = {}  # each node's first read, made before any other of its
+        self._waiting: dict[str, list[tuple[LogKey, bool]]] = {}  # the node's others, until its first is back
+        self._reads: list[Future[Answer]] = []
+        self._answers: list[Answer] = []  # reads not made: a node not Ready, or one whose kubelet did not answer
 
-    def skipped(node: str) -> str:
-        with lock:
-            if node in down:
-                return down[node]
-        if time.monotonic() > ends:
-            return f"the scan's {limits.budget:g} s for logs were spent"
+    def want(self, key: LogKey) -> None:
+        """Start reading a container's log (and its previous one after a restart) as the rules ask for it."""
+        for job in log_jobs([key], self._pods):
+            node = self._node_of(key)
+            why = node_not_ready(self._nodes.get(node))
+            if why:
+                self._answers.append((*job, None, why))
+            elif node not in self._first:
+                self._first[node] = self._pool.submit(self._one, *job)
+            elif node in self._waiting or not self._first[node].done():
+                self._waiting.setdefault(node, []).append(job)
+            else:
+                self._reads.append(self._pool.submit(self._one, *job))
+
+    def finish(self) -> tuple[dict[LogKey, mustgather.PodLog], list[str]]:
+        """Every log asked for, read or with why it was not; and the warnings that name the ones not read."""
+        for node, jobs in sorted(self._waiting.items()):  # each node's others, once its first read is back
+            self._first[node].result()
+            self._reads += [self._pool.submit(self._one, *job) for job in jobs]
+        self._waiting.clear()
+        answers = self._answers + [f.result() for f in (*self._first.values(), *self._reads)]
+        self.close()
+        logs: dict[LogKey, mustgather.PodLog] = {}
+        for key, previous, body, unread in sorted(answers, key=lambda answer: answer[:2]):
+            log = logs.get(key) or _pod_log(key)
+            if unread and not (log.current or log.previous):
+                log.unread = log.unread or unread
+                logs[key] = log
+            if body is None:
+                continue
+            which = "previous" if previous else "current"
+            setattr(log, which, mustgather.tail_lines(body, self._tail_lines))
+            log.paths[which] = f"namespaces/{key[0]}/pods/{key[1]}/{key[2]}/{key[2]}/logs/{which}.log"
+            log.unread = ""
+            logs[key] = log
+        return logs, _unread_warnings(logs)
+
+    def close(self) -> None:
+        """Stop: reads not started are dropped (a scan that failed or was interrupted waits for no log)."""
+        self._pool.shutdown(wait=False, cancel_futures=True)
+
+    def _node_of(self, key: LogKey) -> str:
+        return str((self._pods[key[:2]].get("spec") or {}).get("nodeName") or "")
+
+    def _skipped(self, node: str) -> str:
+        with self._lock:
+            if node in self._down:
+                return self._down[node]
+        if time.monotonic() > self._ends:
+            return f"the scan's {self._limits.budget:g} s for logs were spent"
         return ""
 
-    def one(key: LogKey, previous: bool) -> tuple[LogKey, bool, bytes | None, str]:
+    def _one(self, key: LogKey, previous: bool) -> Answer:
+        """One read, in a worker thread: the body, or why there is none ('' when there is simply no such log)."""
         ns, pod, container = key
-        node = node_of(key)
-        why = skipped(node)
+        node = self._node_of(key)
+        why = self._skipped(node)
         if why:
             return key, previous, None, why
-        params = {"tailLines": str(tail_lines), "limitBytes": str(limit_bytes),
+        params = {"tailLines": str(self._tail_lines), "limitBytes": str(self._limit_bytes),
                   **({"container": container} if container else {}), **({"previous": "true"} if previous else {})}
         try:
-            return key, previous, client.get(f"/api/v1/namespaces/{ns}/pods/{pod}/log", params, retries=0,
-                                             what=f"log of {ns}/{pod}/{container}", timeout=limits.deadline), ""
+            return key, previous, self._client.get(
+                f"/api/v1/namespaces/{ns}/pods/{pod}/log", params, retries=0, what=f"log of {ns}/{pod}/{container}",
+                timeout=self._limits.deadline), ""
         except NotFound:
             return key, previous, None, ""  # no such log (a container that never ran)
         except Forbidden as exc:
@@ -263,36 +320,9 @@ def fetch_logs(client: KubeClient, wanted: Iterable[LogKey], pods: dict[tuple[st
             if exc.status == 400:  # no previous container
                 return key, previous, None, ""
             detail = str(exc).removeprefix(f"log of {ns}/{pod}/{container}: ")
-            with lock:  # the first failure names the node's reason; the reads after it are not made
-                return key, previous, None, down.setdefault(
+            with self._lock:  # the first failure names the node's reason; the reads after it are not made
+                return key, previous, None, self._down.setdefault(
                     node, f"the kubelet on node {node} did not answer a log read ({detail})")
-
-    first: dict[str, tuple[LogKey, bool]] = {}  # a node's first read, made before any other of that node's
-    rest: list[tuple[LogKey, bool]] = []
-    for key, previous in log_jobs(wanted, pods):
-        why = node_not_ready(nodes.get(node_of(key)))
-        if why:
-            logs.setdefault(key, _pod_log(key)).unread = why
-        elif node_of(key) in first:
-            rest.append((key, previous))
-        else:
-            first[node_of(key)] = (key, previous)
-    with ThreadPoolExecutor(max_workers=workers) as pool:
-        answers = list(pool.map(lambda job: one(*job), first.values()))  # every node's first read, then the
-        answers += pool.map(lambda job: one(*job), rest)  # others: only of the nodes whose kubelet answered
-        for key, previous, body, unread in answers:
-            log = logs.get(key) or _pod_log(key)
-            if unread and not (log.current or log.previous):
-                log.unread = log.unread or unread
-                logs[key] = log
-            if body is None:
-                continue
-            which = "previous" if previous else "current"
-            setattr(log, which, mustgather.tail_lines(body, tail_lines))
-            log.paths[which] = f"namespaces/{key[0]}/pods/{key[1]}/{key[2]}/{key[2]}/logs/{which}.log"
-            log.unread = ""
-            logs[key] = log
-    return logs, _unread_warnings(logs)
 
 
 def _pod_log(key: LogKey) -> mustgather.PodLog:
