@@ -10,7 +10,9 @@ the live scan (wall time, requests, bytes from its client), the dump scan (wall 
 files parsed with orjson in one process (scan_scale.py's floor), and the API server's: the live scan's own GETs
 replayed as raw HTTP, bodies read and dropped — and the kubectl sequence (every runbook's `kubectl get/describe`
 diagnosis step for the alerts checked — filled in where the findings name objects — one after the other, through
-a counting proxy). Each measure runs three times; the median is reported. Targets: requests O(kinds), live <= 1.25 x
+a counting proxy). The live scan, its server floor and the dump scan run one right after the other, five rounds
+(the server's cost drifts over minutes); the medians and the median of the rounds' own ratios are reported, with
+the CPU the API server and etcd spent serving each live scan. Targets: requests O(kinds), live <= 1.25 x
 (dump + server floor), >= 20x faster than kubectl, peak RSS <= 1.2x dump.
 """
 
@@ -45,7 +47,8 @@ from tests.live.kubelet import KubeletLogs  # noqa: E402
 from virt_doctor.simulator.simulate import simulate  # noqa: E402
 from virt_doctor.simulator.writer import write_dump  # noqa: E402
 
-REPEAT = 3  # each scan run this many times, the median reported
+REPEAT = 3  # each `diagnose` run this many times, the median reported
+ROUNDS = 5  # live scan, server floor and dump scan, one after the other, this many times
 DIAGNOSE = """
 import json, sys, time
 from datetime import datetime
@@ -135,8 +138,30 @@ def diagnoses(kubeconfig: str, at: datetime, findings: list[list[str]], full_sca
 
 def median_of(times: int, scan: Callable[[], dict]) -> dict:  # type: ignore[type-arg]
     """The run with the median wall time of `times` (this machine's other work makes single runs noisy)."""
-    runs = sorted((scan() for _ in range(times)), key=lambda r: r["seconds"])
-    return runs[len(runs) // 2]
+    return middle([scan() for _ in range(times)])
+
+
+def middle(runs: list[dict]) -> dict:  # type: ignore[type-arg]
+    """The run of median wall time."""
+    return sorted(runs, key=lambda r: r["seconds"])[len(runs) // 2]
+
+
+def side_by_side(server: ApiServer, dump: Path, at: datetime) -> list[dict]:  # type: ignore[type-arg]
+    """ROUNDS times: the live scan (and the CPU the API server and etcd spent serving it), its GETs replayed as
+    the server floor, and the dump scan, one right after the other, each round's ratio of its own runs. The
+    server's cost drifts: the same scan's requests took its processes 4.7 s of CPU in one run and 9.6 s in the
+    next (its Go heap, gigabytes after the load, collected or not), so runs minutes apart are not compared."""
+    pids = server_pids(server)
+    rounds = []
+    for _ in range(ROUNDS):
+        before = cpu_seconds(pids)
+        live = run_scan("live", server.kubeconfig, at)
+        server_cpu = cpu_seconds(pids) - before
+        floor = server_floor(server, live["reads"])
+        from_dump = run_scan("dump", str(dump), at)
+        rounds.append({"live": live, "floor": floor, "dump": from_dump, "server_cpu": server_cpu,
+                       "ratio": live["seconds"] / (from_dump["seconds"] + floor)})
+    return rounds
 
 
 def server_floor(server: ApiServer, reads: list[tuple[str, dict[str, str]]]) -> float:
@@ -178,12 +203,17 @@ def cpu_seconds(pids: list[str]) -> float:
     return total / os.sysconf("SC_CLK_TCK")
 
 
+def server_pids(server: ApiServer) -> list[str]:
+    """The API server's and its etcd's processes."""
+    return [p for p in os.listdir("/proc") if p.isdigit() and str(server.dir) in
+            Path(f"/proc/{p}/cmdline").read_bytes().decode(errors="replace")]
+
+
 def quiet(server: ApiServer, below: float = 0.05, longest: float = 90.0) -> float:
     """Wait until the API server and its etcd, done with what loading 50k objects left them to do (compaction,
     garbage collection), use less than `below` of a core over two seconds; the seconds waited. A cluster a person
     scans is not in the minute after such a load."""
-    pids = [p for p in os.listdir("/proc") if p.isdigit() and str(server.dir) in
-            Path(f"/proc/{p}/cmdline").read_bytes().decode(errors="replace")]
+    pids = server_pids(server)
     started = time.monotonic()
     while time.monotonic() - started < longest:
         before = cpu_seconds(pids)
@@ -210,10 +240,12 @@ def one_size(size: int, workdir: Path) -> dict:  # type: ignore[type-arg]
         load(server, objects, kubelet_port=kubelet.port, workers=16)
         print(f"   loaded {len(objects)} objects in {time.perf_counter() - started:.0f}s; the server was quiet "
               f"{quiet(server):.0f}s later", file=sys.stderr, flush=True)
-        live = median_of(REPEAT, lambda: run_scan("live", server.kubeconfig, at))
-        floor = sorted(server_floor(server, live["reads"]) for _ in range(REPEAT))[REPEAT // 2]
+        measured = side_by_side(server, dump, at)
+        live, from_dump = middle([m["live"] for m in measured]), middle([m["dump"] for m in measured])
+        floor = sorted(m["floor"] for m in measured)[len(measured) // 2]
+        ratios = sorted(m["ratio"] for m in measured)
+        server_cpu = sorted(m["server_cpu"] for m in measured)
         diagnosed = diagnoses(server.kubeconfig, at, live["findings"], live)
-        from_dump = median_of(REPEAT, lambda: run_scan("dump", str(dump), at))
         parse_floor = sorted(floor_seconds(dump, "json", "memory") for _ in range(REPEAT))[REPEAT // 2]
         proxy = FaultProxy(server.url, server.ca)  # no faults: it counts what kubectl asks
         config = yaml.safe_load(Path(server.kubeconfig).read_text())
@@ -229,7 +261,7 @@ def one_size(size: int, workdir: Path) -> dict:  # type: ignore[type-arg]
         stop(server)
     same = live["findings"] == from_dump["findings"]
     return {"size": size, "objects": len(objects), "live": live, "dump": from_dump, "same": same, "diagnosed": diagnosed,
-            "floor": floor, "parse_floor": parse_floor,
+            "floor": floor, "parse_floor": parse_floor, "ratios": ratios, "server_cpu": server_cpu,
             "kubectl_seconds": kubectl_seconds, "kubectl_commands": commands, "kubectl_requests": kubectl_requests}
 
 
@@ -244,16 +276,17 @@ def main() -> None:
             rows.append(one_size(size, Path(tmp)))
     print(markdown_table(
         ["VMs", "objects", "live s", "live requests", "live MB read", "parse floor s", "dump s", "live/dump",
-         "server floor s", "live/(dump+floor)", "kubectl s (commands, requests)", "kubectl/live", "live RSS MB",
+         "server floor s", "live/(dump+floor): median (range)", "server CPU s in a live scan", "kubectl s (commands, requests)", "kubectl/live", "live RSS MB",
          "dump RSS MB", "RSS live/dump", "same findings"],
         ([f"{r['size']:,}", f"{r['objects']:,}", f"{r['live']['seconds']:.2f}", r["live"]["requests"],
           f"{r['live']['bytes'] / 2**20:.1f}", f"{r['parse_floor']:.2f}", f"{r['dump']['seconds']:.2f}",
           f"{r['live']['seconds'] / r['dump']['seconds']:.2f}", f"{r['floor']:.2f}",
-          f"{r['live']['seconds'] / (r['dump']['seconds'] + r['floor']):.2f}",
+          f"{r['ratios'][len(r['ratios']) // 2]:.2f} ({r['ratios'][0]:.2f}–{r['ratios'][-1]:.2f})",
+          f"{r['server_cpu'][len(r['server_cpu']) // 2]:.1f} ({r['server_cpu'][0]:.1f}–{r['server_cpu'][-1]:.1f})",
           f"{r['kubectl_seconds']:.1f} ({r['kubectl_commands']}, {r['kubectl_requests']})",
           f"{r['kubectl_seconds'] / r['live']['seconds']:.1f}", f"{r['live']['rss_mb']:.0f}",
           f"{r['dump']['rss_mb']:.0f}", f"{r['live']['rss_mb'] / r['dump']['rss_mb']:.2f}",
-          "yes" if r["same"] else "NO"] for r in rows), text={15}))
+          "yes" if r["same"] else "NO"] for r in rows), text={16}))
     print("\n`diagnose` of one instance: the kinds its rule reads listed whole, vs bounded by the alert's labels\n")
     print(markdown_table(
         ["VMs", "alert (labels)", "whole s", "whole requests", "whole MB", "bounded s", "bounded requests",
