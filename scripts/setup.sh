@@ -10,8 +10,10 @@ if ! "$PYTHON" -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null
 fi
 # Debian packages the tests run for real: prometheus + promtool (metric alerts), etcd-server (beside the
 # kube-apiserver in ../shared/kube), openssl and xz (its certificates and binary), prometheus-alertmanager
-# (the whole alerting path into `serve`), postgresql (the store), chromium + chromium-driver (the dashboard).
+# (the whole alerting path into `serve`), postgresql (the store), chromium + chromium-driver (the dashboard),
+# libarchive13 (tar archives are read through it; Debian 13 installs it as libarchive13t64).
 need=()
+"$PYTHON" -c 'import ctypes.util, sys; sys.exit(not ctypes.util.find_library("archive"))' || need+=(libarchive13)
 command -v prometheus >/dev/null 2>&1 && command -v promtool >/dev/null 2>&1 || need+=(prometheus)
 command -v etcd >/dev/null 2>&1 || need+=(etcd-server)
 command -v openssl >/dev/null 2>&1 || need+=(openssl)

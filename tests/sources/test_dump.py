@@ -34,7 +34,7 @@ status: {phase: Running}
 """
 
 
-def test_directory_tar_targz_and_zip_read_the_same(simulated: SimulateFn, tmp_path: Path) -> None:
+def test_directory_tar_targz_and_zip_read_the_same(simulated: SimulateFn, tmp_path: Path, tar_reader: str) -> None:
     path, _ = simulated(nodes=2, vms=4)
     from_dir = load_dump(path)
     tar_path = tmp_path / "dump.tar"
@@ -200,3 +200,22 @@ def test_a_single_object_file_is_a_source(tmp_path: Path) -> None:
     empty = write(tmp_path, "empty.tar.gz", "")
     with pytest.raises(SourceError, match=r"empty.tar.gz: an empty file, not a dump"):
         read_dump(empty)
+
+
+@pytest.mark.parametrize(("text", "objects", "warning", "skipped"), [
+    ('{"apiVersion": "v1", "kind": "Node", "metadata": {"name": "n1"}}', ["n1"], None, False),
+    ('{"apiVersion": "v1", "metadata": {"name": "x"}}', [], "one.json: object without kind; skipped", True),
+    # a malformed object of a List kind without items reads as an empty list: named, but not skipped
+    ('{"apiVersion": "v1", "kind": "NodeList", "metadata": "x"}', [],
+     "one.json: object with a metadata that is a str, not a mapping; skipped", False),
+    ('{"apiVersion": "v1", "kind": "NodeList", "items": [{"metadata": {"name": "n2"}}]}', ["n2"], None, False),
+])
+def test_a_file_of_one_object_reads_as_the_general_path_does(text: str, objects: list[str], warning: str | None,
+                                                              skipped: bool) -> None:
+    from virt_doctor.sources.compact import StringPool
+    from virt_doctor.sources.dump import parse_object_file
+
+    parsed = parse_object_file("one.json", text.encode(), StringPool())
+    assert [o["metadata"]["name"] for o in parsed.objects] == objects
+    assert parsed.warnings == ([warning] if warning else [])
+    assert (parsed.skipped, parsed.readable, parsed.size) == (skipped, True, len(text))

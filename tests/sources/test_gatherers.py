@@ -104,7 +104,7 @@ def _cut(archive: Path, at: int, out: Path) -> Path:
     return out
 
 
-def test_a_cut_archive_is_read_up_to_the_cut_and_claims_nothing_after_it(tmp_path: Path) -> None:
+def test_a_cut_archive_is_read_up_to_the_cut_and_claims_nothing_after_it(tmp_path: Path, tar_reader: str) -> None:
     cluster = simulate(nodes=3, vms=12, faults=["vm-invalid-spec", "handler-crashloop"], seed=7)
     archive = write_dump(cluster, tmp_path / "dump.tar.gz", archive=True)
     full = scan(archive)
@@ -128,7 +128,7 @@ def test_a_cut_archive_is_read_up_to_the_cut_and_claims_nothing_after_it(tmp_pat
     assert seen_cut >= 4
 
 
-def test_an_archive_that_is_not_one_is_refused(tmp_path: Path) -> None:
+def test_an_archive_that_is_not_one_is_refused(tmp_path: Path, tar_reader: str) -> None:
     bad = tmp_path / "bad.tar.gz"
     bad.write_bytes(b"\x1f\x8b" + b"\x00" * 20)
     with pytest.raises(Exception, match="a gzip file that holds no readable tar archive|corrupt archive") as raised:
@@ -136,7 +136,7 @@ def test_an_archive_that_is_not_one_is_refused(tmp_path: Path) -> None:
     assert "\n" not in str(raised.value)
 
 
-def test_a_cut_plain_tar_names_the_offset(tmp_path: Path) -> None:
+def test_a_cut_plain_tar_names_the_offset(tmp_path: Path, tar_reader: str) -> None:
     dump = write_dump(simulate(nodes=3, vms=4, seed=7), tmp_path / "dump")
     plain = tmp_path / "dump.tar"
     with tarfile.open(plain, "w") as tar:
@@ -202,7 +202,7 @@ def test_virt_doctors_own_collect_is_recognised_by_its_record_of_what_was_seen(t
     assert again.scopes[("VirtualMachineInstance", "")] == "listed"  # what the record says, carried over
 
 
-def test_a_cut_that_loses_every_vmi_claims_none_absent(tmp_path: Path) -> None:
+def test_a_cut_that_loses_every_vmi_claims_none_absent(tmp_path: Path, tar_reader: str) -> None:
     """The archive holds the gatherer's proofs (CRD definitions, its later collectors' files) before the cut and
     the VMIs after it: were the proofs believed, every running VM would look VMI-less."""
     cluster = simulate(nodes=3, vms=12, seed=7)

@@ -28,7 +28,7 @@ from virt_doctor.snapshot.alert_rules import CollectedPrometheus
 from virt_doctor.snapshot.seen import EVERYWHERE, LISTED, Scope
 from virt_doctor.sources import mustgather, resources
 from virt_doctor.sources.compact import StringPool
-from virt_doctor.sources.gatherers import CRD_DIR, Gatherers
+from virt_doctor.sources.gatherers import CRD_DIR, MONITORING, Gatherers
 from virt_doctor.sources.monitoring import ALERT_FILES, NotPrometheusAPI, read_prometheus_answer
 from virt_doctor.sources.normalize import malformed, normalize
 from virt_doctor.sources.seenfile import SEEN_FILE, read_seen_file
@@ -80,7 +80,7 @@ class RawDump:
     prometheus: CollectedPrometheus | None = None  # the cluster's Prometheus at collection (gather_monitoring)
     truncated: str | None = None  # why the archive ends early: what follows the cut is not seen
     # (kind, namespace) a directory of one-object files shows listed: true only of a dump read to its end
-    object_dirs: set[Scope] = field(default_factory=set, repr=False)
+    object_dirs: set[tuple[str, str, bool]] = field(default_factory=set, repr=False)  # listings of one-object files
     strings: StringPool = field(default_factory=StringPool, repr=False)
 
 
@@ -119,8 +119,10 @@ def _parallel(items: list[str], rel: Callable[[str], str], work: Callable[[str],
     """Workers for the tail of the object files (each item's path in the dump: `rel`), when there is enough work
     and cores to spare."""
     wanted = min(cores(), MAX_WORKERS) if processes is None else processes
+    if wanted < 2 or not can_fork():
+        return contextlib.nullcontext()
     objects = [item for item in items if _parsed_alike(rel(item))]
-    if wanted < 2 or sum(map(_work, objects)) < MIN_PARALLEL_WORK or not can_fork():
+    if sum(map(_work, objects)) < MIN_PARALLEL_WORK:
         return contextlib.nullcontext()
     return Shards(objects, work, wanted, key=rel, cost=_work)
 
@@ -198,8 +200,8 @@ def _settle_listings(raw: RawDump) -> None:
     if raw.truncated is not None:
         raw.warnings.insert(0, f"{raw.truncated}; the rest is not read, and nothing in it is claimed absent")
         return
-    for scope in raw.object_dirs:
-        raw.scopes.setdefault(scope, LISTED)
+    for kind, namespace, _whole in raw.object_dirs:
+        raw.scopes.setdefault(Scope(kind, namespace), LISTED)
     for scope, _script in raw.gatherers.proofs():
         raw.scopes.setdefault(scope, LISTED)
 
@@ -208,17 +210,17 @@ def _read_all(raw: RawDump, entries: Iterable[Entry], max_total: int, shards: Sh
     location = raw.location
     timestamp_depth = 10**6
     total = 0
+    take = shards.take if shards is not None else None
     for rel, size, read in entries:
-        name = rel.rsplit("/", 1)[-1]
+        name = rel.rpartition("/")[2]
         inner = raw.gatherers.see(rel)
         if name == "version":  # a gatherer's, at the top of its image directory (others are passed over)
             raw.gatherers.version_file(rel, read(4096))
             continue
-        if inner is not None and inner[1].startswith("monitoring/"):
-            _monitoring_file(raw, rel, inner[1], read)
-            continue
-        if inner is not None and inner[1].startswith(CRD_DIR):
-            continue  # gather_crds' CRD definitions: their names prove what gather_crs listed (gatherers.py)
+        if inner is not None and inner[2] is not None:
+            if inner[2] is MONITORING:
+                _monitoring_file(raw, rel, inner[1], read)
+            continue  # CRD_DIR: gather_crds' CRD definitions, whose names prove what gather_crs listed (gatherers.py)
         if name == SEEN_FILE:  # what a `virt-doctor collect` listed where, recorded beside the objects
             raw.gatherers.collected(rel.rsplit("/", 1)[0] if "/" in rel else "")
             try:
@@ -229,39 +231,39 @@ def _read_all(raw: RawDump, entries: Iterable[Entry], max_total: int, shards: Sh
                 raw.scopes.update(scopes)
                 raw.reasons.update(reasons)
             continue
-        if not name.endswith((*OBJECT_SUFFIXES, ".log")) and name != "timestamp":
+        objects = name.endswith(OBJECT_SUFFIXES)
+        if not objects and not name.endswith(".log") and name != "timestamp":
             continue
         if total + max(size, 0) > max_total:
             raw.truncated = f"{rel}: stopped reading the dump here, past {max_total // 2**20} MiB expanded"
             break
         try:
-            if name == "timestamp":
+            if objects:
+                raw.files_read += 1
+                namespace = mustgather.inspected_namespace(rel)
+                if namespace:
+                    raw.inspected.add(namespace)
+                taken = take(rel) if take is not None else None
+                if taken is not None:
+                    parsed = Parsed(*taken)
+                else:
+                    if size > MAX_OBJECT_FILE:
+                        raise TooLarge(size)
+                    parsed = parse_object_file(rel, read(None), raw.strings)
+                total += parsed.size
+                _take(raw, rel, parsed)
+            elif name == "timestamp":
                 depth = rel.count("/")
                 if depth < timestamp_depth:
                     moment = mustgather.parse_timestamp_file(read(None))
                     if moment is not None:
                         raw.collected_at, timestamp_depth = moment, depth
-                continue
-            if name.endswith(".log"):
+            else:
                 key = mustgather.log_key(rel)
                 if key is not None:
                     data = read(mustgather.LOG_TAIL_BYTES)
                     total += max(size, len(data))
                     _add_log(raw, rel, key, data)
-                continue
-            raw.files_read += 1
-            namespace = mustgather.inspected_namespace(rel)
-            if namespace:
-                raw.inspected.add(namespace)
-            taken = shards.take(rel) if shards is not None else None
-            if taken is not None:
-                parsed = Parsed(*taken)
-            else:
-                if size > MAX_OBJECT_FILE:
-                    raise TooLarge(size)
-                parsed = parse_object_file(rel, read(None), raw.strings)
-            total += parsed.size
-            _take(raw, rel, parsed)
         except TooLarge:
             raw.warnings.append(f"{rel}: skipped, larger than {MAX_OBJECT_FILE // 2**20} MiB")
             raw.skipped_files.append(rel)
@@ -370,12 +372,35 @@ def what_it_is(path: Path) -> str:
     return "a text file"
 
 
+NOT_A_DUMP = "not a dump (give a directory, .tar, .tar.gz, .zip, or a .yaml/.json file of Kubernetes objects)"
+
+
+@functools.cache
+def _libarchive() -> Any:
+    """libarchive-c when this machine has libarchive (Debian's libarchive13), else None: it reads a tar's headers in
+    C, where tarfile spends 50 µs on each member's, most of the time a must-gather .tar.gz takes to read."""
+    try:
+        import libarchive
+        import libarchive.exception
+    except (ImportError, OSError, AttributeError, TypeError):  # the package, or the C library it loads, is missing
+        return None
+    return libarchive
+
+
 def _walk_tar(root: Path) -> Iterator[Entry]:
+    """A tar archive's regular files (uncompressed, or gzip, bzip2, xz ...), through libarchive if it is here."""
+    libarchive = _libarchive()
+    if libarchive is not None:
+        yield from _walk_libarchive(root, libarchive)
+    else:
+        yield from _walk_tarfile(root)
+
+
+def _walk_tarfile(root: Path) -> Iterator[Entry]:
     try:
         archive = tarfile.open(root, "r:*")  # noqa: SIM115 - closed below, streamed
     except (tarfile.TarError, OSError, EOFError, zlib.error) as exc:
-        raise SourceError(f"{root}: {what_it_is(root)}, not a dump (give a directory, .tar, .tar.gz, .zip, or a "
-                          ".yaml/.json file of Kubernetes objects)") from exc
+        raise SourceError(f"{root}: {what_it_is(root)}, {NOT_A_DUMP}") from exc
     try:
         while True:
             try:
@@ -412,6 +437,66 @@ def _read_file(path: str, tail: int | None = None) -> bytes:
         return chunks[0] if len(chunks) == 1 else b"".join(chunks)
     finally:
         os.close(fd)
+
+
+def _walk_libarchive(root: Path, libarchive: Any) -> Iterator[Entry]:
+    """The tar's regular files as libarchive reads them, in the archive's order (hard links, whose data is another
+    member's, are passed over as tarfile does); an archive cut short is Truncated where its tar stream ends. What
+    libarchive will not open, or cannot read a first member of, tarfile is given (a small archive cut short fails
+    libarchive's first read-ahead, where tarfile reads the members before the cut; tarfile names what is not one)."""
+    failure = libarchive.exception.ArchiveError
+    with contextlib.ExitStack() as held:
+        try:
+            archive = held.enter_context(libarchive.file_reader(str(root), format_name="tar"))
+            members = iter(archive)
+            entry = next(members, None)
+        except failure:
+            entry = archive = None
+        if archive is None:
+            yield from _walk_tarfile(root)
+            return
+        while entry is not None:
+            if entry.isreg and not entry.islnk:
+                size = entry.size
+                yield (str(entry.pathname or "").lstrip("./"), UNKNOWN_SIZE if size is None else size,
+                       functools.partial(_libarchive_read, entry, failure, size or 0))
+            try:
+                entry = next(members, None)
+            except failure as exc:
+                raise Truncated(_tar_stream_bytes(archive, libarchive), _said(exc)) from exc
+
+
+def _tar_stream_bytes(archive: Any, libarchive: Any) -> int:
+    """How far into the tar stream (after decompression) libarchive got."""
+    try:
+        return int(libarchive.ffi.filter_bytes(archive._pointer, 0))
+    except (AttributeError, TypeError):  # pragma: no cover - an older libarchive-c: the compressed bytes read
+        return int(archive.bytes_read)
+
+
+def _said(exc: BaseException) -> str:
+    """libarchive's message for an error, on one line."""
+    return " ".join((str(exc.args[0]) if exc.args else type(exc).__name__).split())
+
+
+def _libarchive_read(entry: Any, failure: type[Exception], size: int, tail: int | None = None) -> bytes:
+    """One member's data as libarchive expands it (whole, or its last `tail` bytes); its errors as OSError."""
+    try:
+        blocks = entry.get_blocks(block_size=max(4096, min(size + 1, 1 << 20)))  # most files in one read
+        if tail is not None:
+            kept = b""
+            for block in blocks:
+                kept = (kept + block)[-tail:]
+            return kept
+        data, total = [], 0
+        for block in blocks:
+            total += len(block)
+            if total > MAX_OBJECT_FILE:  # a header that lied about the size
+                raise TooLarge(total)
+            data.append(block)
+        return data[0] if len(data) == 1 else b"".join(data)
+    except failure as exc:
+        raise OSError(_said(exc)) from exc
 
 
 def _stream(handle: IO[bytes], tail: int | None) -> bytes:
@@ -493,6 +578,13 @@ def parse_object_file(rel: str, data: bytes, strings: StringPool) -> Parsed:
     except UnicodeDecodeError as exc:
         return _unreadable(f"{rel}: not UTF-8 text ({exc.reason} at byte {exc.start})", len(data))
     listing = mustgather.listing_of(rel)
+    if len(documents) == 1 and type(only := documents[0]) is dict and "items" not in only:
+        # one object, the file most of a must-gather is: what _add_document does with it, without its turns
+        problem = malformed(only)
+        if problem is None:
+            return Parsed([normalize(only, strings)], [], [], False, True, listing, len(data))
+        return Parsed([], [f"{rel}: object {problem}; skipped"], [], not _is_empty_list(documents), True, listing,
+                      len(data))
     out = Parsed([], [], [], False, True, listing, len(data))
     found = 0
     for index, document in enumerate(documents, start=1):
@@ -506,20 +598,21 @@ def _unreadable(warning: str, size: int) -> Parsed:
 
 def _take(raw: RawDump, rel: str, parsed: Parsed) -> None:
     """Add one parsed object file to the dump: its objects, warnings, and what its place shows listed."""
-    if parsed.readable:
-        if parsed.listing is None and "namespaces/" not in rel and "cluster-scoped-resources/" not in rel:
-            raw.gatherers.plain(rel)
-        if parsed.listing is not None:
-            kind, namespace, whole = parsed.listing
-            if whole:
-                raw.scopes.setdefault(Scope(kind, namespace), LISTED)
-            else:
-                raw.object_dirs.add(Scope(kind, namespace))
-        for kind, namespace in parsed.listed:
+    objects, warnings, listed, skipped, readable, listing, _size = parsed
+    if readable:
+        if listing is None:
+            if "namespaces/" not in rel and "cluster-scoped-resources/" not in rel:
+                raw.gatherers.plain(rel)
+        elif listing[2]:
+            raw.scopes.setdefault(Scope(listing[0], listing[1]), LISTED)
+        else:
+            raw.object_dirs.add(listing)  # a file of a directory that lists its kind: settled once all is read
+        for kind, namespace in listed:
             raw.scopes[Scope(kind, namespace)] = LISTED
-    raw.objects.extend(parsed.objects)
-    raw.warnings.extend(parsed.warnings)
-    if parsed.skipped:
+    raw.objects.extend(objects)
+    if warnings:
+        raw.warnings.extend(warnings)
+    if skipped:
         raw.skipped_files.append(rel)
 
 

@@ -28,6 +28,7 @@ PLAIN = "kubectl get -o yaml"  # object files outside the must-gather layout (a 
 
 # gather_crds: `oc adm inspect crd <name>` for every CRD whose name holds kubevirt.io
 CRD_DIR = "cluster-scoped-resources/apiextensions.k8s.io/customresourcedefinitions/"
+MONITORING = "monitoring/"  # gather_monitoring's Prometheus answers
 # gather_crs: `oc get crd | grep -e kubevirt.io -e snapshot.storage.k8s.io | grep -v virtualmachines.kubevirt.io`
 CRS_VM_CRD = "virtualmachines.kubevirt.io"  # left to gather_virtualmachines (vmConvertor)
 
@@ -85,7 +86,8 @@ class Gatherers:
 
     def __init__(self) -> None:
         self.images: dict[str, Image] = {}
-        self._places: dict[str, tuple[Image, str] | None] = {}  # directory -> its image and the path inside
+        # directory -> its image, the path inside, and CRD_DIR or MONITORING when its files are noted there
+        self._places: dict[str, tuple[Image, str, str | None] | None] = {}
 
     def _image(self, prefix: str) -> Image:
         image = self.images.get(prefix)
@@ -93,27 +95,28 @@ class Gatherers:
             image = self.images[prefix] = Image(prefix)
         return image
 
-    def see(self, rel: str) -> tuple[Image, str] | None:
-        """Note one path of the dump; return its image directory and the path inside it (None outside any)."""
+    def see(self, rel: str) -> tuple[Image, str, str | None] | None:
+        """Note one path of the dump; return its image directory, the path inside it, and CRD_DIR or MONITORING
+        when it is in one of those (None outside any image directory)."""
         directory, _, name = rel.rpartition("/")
         if name == "must-gather.log":
             self._image(directory).markers.add(name)
             return None
-        if directory in self._places:
+        try:  # a dump has far fewer directories than files
             place = self._places[directory]
-        else:
+        except KeyError:
             place = self._places[directory] = self._enter(directory)
         if place is None:
             return None
-        image, inner_dir = place
+        image, inner_dir, kept = place
         inner = inner_dir + name
-        if inner_dir.startswith(CRD_DIR):
+        if kept is CRD_DIR:
             image.crds.add(inner[len(CRD_DIR):].rsplit(".", 1)[0])
-        elif inner_dir.startswith("monitoring/") and name.endswith(".json"):
+        elif kept is MONITORING and name.endswith(".json"):
             image.monitoring.append(inner)
-        return image, inner
+        return image, inner, kept
 
-    def _enter(self, directory: str) -> tuple[Image, str] | None:
+    def _enter(self, directory: str) -> tuple[Image, str, str | None] | None:
         """A directory's first file: its image directory and path inside it (ending in '/'), and what a file
         there proves of the image (a collector's directory: that collector ran)."""
         found = split_image(directory + "/")
@@ -122,13 +125,13 @@ class Gatherers:
         image, inner_dir = self._image(found[0]), found[1]
         if inner_dir.startswith(CRD_DIR):
             image.markers.add(CRD_DIR)
-            return image, inner_dir
+            return image, inner_dir, CRD_DIR
         for prefix in (*AFTER_CRS, *AFTER_VMS):
             if inner_dir.startswith(prefix):
                 image.markers.add(prefix)
         if inner_dir.startswith("namespaces/") and "/coordination.k8s.io/leases/" in inner_dir:
             image.leases = True
-        return image, inner_dir
+        return image, inner_dir, MONITORING if inner_dir.startswith(MONITORING) else None
 
     def version_file(self, rel: str, data: bytes) -> None:
         """A gatherer's `version` file: its name on the first line, its version (image tag) on the second."""
