@@ -50,6 +50,9 @@ from virt_doctor.sources.load import load_dump
 from virt_doctor.rules.engine import evaluate
 from virt_doctor.problems import group_problems
 import virt_doctor.rules.all
+if sys.argv[3:] == ["tarfile"]:  # tar read as without libarchive on the machine
+    import virt_doctor.sources.dump
+    virt_doctor.sources.dump._libarchive = lambda: None
 t1 = time.perf_counter()
 snap = load_dump(sys.argv[1], processes=None if sys.argv[2] == "auto" else int(sys.argv[2]))
 t2 = time.perf_counter()
@@ -157,15 +160,17 @@ def ensure_archive(directory: Path, kind: str) -> Path:
 
 
 def archive_rows(directory: Path, size: int, repeat: int) -> list[list[str]]:
-    """The JSON dump read from its directory, a .zip and a .tar.gz: one process against all, load medians."""
-    forms = {"directory": directory, "zip": ensure_archive(directory, "zip"),
-             "tar.gz": ensure_archive(directory, "tar.gz")}
+    """The JSON dump read from its directory, a .zip and a .tar.gz (through libarchive, and through tarfile as
+    without it): one process against all, load medians."""
+    tar = ensure_archive(directory, "tar.gz")
+    forms = {"directory": (directory, ()), "zip": (ensure_archive(directory, "zip"), ()), "tar.gz": (tar, ()),
+             "tar.gz, through tarfile (no libarchive)": (tar, ("tarfile",))}
     runs: dict[tuple[str, str], list[dict[str, float]]] = {}
     for _ in range(repeat):
-        for form, path in forms.items():
+        for form, (path, how) in forms.items():
             warm(path)
             for processes in ("1", "auto"):
-                runs.setdefault((form, processes), []).append(scan_in_subprocess(path, processes))
+                runs.setdefault((form, processes), []).append(scan_in_subprocess(path, processes, *how))
     rows = []
     for form in forms:
         one, every = median_run(runs[(form, "1")]), median_run(runs[(form, "auto")])
@@ -181,10 +186,11 @@ def warm(path: Path) -> None:
             p.read_bytes()
 
 
-def scan_in_subprocess(path: Path, processes: str) -> dict[str, float]:
-    """A full scan in a fresh interpreter: `processes` 1, or auto (as the CLI does)."""
+def scan_in_subprocess(path: Path, processes: str, *how: str) -> dict[str, float]:
+    """A full scan in a fresh interpreter: `processes` 1, or auto (as the CLI does); `how`: "tarfile" to read a tar
+    as without libarchive."""
     started = time.perf_counter()
-    out = subprocess.run([sys.executable, "-c", SCAN, str(path), processes], check=True, capture_output=True,
+    out = subprocess.run([sys.executable, "-c", SCAN, str(path), processes, *how], check=True, capture_output=True,
                          text=True)
     result = json.loads(out.stdout)
     result["wall"] = time.perf_counter() - started

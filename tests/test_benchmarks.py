@@ -36,7 +36,9 @@ def test_scan_scale_compares_one_process_with_all(tmp_path: Path) -> None:
         assert float(row[4]) > 0 and float(row[6]) > 0 and float(row[9]) > 0  # floor, one process, all
     assert len(rows(lines, "| VMs | format | parse floor s")) == 4
     assert [r[0] for r in rows(lines, "| parser |")][1] == "yaml-rs (virt-doctor's parser)"
-    assert [r[1] for r in rows(lines, "| VMs | read from")] == ["directory", "zip", "tar.gz"]
+    archives = rows(lines, "| VMs | read from")
+    assert [r[1] for r in archives] == ["directory", "zip", "tar.gz", "tar.gz, through tarfile (no libarchive)"]
+    assert all(float(r[2]) > 0 and float(r[3]) > 0 for r in archives)
 
 
 def test_rule_profile_times_each_alert(tmp_path: Path) -> None:
