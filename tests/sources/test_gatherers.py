@@ -128,10 +128,11 @@ def test_a_cut_archive_is_read_up_to_the_cut_and_claims_nothing_after_it(tmp_pat
     assert seen_cut >= 4
 
 
-def test_an_archive_that_is_not_one_is_refused(tmp_path: Path, tar_reader: str) -> None:
+@pytest.mark.parametrize(("magic", "said"), [(b"\x1f\x8b", "a gzip file"), (b"\x28\xb5\x2f\xfd", "a zstd file")])
+def test_an_archive_that_is_not_one_is_refused(tmp_path: Path, tar_reader: str, magic: bytes, said: str) -> None:
     bad = tmp_path / "bad.tar.gz"
-    bad.write_bytes(b"\x1f\x8b" + b"\x00" * 20)
-    with pytest.raises(Exception, match="a gzip file that holds no readable tar archive|corrupt archive") as raised:
+    bad.write_bytes(magic + b"\x00" * 20)
+    with pytest.raises(Exception, match=f"{said} that holds no readable tar archive|corrupt archive") as raised:
         read_dump(bad)
     assert "\n" not in str(raised.value)
 

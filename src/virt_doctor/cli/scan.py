@@ -36,7 +36,7 @@ from virt_doctor.timeutil import parse_user_time
 
 @handles_input_errors
 def scan(
-    source: Annotated[Path | None, dump_from("A dump: directory, .tar, .tar.gz/.tgz or .zip of Kubernetes "
+    source: Annotated[Path | None, dump_from("A dump: directory, .tar (.tar.gz/.tgz, .xz, .bz2, .zst) or .zip of Kubernetes "
                                                      "objects (a must-gather works as is), or one .yaml/.json "
                                                      "file. Without it, the live cluster is read.")] = None,
     kubeconfig: Kubeconfig = None,

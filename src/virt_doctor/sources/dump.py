@@ -1,4 +1,4 @@
-"""Read a dump — a directory, .tar, .tar.gz/.tgz or .zip of Kubernetes objects — into raw parts.
+"""Read a dump — a directory, .tar (gzip, xz, bzip2 or zstd), or .zip of Kubernetes objects — into raw parts.
 
 Everything in the tree is looked at once: YAML/JSON files become objects (single
 objects, multi-document YAML, `List` and `*List` kinds), must-gather pod logs
@@ -350,7 +350,8 @@ def _dir_entries(paths: list[str | None], cut: int) -> Iterator[Entry]:
 
 MAGIC = ((b"\x1f\x8b", "a gzip file that holds no readable tar archive (cut short, or not a .tar.gz?)"),
          (b"BZh", "a bzip2 file that holds no readable tar archive"),
-         (b"\xfd7zXZ", "an xz file that holds no readable tar archive"))
+         (b"\xfd7zXZ", "an xz file that holds no readable tar archive"),
+         (b"\x28\xb5\x2f\xfd", "a zstd file that holds no readable tar archive (a .tar.zst is read through libarchive)"))
 
 
 def what_it_is(path: Path) -> str:
