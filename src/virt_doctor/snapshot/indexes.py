@@ -19,7 +19,9 @@ def _pod_node(pod: Obj) -> str | None:
 
 
 def _owner_uid(obj: Obj) -> str | None:
-    owner = a.controller_owner(obj)
+    """The controller's uid (else the first owner's), as a.controller_owner finds it, without copying it."""
+    owners = (obj.get("metadata") or {}).get("ownerReferences") or []
+    owner = next((o for o in owners if o.get("controller")), owners[0] if owners else None)
     return str(owner.get("uid")) if owner and owner.get("uid") else None
 
 

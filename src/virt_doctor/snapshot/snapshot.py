@@ -118,39 +118,11 @@ class Snapshot:
     _derived: dict[Hashable, Any] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        unindexed: list[str] = []  # objects a key function could not read, as warnings
-        objects = _dedupe(self.objects)
-        by_kind: dict[str, list[Obj]] = defaultdict(list)
-        by_key: dict[tuple[str, str, str], Obj] = {}
-        by_uid: dict[str, Obj] = {}
-        per_kind: dict[str, list[tuple[dict[Hashable, list[Obj]], Any]]] = defaultdict(list)
-        indexes: dict[str, dict[Hashable, list[Obj]]] = {}
-        for index_name, kind, key_fn in INDEXES:
-            table: dict[Hashable, list[Obj]] = defaultdict(list)
-            indexes[index_name] = table
-            per_kind[kind].append((table, key_fn))
-        for obj in objects:
-            kind = obj["kind"]
-            by_kind[kind].append(obj)
-            metadata = obj.get("metadata") or {}
-            by_key[(kind, metadata.get("namespace") or "", metadata.get("name") or "")] = obj
-            object_uid = metadata.get("uid")
-            if object_uid:
-                by_uid[object_uid] = obj
-            for kind_table, key_fn in per_kind.get(kind, ()):
-                try:
-                    key = key_fn(obj)
-                except (AttributeError, TypeError, KeyError, IndexError, ValueError) as exc:
-                    unindexed.append(f"{a.ref(obj)}: a field has an unexpected shape ({exc}); "
-                                     "rules may not see this object")
-                    continue
-                if key is not None:
-                    kind_table[key].append(obj)
-        built = {"objects": objects, "by_kind": by_kind, "by_key": by_key, "by_uid": by_uid, "indexes": indexes,
-                 "unindexed": tuple(unindexed), "_derived": {}}
+        built = _indexed(self.objects)
+        if built is None:  # one kind, namespace and name in two API groups: de-duplicate by group first
+            built = cast(dict[str, Any], _indexed(_dedupe(self.objects), deduped=True))  # never None when deduped
         for name, value in built.items():
             object.__setattr__(self, name, value)
-
 
     def with_logs(self, logs: LogSource, warnings: tuple[str, ...]) -> Snapshot:
         """The same snapshot (indexes shared, nothing re-read) with the logs read since and the source's warnings as
@@ -246,6 +218,92 @@ def event_time(event: Obj) -> datetime | None:
 def event_time_key(event: Obj) -> str:
     moment = event_time(event)
     return moment.isoformat() if moment else ""
+
+
+def _indexed(objects: list[Obj], deduped: bool = False) -> dict[str, Any] | None:
+    """The snapshot's tables over these objects, the newest copy of each (group, kind, namespace, name) in the
+    place of its first, as `_dedupe` keeps them, without a pass of its own; None when two objects of one kind,
+    namespace and name differ in API group (then the caller de-duplicates first: rare). `deduped`: the objects
+    are one a (group, kind, namespace, name); of one kind, namespace and name, the later is looked up."""
+    by_kind: dict[str, list[Obj]] = defaultdict(list)
+    by_key: dict[tuple[str, str, str], Obj] = {}
+    by_uid: dict[str, Obj] = {}
+    kept: list[Obj] = []
+    first_of: dict[tuple[str, str, str], Obj] = {}  # only keys held twice (a must-gather lists pods twice)
+    newer: dict[int, Obj] = {}  # id of a first copy -> the newest copy, which takes its place
+    clash = False  # a uid two objects kept apart hold: by_uid is made again, in the kept order
+    for obj in objects:
+        kind = obj["kind"]
+        metadata = obj.get("metadata") or {}
+        key = (kind, metadata.get("namespace") or "", metadata.get("name") or "")
+        current = by_key.get(key)
+        if current is None or deduped:
+            by_kind[kind].append(obj)
+            kept.append(obj)
+        elif _group(current) != _group(obj):
+            return None
+        elif _resource_version(obj) >= _resource_version(current):
+            newer[id(first_of.setdefault(key, current))] = obj
+            old_uid = (current.get("metadata") or {}).get("uid")
+            if old_uid and by_uid.get(old_uid) is current:
+                del by_uid[old_uid]
+        else:
+            continue
+        by_key[key] = obj
+        object_uid = metadata.get("uid")
+        if object_uid:
+            clash = clash or object_uid in by_uid
+            by_uid[object_uid] = obj
+    if newer:
+        kept = [newer.get(id(o), o) for o in kept]
+        for kind in {o["kind"] for o in newer.values()}:
+            by_kind[kind] = [newer.get(id(o), o) for o in by_kind[kind]]
+    if clash:
+        by_uid = {}
+        for obj in kept:
+            object_uid = (obj.get("metadata") or {}).get("uid")
+            if object_uid:
+                by_uid[object_uid] = obj
+    indexes, unindexed = _index(by_kind, kept)
+    return {"objects": kept, "by_kind": by_kind, "by_key": by_key, "by_uid": by_uid, "indexes": indexes,
+            "unindexed": tuple(unindexed), "_derived": {}}
+
+
+INDEX_ERRORS = (AttributeError, TypeError, KeyError, IndexError, ValueError)
+
+
+def _index(by_kind: Mapping[str, list[Obj]],
+           kept: list[Obj]) -> tuple[dict[str, dict[Hashable, list[Obj]]], list[str]]:
+    """The declared indexes (indexes.py) over the objects of their kinds, and a warning for each object a key
+    function could not read, in the objects' order."""
+    per_kind: dict[str, list[tuple[dict[Hashable, list[Obj]], Any]]] = defaultdict(list)
+    indexes: dict[str, dict[Hashable, list[Obj]]] = {}
+    for index_name, kind, key_fn in INDEXES:
+        table: dict[Hashable, list[Obj]] = defaultdict(list)
+        indexes[index_name] = table
+        per_kind[kind].append((table, key_fn))
+    failed = False
+    for kind, tables in per_kind.items():
+        for obj in by_kind.get(kind, ()):
+            for kind_table, key_fn in tables:
+                try:
+                    index_key = key_fn(obj)
+                except INDEX_ERRORS:
+                    failed = True
+                    continue
+                if index_key is not None:
+                    kind_table[index_key].append(obj)
+    if not failed:
+        return indexes, []
+    unindexed: list[str] = []
+    for obj in kept:
+        for _table, key_fn in per_kind.get(obj["kind"], ()):
+            try:
+                key_fn(obj)
+            except INDEX_ERRORS as exc:
+                unindexed.append(f"{a.ref(obj)}: a field has an unexpected shape ({exc}); "
+                                 "rules may not see this object")
+    return indexes, unindexed
 
 
 def _dedupe(objects: Iterable[Obj]) -> list[Obj]:

@@ -17,11 +17,14 @@ def kube_mac_pool_duplicate_macs_found(snap: Snapshot) -> Iterator[Detection]:
     first: dict[str, tuple[str, str]] = {}
     twice: set[str] = set()
     for obj, field, interfaces in _interfaces(snap):
-        key = (a.namespace(obj), a.name(obj))
+        key = None
         for iface in interfaces:
             mac = iface.get(field)
-            if mac and first.setdefault(str(mac).lower(), key) != key:
-                twice.add(str(mac).lower())
+            if mac:
+                mac = str(mac).lower()
+                key = key or (a.namespace(obj), a.name(obj))
+                if first.setdefault(mac, key) != key:
+                    twice.add(mac)
     if not twice:
         return
     owners: dict[str, dict[tuple[str, str], tuple[dict[str, Any], int, dict[str, Any]]]] = defaultdict(dict)
@@ -44,11 +47,12 @@ def kube_mac_pool_duplicate_macs_found(snap: Snapshot) -> Iterator[Detection]:
 def _interfaces(snap: Snapshot) -> Iterator[tuple[dict[str, Any], str, list[dict[str, Any]]]]:
     """Each VM's interfaces (spec: macAddress) and each VMI's (status: mac), with the field that holds the MAC."""
     for vm in snap.kind("VirtualMachine"):
-        interfaces = ((a.vm_template_spec(vm).get("domain") or {}).get("devices") or {}).get("interfaces")
+        template = ((vm.get("spec") or {}).get("template") or {}).get("spec") or {}  # a.vm_template_spec, inline:
+        interfaces = ((template.get("domain") or {}).get("devices") or {}).get("interfaces")  # every VM is asked
         if interfaces:
             yield vm, "macAddress", interfaces
     for vmi in snap.kind("VirtualMachineInstance"):
-        interfaces = a.status(vmi).get("interfaces")
+        interfaces = (vmi.get("status") or {}).get("interfaces")
         if interfaces:
             yield vmi, "mac", interfaces
 

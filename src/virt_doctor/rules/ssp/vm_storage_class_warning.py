@@ -37,28 +37,36 @@ def _lacks_rxbounce(sc: Obj) -> bool:
       reads=("DataVolume", "VirtualMachineInstance"),
       causes=("rbd-without-rxbounce", "unknown"))
 def vm_storage_class_warning(snap: Snapshot) -> Iterator[Detection]:
-    """Running Windows VMs with a Block PVC on an *rbd.csi.ceph.com class whose mapOptions lack krbd:rxbounce."""
-    if not any(_lacks_rxbounce(sc) for sc in snap.kind("StorageClass")):
-        return  # no class a VM could be warned about: the VMs need not be looked at (most clusters)
+    """Running Windows VMs with a Block PVC on an *rbd.csi.ceph.com class whose mapOptions lack krbd:rxbounce.
+    The claims such a class serves in Block mode are found first: most clusters have none, and then no VM need be
+    looked at; a VM's claims are looked up before whether it runs Windows (the costlier question)."""
+    lacking = {a.name(sc): sc for sc in snap.kind("StorageClass") if _lacks_rxbounce(sc)}
+    exposed = {(a.namespace(pvc), a.name(pvc)): (pvc, lacking[class_name]) for pvc in snap.kind("PersistentVolumeClaim")
+               if a.spec(pvc).get("volumeMode") == "Block"
+               and (class_name := str(a.spec(pvc).get("storageClassName") or "")) in lacking}
+    if not exposed:
+        return
     for vm in snap.kind("VirtualMachine"):
+        ns = a.namespace(vm)
+        found = next((exposed[key] for key in ((ns, _claim_name(snap, ns, source, claim))
+                                               for _volume, source, claim in volume_claims(vm)) if key in exposed), None)
+        if found is None:
+            continue
         vmi = vmi_of(snap, vm)
         if vmi is None or a.vmi_phase(vmi) != "Running" or not is_windows(vm, vmi):
             continue
-        ns = a.namespace(vm)
-        for _volume, source, claim in volume_claims(vm):
-            dv = snap.get("DataVolume", ns, claim) if source == "dataVolume" else None
-            pvc = snap.get("PersistentVolumeClaim", ns, str(a.status(dv).get("claimName") or claim) if dv else claim)
-            if pvc is None or a.spec(pvc).get("volumeMode") != "Block":
-                continue
-            sc = snap.get("StorageClass", "", str(a.spec(pvc).get("storageClassName") or ""))
-            if sc is None or not _lacks_rxbounce(sc):
-                continue
-            options = str((sc.get("parameters") or {}).get("mapOptions") or "")
-            yield Detection(
-                Subject("VirtualMachine", ns, a.name(vm)), "rbd-without-rxbounce",
-                f"Windows VM {ns}/{a.name(vm)} uses RBD block volume {a.name(pvc)} from storage class {a.name(sc)}, "
-                "whose mapOptions lack krbd:rxbounce",
-                evidence=(field(pvc, "spec.storageClassName", a.name(sc), "volumeMode Block"),
-                          field(sc, "parameters.mapOptions", options or "(not set)", f"provisioner {sc.get('provisioner')}")),
-                params={"namespace": ns, "vm": a.name(vm), "pvc": a.name(pvc), "storage-class": a.name(sc)})
-            break
+        pvc, sc = found
+        options = str((sc.get("parameters") or {}).get("mapOptions") or "")
+        yield Detection(
+            Subject("VirtualMachine", ns, a.name(vm)), "rbd-without-rxbounce",
+            f"Windows VM {ns}/{a.name(vm)} uses RBD block volume {a.name(pvc)} from storage class {a.name(sc)}, "
+            "whose mapOptions lack krbd:rxbounce",
+            evidence=(field(pvc, "spec.storageClassName", a.name(sc), "volumeMode Block"),
+                      field(sc, "parameters.mapOptions", options or "(not set)", f"provisioner {sc.get('provisioner')}")),
+            params={"namespace": ns, "vm": a.name(vm), "pvc": a.name(pvc), "storage-class": a.name(sc)})
+
+
+def _claim_name(snap: Snapshot, ns: str, source: str, claim: str) -> str:
+    """The PVC behind a VM volume: a DataVolume's status.claimName (or its own name), else the claim named."""
+    dv = snap.get("DataVolume", ns, claim) if source == "dataVolume" else None
+    return str(a.status(dv).get("claimName") or claim) if dv else claim
