@@ -10,9 +10,10 @@ the live scan (wall time, requests, bytes from its client), the dump scan (wall 
 files parsed with orjson in one process (scan_scale.py's floor), and the API server's: the live scan's own GETs
 replayed as raw HTTP, bodies read and dropped — and the kubectl sequence (every runbook's `kubectl get/describe`
 diagnosis step for the alerts checked — filled in where the findings name objects — one after the other, through
-a counting proxy). The live scan, its server floor and the dump scan run one right after the other, five rounds
-(the server's cost drifts over minutes); the medians and the median of the rounds' own ratios are reported, with
-the CPU the API server and etcd spent serving each live scan. Targets: requests O(kinds), live <= 1.25 x
+a counting proxy). Five rounds of a live scan, its server floor twice, a live scan again and the dump scan, one
+right after the other (the server's cost swings from one run to the next: side_by_side); the medians and the
+median of the rounds' own ratios are reported, with the CPU the API server and etcd spent serving each live scan
+and each floor. Targets: requests O(kinds), live <= 1.25 x
 (dump + server floor), >= 20x faster than kubectl, peak RSS <= 1.2x dump.
 """
 
@@ -22,6 +23,7 @@ import argparse
 import functools
 import json
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -30,6 +32,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import httpx
 import yaml
@@ -48,7 +51,7 @@ from virt_doctor.simulator.simulate import simulate  # noqa: E402
 from virt_doctor.simulator.writer import write_dump  # noqa: E402
 
 REPEAT = 3  # each `diagnose` run this many times, the median reported
-ROUNDS = 5  # live scan, server floor and dump scan, one after the other, this many times
+ROUNDS = 5  # live scan, server floor twice, live scan, dump scan, one after the other, this many times
 DIAGNOSE = """
 import json, sys, time
 from datetime import datetime
@@ -147,20 +150,33 @@ def middle(runs: list[dict]) -> dict:  # type: ignore[type-arg]
 
 
 def side_by_side(server: ApiServer, dump: Path, at: datetime) -> list[dict]:  # type: ignore[type-arg]
-    """ROUNDS times: the live scan (and the CPU the API server and etcd spent serving it), its GETs replayed as
-    the server floor, and the dump scan, one right after the other, each round's ratio of its own runs. The
-    server's cost drifts: the same scan's requests took its processes 4.7 s of CPU in one run and 9.6 s in the
-    next (its Go heap, gigabytes after the load, collected or not), so runs minutes apart are not compared."""
+    """ROUNDS times: a live scan, its GETs replayed twice as the server floor, a live scan again (each with the CPU
+    the API server and etcd spent serving it), then the dump scan; each round's ratio is of its own runs, the
+    two live scans' mean against the dump's plus the two floors' mean. The server's cost swings: serving the same
+    requests took its processes 4.7–5.5 s of CPU in one run and 8.4–10.6 s in the next, live or replayed alike
+    (its Go heap, gigabytes after the load, is collected every other run or so). Live, floor, floor, live gives
+    each side one run of each kind where a plain live, floor order paired every live scan with the collection
+    and every floor without it, or the other way round."""
     pids = server_pids(server)
+
+    def served(run: Callable[[], Any]) -> tuple[Any, float]:
+        before = cpu_seconds(pids)
+        result = run()
+        return result, cpu_seconds(pids) - before
+
+    live_scan = functools.partial(run_scan, "live", server.kubeconfig, at)
     rounds = []
     for _ in range(ROUNDS):
-        before = cpu_seconds(pids)
-        live = run_scan("live", server.kubeconfig, at)
-        server_cpu = cpu_seconds(pids) - before
-        floor = server_floor(server, live["reads"])
+        first, first_cpu = served(live_scan)
+        replay = functools.partial(server_floor, server, first["reads"])
+        floors = [served(replay) for _ in range(2)]
+        second, second_cpu = served(live_scan)
         from_dump = run_scan("dump", str(dump), at)
-        rounds.append({"live": live, "floor": floor, "dump": from_dump, "server_cpu": server_cpu,
-                       "ratio": live["seconds"] / (from_dump["seconds"] + floor)})
+        live_mean = (first["seconds"] + second["seconds"]) / 2
+        floor_mean = sum(f for f, _ in floors) / 2
+        rounds.append({"lives": [first, second], "floors": [f for f, _ in floors], "dump": from_dump,
+                       "live_cpu": [first_cpu, second_cpu], "floor_cpu": [c for _, c in floors],
+                       "ratio": live_mean / (from_dump["seconds"] + floor_mean)})
     return rounds
 
 
@@ -241,10 +257,11 @@ def one_size(size: int, workdir: Path) -> dict:  # type: ignore[type-arg]
         print(f"   loaded {len(objects)} objects in {time.perf_counter() - started:.0f}s; the server was quiet "
               f"{quiet(server):.0f}s later", file=sys.stderr, flush=True)
         measured = side_by_side(server, dump, at)
-        live, from_dump = middle([m["live"] for m in measured]), middle([m["dump"] for m in measured])
-        floor = sorted(m["floor"] for m in measured)[len(measured) // 2]
+        live = middle([run for m in measured for run in m["lives"]])
+        from_dump = middle([m["dump"] for m in measured])
+        floor = statistics.median(f for m in measured for f in m["floors"])
         ratios = sorted(m["ratio"] for m in measured)
-        server_cpu = sorted(m["server_cpu"] for m in measured)
+        server_cpu = {side: sorted(c for m in measured for c in m[f"{side}_cpu"]) for side in ("live", "floor")}
         diagnosed = diagnoses(server.kubeconfig, at, live["findings"], live)
         parse_floor = sorted(floor_seconds(dump, "json", "memory") for _ in range(REPEAT))[REPEAT // 2]
         proxy = FaultProxy(server.url, server.ca)  # no faults: it counts what kubectl asks
@@ -265,6 +282,11 @@ def one_size(size: int, workdir: Path) -> dict:  # type: ignore[type-arg]
             "kubectl_seconds": kubectl_seconds, "kubectl_commands": commands, "kubectl_requests": kubectl_requests}
 
 
+def spread(values: list[float]) -> str:
+    """Median and range of sorted values, as the table shows them."""
+    return f"{statistics.median(values):.1f} ({values[0]:.1f}–{values[-1]:.1f})"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sizes", default="2000,10000", help="comma-separated VM counts")
@@ -276,17 +298,18 @@ def main() -> None:
             rows.append(one_size(size, Path(tmp)))
     print(markdown_table(
         ["VMs", "objects", "live s", "live requests", "live MB read", "parse floor s", "dump s", "live/dump",
-         "server floor s", "live/(dump+floor): median (range)", "server CPU s in a live scan", "kubectl s (commands, requests)", "kubectl/live", "live RSS MB",
+         "server floor s", "live/(dump+floor): median (range)", "server CPU s: live scans", "server CPU s: floors",
+         "kubectl s (commands, requests)", "kubectl/live", "live RSS MB",
          "dump RSS MB", "RSS live/dump", "same findings"],
         ([f"{r['size']:,}", f"{r['objects']:,}", f"{r['live']['seconds']:.2f}", r["live"]["requests"],
           f"{r['live']['bytes'] / 2**20:.1f}", f"{r['parse_floor']:.2f}", f"{r['dump']['seconds']:.2f}",
           f"{r['live']['seconds'] / r['dump']['seconds']:.2f}", f"{r['floor']:.2f}",
           f"{r['ratios'][len(r['ratios']) // 2]:.2f} ({r['ratios'][0]:.2f}–{r['ratios'][-1]:.2f})",
-          f"{r['server_cpu'][len(r['server_cpu']) // 2]:.1f} ({r['server_cpu'][0]:.1f}–{r['server_cpu'][-1]:.1f})",
+          *(spread(r["server_cpu"][side]) for side in ("live", "floor")),
           f"{r['kubectl_seconds']:.1f} ({r['kubectl_commands']}, {r['kubectl_requests']})",
           f"{r['kubectl_seconds'] / r['live']['seconds']:.1f}", f"{r['live']['rss_mb']:.0f}",
           f"{r['dump']['rss_mb']:.0f}", f"{r['live']['rss_mb'] / r['dump']['rss_mb']:.2f}",
-          "yes" if r["same"] else "NO"] for r in rows), text={16}))
+          "yes" if r["same"] else "NO"] for r in rows), text={17}))
     print("\n`diagnose` of one instance: the kinds its rule reads listed whole, vs bounded by the alert's labels\n")
     print(markdown_table(
         ["VMs", "alert (labels)", "whole s", "whole requests", "whole MB", "bounded s", "bounded requests",
